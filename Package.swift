@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Platform back ends
+
+/// On Linux the numeric kernels call OpenBLAS, LAPACKE and FFTW through system-library shims;
+/// on Apple platforms the same Swift API sits on Accelerate.
+let linuxOnly: TargetDependencyCondition? = .when(platforms: [.linux])
+
+let package = Package(
+  name: "StructuredML",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "StructuredML", targets: ["StructuredML"]),
+    .library(name: "TensorCore", targets: ["TensorCore"]),
+    .library(name: "TensorFiles", targets: ["TensorFiles"]),
+    .library(name: "Monarch", targets: ["Monarch"]),
+    .library(name: "StateSpaces", targets: ["StateSpaces"]),
+    .library(name: "ProbabilityMaps", targets: ["ProbabilityMaps"]),
+    .library(name: "StructuredMLCLI", targets: ["StructuredMLCLI"]),
+    .executable(name: "structml", targets: ["structml"]),
+  ],
+  targets: [
+    // MARK: - C shims (no logic: a module map and a header)
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+    .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
+    .target(name: "CRelaxed"),
+
+    // MARK: - Numeric core and files
+    .target(
+      name: "TensorCore",
+      dependencies: [
+        "CRelaxed",
+        .target(name: "CBLAS", condition: linuxOnly),
+        .target(name: "CLAPACKE", condition: linuxOnly),
+        .target(name: "CFFTW", condition: linuxOnly),
+      ],
+      linkerSettings: [
+        .linkedLibrary("m", .when(platforms: [.linux])),
+        .linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS])),
+      ]),
+    .target(name: "TensorFiles", dependencies: ["TensorCore"]),
+
+    // MARK: - Capabilities
+    .target(name: "Monarch", dependencies: ["TensorCore", "CRelaxed"]),
+    .target(name: "StateSpaces", dependencies: ["TensorCore", "CRelaxed"]),
+    .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CRelaxed"]),
+
+    // MARK: - Umbrella and command line
+    .target(
+      name: "StructuredML",
+      dependencies: ["TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps"]),
+    .target(
+      name: "StructuredMLCLI",
+      dependencies: ["StructuredML", "CRelaxed", .target(name: "CBLAS", condition: linuxOnly)]),
+    .executableTarget(name: "structml", dependencies: ["StructuredMLCLI"]),
+
+    // MARK: - Tests
+    .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    .testTarget(
+      name: "TensorFilesTests", dependencies: ["TensorFiles", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "MonarchTests", dependencies: ["Monarch", "TensorFiles", "TestSupport"]),
+    .testTarget(name: "StateSpacesTests", dependencies: ["StateSpaces", "TestSupport"]),
+    .testTarget(name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"]),
+    .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
+  ]
+)

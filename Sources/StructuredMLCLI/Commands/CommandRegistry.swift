@@ -1,0 +1,7 @@
+/// Every `structml` command, in the order `structml --help` lists them.
+enum CommandRegistry {
+  static let all: [Command] = [
+    DemoCommand.command,
+    BenchGEMMCommand.command,
+  ]
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// `structml demo`: the main job. Runs every capability on built-in, seeded data and writes a Markdown
+/// report with SVG charts to a folder it names at the end.
+enum DemoCommand {
+  static let command = Command(
+    path: ["demo"],
+    summary: "run every capability on built-in data and write a Markdown + SVG report",
+    options: [.value("output-dir", "DIR", "folder for the report (default: structml-demo)")]
+  ) { arguments, console in
+    let folder = URL(fileURLWithPath: arguments.string("output-dir") ?? "structml-demo")
+    var report = DemoReport()
+    for section in sections {
+      console.printError("demo: \(section.title)…")
+      let start = DispatchTime.now().uptimeNanoseconds
+      let result = try section.build()
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      report.sections.append(result)
+      console.printError("demo: \(section.title) done in \(formatted(seconds)) s")
+    }
+    do {
+      try report.write(to: folder)
+    } catch {
+      throw CommandError.failure("cannot write the report to \(folder.path): \(error)")
+    }
+    if arguments.flag("json") {
+      console.print(
+        JSONValue.object([
+          ("report", .string(folder.appendingPathComponent("README.md").path)),
+          ("sections", .array(report.sections.map { .string($0.title) })),
+        ]).serialized())
+    } else {
+      console.print(report.markdown())
+      console.print("Report written to \(folder.appendingPathComponent("README.md").path)")
+    }
+  }
+
+  /// The report's sections in order; each capability contributes one.
+  static let sections: [(title: String, build: @Sendable () throws -> DemoReport.Section)] = [
+    ("Numeric core", FoundationDemo.section)
+  ]
+}

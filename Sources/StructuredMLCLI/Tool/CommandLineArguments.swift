@@ -1,0 +1,122 @@
+/// An option a command accepts: `--name VALUE` (or `--name=VALUE`) or a `--name` flag.
+public struct OptionSpec: Sendable {
+  /// The kebab-case name without the leading dashes.
+  public let name: String
+  /// The placeholder shown in help for the value, or `nil` for a flag.
+  public let valueName: String?
+  /// One line of help.
+  public let help: String
+
+  /// An option that takes a value.
+  public static func value(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, valueName: valueName, help: help)
+  }
+
+  /// A flag that takes no value.
+  public static func flag(_ name: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, valueName: nil, help: help)
+  }
+}
+
+/// The arguments of one command after parsing: option values by name, flags, and positional arguments.
+///
+/// Accessors convert and validate values and throw a ``CommandError/usage(_:)`` that names the option.
+public struct ParsedArguments: Sendable {
+  private var values: [String: String] = [:]
+  private var flags: Set<String> = []
+  /// The arguments that are not options, in order.
+  public private(set) var positional: [String] = []
+
+  /// Parses `arguments` against the options a command accepts.
+  ///
+  /// Accepts `--name value`, `--name=value` and flags; `--` ends the options.
+  /// - Throws: ``CommandError/usage(_:)`` for an unknown option, a missing value or a repeated option.
+  public init(_ arguments: [String], options: [OptionSpec]) throws {
+    var index = 0
+    var optionsEnded = false
+    while index < arguments.count {
+      let argument = arguments[index]
+      index += 1
+      if optionsEnded || !argument.hasPrefix("--") || argument == "-" {
+        if !optionsEnded, argument.hasPrefix("-"), argument != "-", Double(argument) == nil {
+          throw CommandError.usage("unknown option '\(argument)'")
+        }
+        positional.append(argument)
+        continue
+      }
+      if argument == "--" {
+        optionsEnded = true
+        continue
+      }
+      var name = String(argument.dropFirst(2))
+      var inlineValue: String?
+      if let equals = name.firstIndex(of: "=") {
+        inlineValue = String(name[name.index(after: equals)...])
+        name = String(name[..<equals])
+      }
+      guard let spec = options.first(where: { $0.name == name }) else {
+        throw CommandError.usage("unknown option '--\(name)'")
+      }
+      if values[name] != nil || flags.contains(name) {
+        throw CommandError.usage("option '--\(name)' given more than once")
+      }
+      if spec.valueName == nil {
+        guard inlineValue == nil else { throw CommandError.usage("flag '--\(name)' takes no value") }
+        flags.insert(name)
+      } else if let inlineValue {
+        values[name] = inlineValue
+      } else {
+        guard index < arguments.count else {
+          throw CommandError.usage("option '--\(name)' needs a value (\(spec.valueName ?? "VALUE"))")
+        }
+        values[name] = arguments[index]
+        index += 1
+      }
+    }
+  }
+
+  /// Whether a flag was given.
+  public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+  /// The raw value of an option, or `nil` when it was not given.
+  public func string(_ name: String) -> String? { values[name] }
+
+  /// The value of an option that must be given.
+  public func requiredString(_ name: String) throws -> String {
+    guard let value = values[name] else { throw CommandError.usage("missing required option '--\(name)'") }
+    return value
+  }
+
+  /// An integer option within `range`, or `defaultValue` when it was not given.
+  public func int(_ name: String, default defaultValue: Int? = nil, in range: ClosedRange<Int> = Int.min...Int.max)
+    throws -> Int?
+  {
+    guard let text = values[name] else { return defaultValue }
+    guard let value = Int(text) else {
+      throw CommandError.usage("option '--\(name)' expects an integer, got '\(text)'")
+    }
+    guard range.contains(value) else {
+      throw CommandError.usage("option '--\(name)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+    }
+    return value
+  }
+
+  /// A real-valued option, or `defaultValue` when it was not given; it must be finite.
+  public func double(_ name: String, default defaultValue: Double? = nil) throws -> Double? {
+    guard let text = values[name] else { return defaultValue }
+    guard let value = Double(text), value.isFinite else {
+      throw CommandError.usage("option '--\(name)' expects a finite number, got '\(text)'")
+    }
+    return value
+  }
+
+  /// An option whose value must be one of `choices`.
+  public func choice(_ name: String, _ choices: [String], default defaultValue: String? = nil) throws -> String? {
+    guard let text = values[name] else { return defaultValue }
+    guard choices.contains(text) else {
+      throw CommandError.usage(
+        "option '--\(name)' must be one of \(choices.joined(separator: ", ")), got '\(text)'")
+    }
+    return text
+  }
+}

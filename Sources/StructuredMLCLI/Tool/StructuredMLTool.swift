@@ -1,0 +1,66 @@
+import Foundation
+
+/// The `structml` command-line tool: finds the command named by the arguments and runs it.
+public enum StructuredMLTool {
+  /// The tool's version, printed by `structml --version`.
+  public static let version = "0.1.0"
+
+  /// Runs the tool on the process's arguments and exits with its status.
+  public static func main() -> Never {
+    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
+    exit(status)
+  }
+
+  /// Runs the tool on `arguments` (without the program name) and returns the exit status:
+  /// 0 on success, 1 on a failure, 2 on a usage error.
+  public static func run(_ arguments: [String], console: Console) -> Int32 {
+    if arguments.first == "--version" {
+      console.print("structml \(version)")
+      return 0
+    }
+    let commands = CommandRegistry.all
+    guard let command = commands.filter({ arguments.starts(with: $0.path) }).max(by: { $0.path.count < $1.path.count })
+    else {
+      let words = arguments.prefix { !$0.hasPrefix("-") }
+      let isHelp = arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h")
+      let groups = commands.filter { $0.path.starts(with: words) && !words.isEmpty }
+      if isHelp || !groups.isEmpty {
+        console.print(overview(commands: groups.isEmpty ? commands : groups))
+        return isHelp ? 0 : 2
+      }
+      console.printError("structml: unknown command '\(words.joined(separator: " "))'")
+      console.printError(overview(commands: commands))
+      return 2
+    }
+    let rest = Array(arguments.dropFirst(command.path.count))
+    if rest.contains("--help") || rest.contains("-h") {
+      console.print(command.help)
+      return 0
+    }
+    do {
+      let parsed = try ParsedArguments(rest, options: command.allOptions)
+      try command.run(parsed, console)
+      return 0
+    } catch let error as CommandError {
+      console.printError("structml \(command.path.joined(separator: " ")): \(error.description)")
+      if case .usage = error { console.printError("usage: \(command.usage)") }
+      return error.exitCode
+    } catch {
+      console.printError("structml \(command.path.joined(separator: " ")): \(error)")
+      return 1
+    }
+  }
+
+  /// The list of commands with their summaries.
+  static func overview(commands: [Command]) -> String {
+    var lines = ["structml \(version): structured deep-learning building blocks", "", "commands:"]
+    let width = commands.map { $0.path.joined(separator: " ").count }.max() ?? 0
+    for command in commands {
+      let name = command.path.joined(separator: " ")
+      lines.append("  " + name.padding(toLength: width + 3, withPad: " ", startingAt: 0) + command.summary)
+    }
+    lines.append("")
+    lines.append("Run 'structml COMMAND --help' for a command's options; 'structml --version' for the version.")
+    return lines.joined(separator: "\n")
+  }
+}

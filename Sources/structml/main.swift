@@ -1,0 +1,3 @@
+import StructuredMLCLI
+
+StructuredMLTool.main()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the DocC catalog of every library module offline with the toolchain's docc, warnings as errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps)
+swift package dump-symbol-graph --minimum-access-level public >/dev/null
+graphs=$(find .build -type d -name symbolgraph | head -n 1)
+mkdir -p .build/docs
+for module in "${modules[@]}"; do
+  staging=".build/docc-symbols/$module"
+  rm -rf "$staging" && mkdir -p "$staging"
+  cp "$graphs/$module.symbols.json" "$staging/"
+  find "$graphs" -name "$module@*.symbols.json" -exec cp {} "$staging/" \;
+  rm -rf ".build/docs/$module.doccarchive"
+  if ! docc convert "Sources/$module/$module.docc" --additional-symbol-graph-dir "$staging" \
+    --fallback-display-name "$module" --fallback-bundle-identifier "org.structuredml.$module" \
+    --output-path ".build/docs/$module.doccarchive" --warnings-as-errors >".build/docs/$module.log" 2>&1; then
+    cat ".build/docs/$module.log" >&2
+    echo "docs: $module has documentation warnings or errors" >&2
+    exit 1
+  fi
+  echo "docs: $module built without warnings"
+done

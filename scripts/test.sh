@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs the whole test suite and the documentation build (warnings as errors).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# Kernels that parallelize themselves expect a single-threaded BLAS unless they ask for more.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+swift build --build-tests
+swift test --skip-build
+scripts/docs.sh
