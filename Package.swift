@@ -62,9 +62,15 @@ let package = Package(
     .testTarget(
       name: "TensorFilesTests", dependencies: ["TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "MonarchTests", dependencies: ["Monarch", "TensorFiles", "TestSupport"]),
-    .testTarget(name: "StateSpacesTests", dependencies: ["StateSpaces", "TestSupport"]),
-    .testTarget(name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"]),
+    .testTarget(
+      name: "MonarchTests", dependencies: ["Monarch", "TensorFiles", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "StateSpacesTests", dependencies: ["StateSpaces", "TensorFiles", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
   ]
 )
