@@ -13,14 +13,18 @@
 public func naiveDFT<S: TensorScalar>(_ x: [Complex<S>], inverse: Bool = false) -> [Complex<S>] {
   let n = x.count
   let sign = inverse ? 1.0 : -1.0
+  // e^(∓2πi·t/n) for t = jk mod n: n sines and cosines instead of n², and small, accurate angles.
+  let twiddles = (0..<n).map { Complex<Double>(unitPhase: sign * 2 * Double.pi * Double($0) / Double(n)) }
+  let values = x.map { Complex(Double($0.real), Double($0.imaginary)) }
+  let factor = inverse ? 1 / Double(max(n, 1)) : 1
   return (0..<n).map { k in
     var sum = Complex<Double>.zero
-    for (j, value) in x.enumerated() {
-      // jk mod n keeps the angle small, so the twiddle factor stays accurate for long inputs.
-      let angle = sign * 2 * Double.pi * Double((j * k) % n) / Double(n)
-      sum += Complex(Double(value.real), Double(value.imaginary)) * Complex(unitPhase: angle)
+    var t = 0
+    for value in values {
+      sum += value * twiddles[t]
+      t += k
+      if t >= n { t -= n }
     }
-    let factor = inverse ? 1 / Double(n) : 1
     return Complex(S(sum.real * factor), S(sum.imaginary * factor))
   }
 }
