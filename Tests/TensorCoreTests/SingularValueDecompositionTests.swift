@@ -46,6 +46,11 @@ struct SingularValueDecompositionTests {
     #expect(values[2...].allSatisfy { $0 < 1e-13 * values[0] }, "\(values)")
   }
 
+  @Test func emptyMatrixHasNoSingularValues() throws {
+    let svd = try singularValueDecomposition(Tensor<Double>(zeros: [3, 0]))
+    #expect(svd.singularValues.isEmpty && svd.u.shape == [3, 0] && svd.vt.shape == [0, 0])
+  }
+
   @Test func knownSingularValuesOfADiagonalMatrix() throws {
     let a = Tensor<Double>(shape: [3, 3], scalars: [0, 0, -2, 0, 5, 0, 1, 0, 0])
     let values = try singularValueDecomposition(a).singularValues
@@ -59,5 +64,9 @@ struct SingularValueDecompositionTests {
       try singularValueDecomposition(a)
     }
     #expect(throws: LinalgError.self) { try singularValueDecomposition(Tensor<Float>(zeros: [2, 2, 2])) }
+    // An empty matrix with an extent beyond Int32 must be refused before LAPACK sees it.
+    #expect(throws: LinalgError.tooLarge(operation: "singularValueDecomposition", shape: [1 << 31, 0])) {
+      try singularValueDecomposition(Tensor<Double>(zeros: [1 << 31, 0]))
+    }
   }
 }

@@ -14,6 +14,8 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible {
   case nonFiniteInput(operation: String, argument: String)
   /// A requested rank is outside `1...min(rows, columns)`.
   case invalidRank(operation: String, rank: Int, shape: [Int])
+  /// An extent or the element count does not fit LAPACK's 32-bit integers.
+  case tooLarge(operation: String, shape: [Int])
   /// A count parameter (oversampling, iterations) is negative.
   case invalidParameter(operation: String, name: String, value: Int)
   /// The numeric back end rejected the call or is not available on this platform.
@@ -35,6 +37,8 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible {
       return "\(operation): \(argument) contains NaN or infinity"
     case .invalidRank(let operation, let rank, let shape):
       return "\(operation): rank \(rank) is outside 1...min(rows, columns) for shape \(shape)"
+    case .tooLarge(let operation, let shape):
+      return "\(operation): shape \(shape) is too large for the 32-bit LAPACK interface"
     case .invalidParameter(let operation, let name, let value):
       return "\(operation): \(name) must not be negative, got \(value)"
     case .backendFailure(let operation, let routine, let info):

@@ -30,7 +30,7 @@ enum Validation {
   static func checkBLASRange(_ shape: [Int], operation: String) throws {
     let fits = shape.allSatisfy { BLASInteger(exactly: $0) != nil }
     guard fits, let count = Tensor<Double>.checkedElementCount(of: shape), BLASInteger(exactly: count) != nil else {
-      throw LinalgError.backendFailure(operation: operation, routine: "size check", info: -1)
+      throw LinalgError.tooLarge(operation: operation, shape: shape)
     }
   }
 
