@@ -7,14 +7,6 @@ import Testing
 
 @Suite("structml inspect")
 struct InspectCommandTests {
-  /// A temporary folder for one test.
-  struct Folder {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("inspect-\(UUID().uuidString)")
-    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
-  }
-
   static func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
     let console = Console.capturing()
     let status = StructuredMLTool.run(["inspect"] + arguments, console: console)
@@ -34,7 +26,7 @@ struct InspectCommandTests {
   }
 
   @Test func jsonListsEveryTensorWithStatistics() throws {
-    let folder = try Folder()
+    let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
     let url = folder.file("model.safetensors")
     try Self.writeCheckpoint(to: url)
@@ -51,7 +43,7 @@ struct InspectCommandTests {
   }
 
   @Test func tableIsAlignedAndNamesEveryTensor() throws {
-    let folder = try Folder()
+    let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
     let url = folder.file("model.safetensors")
     try Self.writeCheckpoint(to: url)
@@ -68,7 +60,7 @@ struct InspectCommandTests {
   }
 
   @Test func npyFilesAreOneTensorNamedAfterTheFile() throws {
-    let folder = try Folder()
+    let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
     let url = folder.file("weights.npy")
     try NPYFile.write(try TensorData(Tensor<Double>(shape: [2, 2], scalars: [1, 2, 3, -6])), to: url)
@@ -84,10 +76,9 @@ struct InspectCommandTests {
 
   @Test(arguments: MalformedTensorFiles.safetensorsCases + MalformedTensorFiles.npyCases)
   func malformedFilesFailWithExitCodeOne(_ broken: MalformedTensorFiles.Case) throws {
-    let folder = try Folder()
+    let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
-    let url = folder.file("broken.\(broken.fileExtension)")
-    try Data(broken.bytes).write(to: url)
+    let url = try broken.write(into: folder)
     let result = Self.run([url.path, "--stats"])
     #expect(result.status == 1)
     #expect(result.out.isEmpty)

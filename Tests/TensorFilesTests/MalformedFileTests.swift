@@ -10,8 +10,7 @@ struct MalformedFileTests {
   func brokenFileIsRefused(_ broken: MalformedTensorFiles.Case) throws {
     let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
-    let url = folder.file("broken.\(broken.fileExtension)")
-    try Data(broken.bytes).write(to: url)
+    let url = try broken.write(into: folder)
     let error = #expect(throws: TensorFileError.self) {
       if broken.fileExtension == "npy" {
         _ = try NPYFile(contentsOf: url)

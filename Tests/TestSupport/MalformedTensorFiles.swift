@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level broken `.safetensors` and `.npy` files, each with the words its error message must contain.
 ///
 /// Shared by the reader tests and the `structml inspect` tests, so every case is checked at both levels.
@@ -16,6 +18,13 @@ public enum MalformedTensorFiles {
     public let reason: String
 
     public var description: String { "\(fileExtension): \(label)" }
+
+    /// Writes the bytes to `broken.<extension>` in `folder` and returns the file's URL.
+    public func write(into folder: TemporaryFolder) throws -> URL {
+      let url = folder.file("broken.\(fileExtension)")
+      try Data(bytes).write(to: url)
+      return url
+    }
   }
 
   /// A safetensors file: 8-byte little-endian header length (or `declaredLength`), header, data.

@@ -1,10 +1,10 @@
 import TensorCore
 
 extension TensorData {
-  /// The floating-point element types a ``Tensor`` can be stored as.
+  /// The floating-point element types a `Tensor` can be stored as.
   public static let floatingPointStorageTypes: [DType] = [.float16, .bfloat16, .float32, .float64]
 
-  /// Converts the elements to a ``Tensor`` of `Float` or `Double`.
+  /// Converts the elements to a `Tensor` of `Float` or `Double`.
   ///
   /// Every numeric dtype converts: F16 through `Float16`, BF16 through its bit pattern, integers by value
   /// (exact up to 2²⁴ for `Float`, 2⁵³ for `Double`, rounded to nearest beyond), booleans to 0 and 1.

@@ -3,7 +3,7 @@ import TensorCore
 /// One stored tensor: its element type, its shape and its elements as raw little-endian bytes in
 /// row-major (C) order.
 ///
-/// This is what the readers return and the writers take. Convert to and from ``Tensor`` with
+/// This is what the readers return and the writers take. Convert to and from `Tensor` with
 /// ``tensor(as:)`` and ``init(_:as:)``; the bytes stay exactly as stored, so a file read and written back is
 /// bit-identical whatever its element type.
 public struct TensorData: Sendable, Equatable {

@@ -3,20 +3,6 @@ import Testing
 
 @testable import TensorFiles
 
-/// A fresh temporary folder, removed by `cleanUp()`.
-struct TemporaryFolder {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("tensorfiles-\(UUID().uuidString)")
-
-  init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-
-  func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-  /// The names in the folder, hidden temporary files included.
-  func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
-
-  func cleanUp() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// The URL of a committed fixture.
 func fixture(_ name: String) throws -> URL {
   let base = (name as NSString).deletingPathExtension
