@@ -4,5 +4,6 @@ enum CommandRegistry {
     DemoCommand.command,
     BenchGEMMCommand.command,
     InspectCommand.command,
+    BenchFilesCommand.command,
   ]
 }
