@@ -13,6 +13,7 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
   /// Tensor data handed to the library do not fit their description (the first value names the tensor).
   case invalidTensor(String, String)
 
+  /// The message: the file (or tensor) first, then what is wrong.
   public var description: String {
     switch self {
     case .io(let file, let reason): return "\(file): \(reason)"

@@ -29,6 +29,7 @@ public final class NPYFile: Sendable {
     /// Where the elements begin in the file.
     public let dataOffset: Int
 
+    /// Whether two headers agree in every field.
     public static func == (lhs: Header, rhs: Header) -> Bool {
       lhs.version == rhs.version && lhs.dtype == rhs.dtype && lhs.shape == rhs.shape
         && lhs.isFortranOrder == rhs.isFortranOrder && lhs.isBigEndian == rhs.isBigEndian
