@@ -2,7 +2,9 @@
 enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
+    InspectCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
+    BenchFilesCommand.command,
   ]
 }
