@@ -29,7 +29,7 @@ enum VectorLoops {
     var i = 0
     while i + width <= x.count {
       let v = load(base, i)
-      maxima.replace(with: v, where: v .> maxima)
+      maxima = pointwiseMax(maxima, v)
       sums += v
       i += width
     }

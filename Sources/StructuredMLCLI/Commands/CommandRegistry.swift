@@ -4,5 +4,7 @@ enum CommandRegistry {
     DemoCommand.command,
     BenchGEMMCommand.command,
     InspectCommand.command,
+    BenchProbmapCommand.command,
+    ProbmapCommand.command,
   ]
 }
