@@ -2,7 +2,7 @@ import TensorCore
 
 /// A floating-point element type the probability maps run on: `Float` or `Double`.
 ///
-/// Besides the ``TensorCore/TensorScalar`` entry points it supplies a vectorised exponential, the one
+/// Besides the `TensorScalar` entry points it supplies a vectorised exponential, the one
 /// transcendental function that dominates softmax-like maps.
 public protocol ProbabilityScalar: TensorScalar, SIMDScalar {
   /// `exp` of every lane, exactly `0` for lanes at or below the underflow limit (including `-inf`).
