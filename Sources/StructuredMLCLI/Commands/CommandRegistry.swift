@@ -3,8 +3,10 @@ enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
     InspectCommand.command,
+    ProbmapCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
     BenchFilesCommand.command,
+    BenchProbmapCommand.command,
   ]
 }

@@ -1,0 +1,91 @@
+import TensorCore
+
+/// Runs a per-row kernel over the last axis of a tensor, rows split across the cores.
+enum RowDriver {
+  /// The number of rows and the row length of `tensor` viewed as `rows × n` over its last axis.
+  ///
+  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar (rank 0) or an empty last axis.
+  static func rowShape<S>(_ tensor: Tensor<S>, name: String) throws -> (rows: Int, n: Int) {
+    guard let n = tensor.shape.last else {
+      throw ProbabilityMapError.invalidInput("\(name): a map needs at least one axis, got a scalar")
+    }
+    guard n > 0 else {
+      throw ProbabilityMapError.invalidInput("\(name): the last axis is empty (shape \(tensor.shape))")
+    }
+    return (tensor.count / n, n)
+  }
+
+  /// Checks that `other` has the shape of `reference`.
+  ///
+  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` naming both tensors and shapes.
+  static func requireSameShape<S>(_ other: Tensor<S>, _ otherName: String, as reference: Tensor<S>, _ name: String)
+    throws
+  {
+    guard other.shape == reference.shape else {
+      throw ProbabilityMapError.invalidInput(
+        "\(otherName) has shape \(other.shape) but \(name) has shape \(reference.shape)")
+    }
+  }
+
+  /// Produces a tensor of `input`'s shape by running `body(row, inputRow, outputRow, workspace)` on every row.
+  ///
+  /// Each parallel chunk owns one workspace of `workspaceCount` doubles, reused across its rows.
+  /// - Complexity: O(rows) calls of `body`, spread over the cores.
+  static func map<S: ProbabilityScalar>(
+    _ input: Tensor<S>, workspaceCount: Int = 0,
+    _ body: (Int, UnsafeBufferPointer<S>, UnsafeMutableBufferPointer<S>, UnsafeMutableBufferPointer<Double>) -> Void
+  ) -> Tensor<S> {
+    let n = input.shape.last ?? 1
+    let rows = n == 0 ? 0 : input.count / n
+    var output = [S](repeating: 0, count: input.count)
+    input.scalars.withUnsafeBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target in
+        let (sourceBase, targetBase) = (source.baseAddress, target.baseAddress)
+        parallelFor(rows, minimumChunk: max(1, 8192 / max(n, 1))) { range in
+          let workspace = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(workspaceCount, 1))
+          defer { workspace.deallocate() }
+          for row in range {
+            body(
+              row, UnsafeBufferPointer(start: sourceBase! + row * n, count: n),
+              UnsafeMutableBufferPointer(start: targetBase! + row * n, count: n), workspace)
+          }
+        }
+      }
+    }
+    return Tensor(shape: input.shape, scalars: output)
+  }
+
+  /// Like ``map(_:workspaceCount:_:)`` with a second input tensor of the same shape (outputs and gradients).
+  ///
+  /// - Complexity: O(rows) calls of `body`, spread over the cores.
+  static func map<S: ProbabilityScalar>(
+    _ first: Tensor<S>, _ second: Tensor<S>,
+    _ body: (Int, UnsafeBufferPointer<S>, UnsafeBufferPointer<S>, UnsafeMutableBufferPointer<S>) -> Void
+  ) -> Tensor<S> {
+    let n = first.shape.last ?? 1
+    return second.scalars.withUnsafeBufferPointer { other in
+      let otherBase = other.baseAddress
+      return map(first) { row, x, out, _ in
+        body(row, x, UnsafeBufferPointer(start: otherBase! + row * n, count: n), out)
+      }
+    }
+  }
+
+  /// Fills a row with NaN (invalid input) and reports whether it did, or zeros when the row is all `-inf`.
+  ///
+  /// - Returns: `true` when the row was settled here and the caller has nothing left to do.
+  @inline(__always)
+  static func settleDegenerateRow<S: ProbabilityScalar>(
+    maximum: S, isInvalid: Bool, _ out: UnsafeMutableBufferPointer<S>
+  ) -> Bool {
+    if isInvalid {
+      out.update(repeating: .nan)
+      return true
+    }
+    if maximum == -.infinity {
+      out.update(repeating: 0)
+      return true
+    }
+    return false
+  }
+}

@@ -1,0 +1,43 @@
+import TensorCore
+
+/// 1.5-entmax, `p = [x/2 − τ]₊²` with `τ` chosen so that `Σp = 1` (Peters, Niculae & Martins, 2019).
+///
+/// Between softmax and sparsemax: translation invariant and sparse, with probabilities that decay
+/// quadratically towards the threshold. The threshold is exact: only halved scores within 1 of the
+/// maximum can be in the support, and on those the sort-based closed form
+/// `τ_ρ = μ_ρ − √max(0, 1/ρ − σ²_ρ)` picks it. The Jacobian is the entmax-family one with `g = √p`.
+public struct Entmax15: ProbabilityMap {
+  /// Creates the 1.5-entmax map (it has no parameters).
+  public init() {}
+
+  /// The 1.5-entmax of every row.
+  ///
+  /// - Complexity: O(n + c log c) per row for `c` scores within 2 of the row maximum.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
+    let (_, n) = try RowDriver.rowShape(scores, name: "scores")
+    return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
+      let (maximum, isInvalid) = VectorLoops.scan(x)
+      if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
+      let count = SimplexThreshold.filter(x, maximum: maximum, scale: 0.5, into: workspace)
+      let (tau, _) = SimplexThreshold.entmax15(workspace, count: count)
+      VectorLoops.truncatedPower(x, center: maximum, scale: 0.5, threshold: S(tau), squared: true, into: out)
+    }
+  }
+
+  /// `g ⊙ (v − ⟨g, v⟩/Σg)` with `g = √p`.
+  ///
+  /// - Complexity: O(n) per row.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+    -> Tensor<S>
+  {
+    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    return RowDriver.map(output, gradient) { _, p, v, out in
+      for i in 0..<p.count { out[i] = S.squareRoot(p[i]) }
+      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+    }
+  }
+}

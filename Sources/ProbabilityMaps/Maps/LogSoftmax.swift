@@ -1,0 +1,58 @@
+import TensorCore
+
+/// The logarithm of softmax, `xᵢ/T − log Σⱼ e^{xⱼ/T}`, computed without forming the probabilities.
+///
+/// It is not a distribution but its logarithm: masked (`-inf`) scores give `-inf`, and an all-`-inf` row gives
+/// `-inf` everywhere (the logarithm of the all-zero row that ``Softmax`` returns). Its Jacobian-vector
+/// product is `(u − p·Σu)/T` with `p = e^{output}`; masked scores get gradient 0.
+public struct LogSoftmax: ProbabilityMap {
+  /// The temperature `T > 0` that divides the scores.
+  public let temperature: Double
+
+  /// Creates a log-softmax with the given temperature.
+  ///
+  /// - Parameter temperature: `T`, finite and positive (default 1).
+  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` when `temperature` is not finite and positive.
+  public init(temperature: Double = 1) throws {
+    self.temperature = try Softmax(temperature: temperature).temperature
+  }
+
+  /// The log-softmax of every row.
+  ///
+  /// - Complexity: O(n) per row.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
+    _ = try RowDriver.rowShape(scores, name: "scores")
+    let inverseTemperature = S(1 / temperature)
+    return RowDriver.map(scores) { _, x, out, _ in
+      let (maximum, isInvalid) = VectorLoops.scan(x)
+      if isInvalid || maximum == -.infinity {
+        out.update(repeating: isInvalid ? .nan : -.infinity)
+        return
+      }
+      let sum = VectorLoops.exponentials(x, shift: maximum, scale: inverseTemperature, into: out)
+      let logSum = S.logarithm(sum)
+      for i in 0..<x.count { out[i] = (x[i] - maximum) * inverseTemperature - logSum }
+    }
+  }
+
+  /// `(u − e^{output}·Σu)/T`, 0 at masked scores.
+  ///
+  /// - Complexity: O(n) per row.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+    -> Tensor<S>
+  {
+    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    let factor = S(1 / temperature)
+    return RowDriver.map(output, gradient) { _, logP, u, out in
+      let total = VectorLoops.sum(u)
+      _ = VectorLoops.exponentials(logP, shift: 0, scale: 1, into: out)
+      for i in 0..<u.count {
+        out[i] = logP[i] == -.infinity ? 0 : (u[i] - out[i] * total) * factor
+      }
+    }
+  }
+}

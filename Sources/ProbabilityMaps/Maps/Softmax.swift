@@ -1,0 +1,66 @@
+import TensorCore
+
+/// Softmax with a temperature: `pᵢ = e^{xᵢ/T} / Σⱼ e^{xⱼ/T}`, computed stably after subtracting the row maximum.
+///
+/// `T → 0⁺` approaches `onehot(argmax)`, `T → ∞` the uniform distribution. The Jacobian with respect to `x`
+/// is `(diag(p) − ppᵀ)/T`.
+public struct Softmax: ProbabilityMap {
+  /// The temperature `T > 0` that divides the scores.
+  public let temperature: Double
+
+  /// Creates a softmax with the given temperature.
+  ///
+  /// - Parameter temperature: `T`, finite and positive (default 1).
+  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` when `temperature` is not finite and positive.
+  public init(temperature: Double = 1) throws {
+    guard temperature.isFinite, temperature > 0 else {
+      throw ProbabilityMapError.invalidParameter("softmax temperature must be finite and > 0, got \(temperature)")
+    }
+    self.temperature = temperature
+  }
+
+  /// Softmax at temperature 1.
+  public static let standard = Softmax(validTemperature: 1)
+
+  private init(validTemperature: Double) { self.temperature = validTemperature }
+
+  /// The softmax of every row.
+  ///
+  /// - Complexity: O(n) per row: one pass for the maximum, one vectorised exponential pass, one scaling pass.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
+    _ = try RowDriver.rowShape(scores, name: "scores")
+    let inverseTemperature = S(1 / temperature)
+    return RowDriver.map(scores) { _, x, out, _ in
+      Softmax.row(x, inverseTemperature: inverseTemperature, into: out)
+    }
+  }
+
+  /// `(p ⊙ (v − ⟨p, v⟩))/T`.
+  ///
+  /// - Complexity: O(n) per row.
+  @specialized(where S == Float)
+  @specialized(where S == Double)
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+    -> Tensor<S>
+  {
+    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    let factor = S(1 / temperature)
+    return RowDriver.map(output, gradient) { _, p, v, out in
+      _ = out.update(fromContentsOf: p)
+      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: factor)
+    }
+  }
+
+  /// The softmax of one row; the kernel the other softmax-based maps share.
+  @inline(__always)
+  static func row<S: ProbabilityScalar>(
+    _ x: UnsafeBufferPointer<S>, inverseTemperature: S, into out: UnsafeMutableBufferPointer<S>
+  ) {
+    let (maximum, isInvalid) = VectorLoops.scan(x)
+    if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
+    let sum = VectorLoops.exponentials(x, shift: maximum, scale: inverseTemperature, into: out)
+    VectorLoops.scale(out, by: 1 / sum)
+  }
+}

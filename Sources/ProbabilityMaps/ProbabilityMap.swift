@@ -1,0 +1,43 @@
+import TensorCore
+
+/// A map from scores to probability distributions, applied independently to every row (the last axis).
+///
+/// Conventions shared by every map:
+/// - `-inf` scores are *excluded*: they get probability exactly `0`, the same result as deleting them, and
+///   their gradient is `0`.
+/// - A row that is entirely `-inf` maps to all zeros (no NaN in outputs or gradients).
+/// - A row holding a NaN or `+inf` maps to all NaN; other rows are unaffected.
+///
+/// ```swift
+/// let scores = Tensor<Float>(shape: [1, 3], scalars: [-2, 0, 0.5])
+/// let p = try Sparsemax().forward(scores)                 // [0, 0.25, 0.75]
+/// let dx = try Sparsemax().backward(scores: scores, output: p, gradient: upstream)
+/// ```
+public protocol ProbabilityMap: Sendable {
+  /// The distributions of the rows of `scores`.
+  ///
+  /// - Parameter scores: Scores of any rank ≥ 1; the map runs along the last axis.
+  /// - Returns: A tensor of the same shape whose rows are on the probability simplex.
+  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar or an empty last axis, or a parameter
+  ///   error that only shows with the input (a per-row parameter of the wrong length).
+  func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S>
+
+  /// The vector–Jacobian product: the gradient with respect to the scores given the gradient of the output.
+  ///
+  /// - Parameters:
+  ///   - scores: The scores passed to ``forward(_:)``.
+  ///   - output: What ``forward(_:)`` returned for them.
+  ///   - gradient: The gradient of a scalar objective with respect to `output`.
+  /// - Returns: The gradient of the objective with respect to `scores`.
+  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the three shapes differ.
+  func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws -> Tensor<S>
+}
+
+extension ProbabilityMap {
+  /// Checks the shapes a backward pass receives and returns the row layout.
+  func checkBackwardShapes<S>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws {
+    _ = try RowDriver.rowShape(scores, name: "scores")
+    try RowDriver.requireSameShape(output, "output", as: scores, "scores")
+    try RowDriver.requireSameShape(gradient, "gradient", as: scores, "scores")
+  }
+}

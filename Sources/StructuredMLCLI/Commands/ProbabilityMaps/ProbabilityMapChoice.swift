@@ -1,0 +1,27 @@
+import ProbabilityMaps
+
+/// The maps the `probmap` and `bench probmap` commands can run, by their command-line names.
+enum ProbabilityMapChoice {
+  /// The names accepted by `--map`.
+  static let names = ["softmax", "logsoftmax", "taylor", "topk", "sparsemax", "entmax15", "entmax"]
+
+  /// The map called `name` with the parameters of the command line.
+  ///
+  /// - Throws: ``CommandError/usage(_:)`` naming the option when a parameter is out of its domain.
+  static func make(_ name: String, alpha: Double, k: Int, temperature: Double) throws -> any ProbabilityMap {
+    do {
+      switch name {
+      case "softmax": return try Softmax(temperature: temperature)
+      case "logsoftmax": return try LogSoftmax(temperature: temperature)
+      case "taylor": return TaylorSoftmax()
+      case "topk": return try TopKSoftmax(k: k, temperature: temperature)
+      case "sparsemax": return Sparsemax()
+      case "entmax15": return Entmax15()
+      default: return try Entmax(alpha: alpha)
+      }
+    } catch let error as ProbabilityMapError {
+      let option = name == "entmax" ? "--alpha" : name == "topk" && k < 1 ? "--k" : "--temperature"
+      throw CommandError.usage("option '\(option)': \(error)")
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import ProbabilityMaps
+import TensorCore
+import TensorFiles
+
+/// `structml probmap`: applies a probability map along the last axis of an `.npy` array and writes the result.
+enum ProbmapCommand {
+  static let command = Command(
+    path: ["probmap"],
+    summary: "apply softmax, sparsemax, entmax, ... along the last axis of an .npy array",
+    options: [
+      .value("map", "MAP", ProbabilityMapChoice.names.joined(separator: "|")),
+      .value("input", "X.npy", "scores (float32 or float64), rows along the last axis"),
+      .value("output", "P.npy", "where to write the probabilities (same dtype and shape)"),
+      .value("alpha", "A", "alpha of --map entmax, >= 1 (default 1.5)"),
+      .value("k", "K", "support size of --map topk (default 10)"),
+      .value("temperature", "T", "temperature of softmax, logsoftmax and topk (default 1)"),
+    ]
+  ) { arguments, console in
+    let name = try arguments.choice("map", ProbabilityMapChoice.names)
+    guard let name else { throw CommandError.usage("missing required option '--map'") }
+    let input = URL(fileURLWithPath: try arguments.requiredString("input"))
+    let output = URL(fileURLWithPath: try arguments.requiredString("output"))
+    let map = try ProbabilityMapChoice.make(
+      name, alpha: try arguments.double("alpha", default: 1.5)!, k: try arguments.int("k", default: 10)!,
+      temperature: try arguments.double("temperature", default: 1)!)
+    let data: TensorData
+    do {
+      data = try NPYFile.read(input)
+    } catch {
+      throw CommandError.failure("cannot read \(input.path): \(error)")
+    }
+    guard !data.shape.isEmpty, data.shape.last! > 0 else {
+      throw CommandError.failure("\(input.path): needs at least one non-empty axis, has shape \(data.shape)")
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let result: (TensorData, rows: Int, support: Int)
+    do {
+      switch data.dtype {
+      case .float32: result = try apply(map, to: try data.tensor(as: Float.self))
+      case .float64: result = try apply(map, to: try data.tensor(as: Double.self))
+      default:
+        throw CommandError.failure("\(input.path): scores must be float32 or float64, got \(data.dtype.rawValue)")
+      }
+    } catch let error as ProbabilityMapError {
+      throw CommandError.failure("\(input.path): \(error)")
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    do {
+      try NPYFile.write(result.0, to: output, protectedInputs: [input])
+    } catch {
+      throw CommandError.failure("cannot write \(output.path): \(error)")
+    }
+    let meanSupport = Double(result.support) / Double(max(result.rows, 1))
+    if arguments.flag("json") {
+      console.print(
+        JSONValue.object([
+          ("map", .string(name)), ("input", .string(input.path)), ("output", .string(output.path)),
+          ("shape", .array(data.shape.map(JSONValue.int))), ("rows", .int(result.rows)),
+          ("mean_support", .number(meanSupport)), ("seconds", .number(seconds)),
+        ]).serialized())
+    } else {
+      console.print(
+        "\(name): \(result.rows) rows of \(data.shape.last!) → \(output.path); mean support "
+          + "\(formatted(meanSupport)) in \(formatted(seconds)) s")
+    }
+  }
+
+  /// Runs the map and counts the positive (finite, for log-softmax) entries.
+  static func apply<S: ProbabilityScalar>(_ map: any ProbabilityMap, to scores: Tensor<S>) throws
+    -> (TensorData, rows: Int, support: Int)
+  {
+    let probabilities = try map.forward(scores)
+    let support =
+      map is LogSoftmax
+      ? probabilities.scalars.filter { $0.isFinite }.count : probabilities.scalars.filter { $0 > 0 }.count
+    return (try TensorData(probabilities), scores.count / scores.shape.last!, support)
+  }
+}
