@@ -26,6 +26,7 @@ let package = Package(
     .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
     .target(name: "CRelaxed"),
+    .target(name: "CKernels"),
 
     // MARK: - Numeric core and files
     .target(
@@ -43,9 +44,9 @@ let package = Package(
     .target(name: "TensorFiles", dependencies: ["TensorCore"]),
 
     // MARK: - Capabilities
-    .target(name: "Monarch", dependencies: ["TensorCore", "CRelaxed"]),
-    .target(name: "StateSpaces", dependencies: ["TensorCore", "CRelaxed"]),
-    .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CRelaxed"]),
+    .target(name: "Monarch", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
+    .target(name: "StateSpaces", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
+    .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
 
     // MARK: - Umbrella and command line
     .target(
