@@ -114,11 +114,23 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
   ///   single-threaded (``BLASThreads``) so the tiles do not compete.
   public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    var y = Tensor<Scalar>(zeros: [x.shape.first ?? 0, layout.outFeatures])
+    multiply(x, into: &y)
+    return y
+  }
+
+  /// The forward multiply `y = x Mᵀ` into an existing output, so that repeated calls allocate nothing but
+  /// per-task scratch tiles.
+  ///
+  /// - Parameters:
+  ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
+  ///   - y: Receives the rows of width `outFeatures`; its shape must be `(batch, out)`.
+  /// - Complexity: See ``multiply(_:)``.
+  public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     precondition(
-      x.rank == 2 && x.shape[1] == layout.inFeatures,
-      "MonarchMatrix.multiply: input shape \(x.shape) is not (batch, \(layout.inFeatures))")
+      x.rank == 2 && x.shape[1] == layout.inFeatures && y.shape == [x.shape[0], layout.outFeatures],
+      "MonarchMatrix.multiply: input \(x.shape) and output \(y.shape) do not fit \(layout)")
     let batch = x.shape[0]
-    var y = Tensor<Scalar>(zeros: [batch, layout.outFeatures])
     let tile = min(batch, Self.tileRows)
     let tiles = (batch + tile - 1) / max(1, tile)
     withKernels { kernels in
@@ -146,7 +158,6 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
         }
       }
     }
-    return y
   }
 
   /// The transposed multiply `v = u M` of a batch of rows.

@@ -3,5 +3,6 @@ enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
     BenchGEMMCommand.command,
+    MonarchProjectCommand.command, MonarchApplyCommand.command, MonarchCompressCommand.command, MonarchExperimentCommand.command, BenchMonarchCommand.command,
   ]
 }
