@@ -28,6 +28,8 @@ extension MonarchMatrix {
   /// - Returns: The three gradients.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), about twice a forward multiply; each step runs its blocks on all
   ///   cores.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func gradients(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) -> MonarchGradients<Scalar> {
     let batch = x.shape.first ?? 0
     precondition(

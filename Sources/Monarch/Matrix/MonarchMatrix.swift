@@ -126,6 +126,8 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
   ///   - y: Receives the rows of width `outFeatures`; its shape must be `(batch, out)`.
   /// - Complexity: See ``multiply(_:)``.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     precondition(
       x.rank == 2 && x.shape[1] == layout.inFeatures && y.shape == [x.shape[0], layout.outFeatures],
@@ -165,6 +167,8 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameter u: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Returns: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles over all cores as ``multiply(_:)``.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func multiplyTransposed(_ u: Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(
       u.rank == 2 && u.shape[1] == layout.outFeatures,
@@ -207,6 +211,8 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Returns: `M` with `M[ss·l + ll, kk·p + pp] = Σ w2[ll, ss, rr] · w1[kk, qq, pp]` over the middle indices
   ///   `t = kk·q + qq = rr·l + ll`, restricted to the unpadded rows and columns.
   /// - Complexity: O(k·q·s·p).
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func dense() -> Tensor<Scalar> {
     let (inWidth, outWidth) = (layout.inFeatures, layout.outFeatures)
     let (l, p, q, s, r) = (

@@ -39,6 +39,8 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 ///   infinity.
 /// - Complexity: O(in·out·min(s, p)) for the Gram matrices, plus O(k·l·d³) for slices of rank above 1
 ///   (`d = min(s, p)`); slices run in parallel on all cores.
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
 public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, onto layout: MonarchLayout, name: String = "matrix"
 ) throws -> MonarchProjection<Scalar> {
