@@ -112,7 +112,7 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameter x: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
-  ///   single-threaded (``BLASThreads``) so the tiles do not compete.
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete.
   public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     var y = Tensor<Scalar>(zeros: [x.shape.first ?? 0, layout.outFeatures])
     multiply(x, into: &y)

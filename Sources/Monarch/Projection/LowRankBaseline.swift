@@ -23,7 +23,7 @@ public struct LowRankBaseline: Sendable, Equatable {
   ///
   /// - Parameters:
   ///   - w: The dense matrix.
-  ///   - parameterCount: The budget, usually a Monarch layout's ``MonarchLayout/parameterCount``.
+  ///   - budget: The parameter budget, usually a Monarch layout's ``MonarchLayout/parameterCount``.
   ///   - exactLimit: The largest smaller dimension handled by the full SVD.
   ///   - generator: The randomness of the randomized SVD.
   /// - Throws: ``MonarchError/invalidInput(_:)`` when `w` is not a finite matrix.
