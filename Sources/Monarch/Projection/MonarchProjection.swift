@@ -53,25 +53,38 @@ public func project<Scalar: TensorScalar>(
     throw MonarchError.invalidInput(
       "\(name) holds \(w.scalars[index]) at row \(index / w.columns), column \(index % w.columns)")
   }
-  var w1 = Tensor<Scalar>(zeros: layout.firstFactorShape)
-  var w2 = Tensor<Scalar>(zeros: layout.secondFactorShape)
+  var w1 = [Double](repeating: 0, count: layout.firstFactorShape.reduce(1, *))
+  var w2 = [Double](repeating: 0, count: layout.secondFactorShape.reduce(1, *))
   var sliceErrors = [Double](repeating: 0, count: layout.inBlocks * layout.outBlocks)
   w.scalars.withUnsafeBufferPointer { pw in
-    w1.scalars.withUnsafeMutableBufferPointer { p1 in
-      w2.scalars.withUnsafeMutableBufferPointer { p2 in
+    w1.withUnsafeMutableBufferPointer { p1 in
+      w2.withUnsafeMutableBufferPointer { p2 in
         sliceErrors.withUnsafeMutableBufferPointer { pe in
+          let raw = UnsafeRawPointer(pw.baseAddress!)
+          let source: SliceProjector.Source =
+            Scalar.self == Float.self
+            ? .float(raw.assumingMemoryBound(to: Float.self)) : .double(raw.assumingMemoryBound(to: Double.self))
           let projector = SliceProjector(
-            layout: layout, w: pw.baseAddress!, w1: p1.baseAddress!, w2: p2.baseAddress!, errors: pe.baseAddress!)
+            layout: layout, source: source, w1: p1.baseAddress!, w2: p2.baseAddress!, errors: pe.baseAddress!)
           parallelFor(layout.inBlocks * layout.outBlocks, minimumChunk: 4) { slices in
-            var workspace = SliceProjector<Scalar>.Workspace(layout: layout)
+            var workspace = SliceProjector.Workspace(layout: layout)
             for slice in slices { projector.project(slice: slice, workspace: &workspace) }
           }
         }
       }
     }
   }
-  let matrix = MonarchMatrix(validated: layout, w1: w1, w2: w2)
+  let matrix = MonarchMatrix(
+    validated: layout, w1: Tensor(shape: layout.firstFactorShape, scalars: converted(w1, to: Scalar.self)),
+    w2: Tensor(shape: layout.secondFactorShape, scalars: converted(w2, to: Scalar.self)))
   return MonarchProjection(matrix: matrix, error: sliceErrors.reduce(0, +).squareRoot(), norm: w.frobeniusNorm)
+}
+
+/// `Double` values as `Float` or `Double`, through concrete conversions (no per-element generic dispatch).
+private func converted<Scalar: TensorScalar>(_ values: [Double], to type: Scalar.Type) -> [Scalar] {
+  if let same = values as? [Scalar] { return same }
+  if let single = values.map({ Float($0) }) as? [Scalar] { return single }
+  return values.map { Scalar($0) }
 }
 
 /// Projects a dense matrix onto the layout with the given blocks and slice rank.
@@ -94,27 +107,43 @@ public func project<Scalar: TensorScalar>(
   return try project(w, onto: layout)
 }
 
-/// The truncated SVD of one slice at a time, written straight into the factors.
-private struct SliceProjector<Scalar: TensorScalar>: @unchecked Sendable {
+/// The truncated SVD of one slice at a time, written straight into the factors (held in `Double`).
+private struct SliceProjector: @unchecked Sendable {
+  /// The dense matrix, by element type, so that the slice loop is concrete code.
+  enum Source {
+    case float(UnsafePointer<Float>)
+    case double(UnsafePointer<Double>)
+  }
+
   let layout: MonarchLayout
-  let w: UnsafePointer<Scalar>
-  let w1: UnsafeMutablePointer<Scalar>
-  let w2: UnsafeMutablePointer<Scalar>
+  let source: Source
+  let w1: UnsafeMutablePointer<Double>
+  let w2: UnsafeMutablePointer<Double>
   let errors: UnsafeMutablePointer<Double>
 
   /// Per-task scratch memory, reused across slices.
   struct Workspace {
-    var gram: [Scalar]
-    var gramDouble: [Double]
-    var small: [Double]
-    var large: [Double]
+    var slice: [Double]
+    var gram: [Double]
+    var u: [Double]
+    var v: [Double]
 
     init(layout: MonarchLayout) {
       let d = max(layout.inBlockSize, layout.outBlockSize)
-      gram = [Scalar](repeating: 0, count: d * d)
-      gramDouble = [Double](repeating: 0, count: d * d)
-      small = [Double](repeating: 0, count: d)
-      large = [Double](repeating: 0, count: d)
+      slice = [Double](repeating: 0, count: layout.inBlockSize * layout.outBlockSize)
+      gram = [Double](repeating: 0, count: d * d)
+      u = [Double](repeating: 0, count: layout.outBlockSize)
+      v = [Double](repeating: 0, count: layout.inBlockSize)
+    }
+  }
+
+  /// Copies `A[ss, pp] = W[ss·l + ll, kk·p + pp]` into a contiguous `rows × columns` buffer.
+  func load(offset: Int, rows: Int, columns: Int, stride: Int, into a: UnsafeMutablePointer<Double>) {
+    switch source {
+    case .float(let w):
+      for ss in 0..<rows { for pp in 0..<columns { a[ss * columns + pp] = Double(w[offset + ss * stride + pp]) } }
+    case .double(let w):
+      for ss in 0..<rows { for pp in 0..<columns { a[ss * columns + pp] = w[offset + ss * stride + pp] } }
     }
   }
 
@@ -125,60 +154,67 @@ private struct SliceProjector<Scalar: TensorScalar>: @unchecked Sendable {
     )
     let rows = (layout.outFeatures - ll + l - 1) / l  // real rows ss with ss·l + ll < out
     let columns = min(p, layout.inFeatures - kk * p)
-    let stride = l * layout.inFeatures
-    let a = w + ll * layout.inFeatures + kk * p  // A[ss, pp] = a[ss·stride + pp]
-    let owned = (kk * q..<(kk + 1) * q).filter { $0 % l == ll }
+    let firstOwned = kk * q + (ll - (kk * q) % l + l) % l  // middle indices t ≡ ll (mod l) in [kk·q, (kk+1)·q)
+    let owned = Array(Swift.stride(from: firstOwned, to: (kk + 1) * q, by: l))
     let rightSide = columns <= rows  // diagonalize AᵀA (columns²) or AAᵀ (rows²)
     let d = rightSide ? columns : rows
     let terms = min(owned.count, d)
-    var values: [Double] = []
-    var vectors: [Double] = []  // `terms` unit vectors of length d
-    if terms > 0 {
-      workspace.gram.withUnsafeMutableBufferPointer { g in
-        let view = MatrixView(a, rows: rows, columns: columns, leadingDimension: stride)
-        gemm(view, view, MutableMatrixView(g.baseAddress!, rows: d, columns: d), transposeA: rightSide, transposeB: !rightSide)
-      }
-      for i in 0..<(d * d) { workspace.gramDouble[i] = Double(workspace.gram[i]) }
-      if terms == 1 {
-        vectors = [Double](repeating: 0, count: d)
-        let value = workspace.gramDouble.withUnsafeBufferPointer { g in
-          vectors.withUnsafeMutableBufferPointer { v in
-            SymmetricEigen.topEigenpair(g.baseAddress!, order: d, steps: 24, vector: v.baseAddress!)
+    workspace.slice.withUnsafeMutableBufferPointer { pa in
+      workspace.gram.withUnsafeMutableBufferPointer { pg in
+        workspace.u.withUnsafeMutableBufferPointer { pu in
+          workspace.v.withUnsafeMutableBufferPointer { pv in
+            let (a, g, u, v) = (pa.baseAddress!, pg.baseAddress!, pu.baseAddress!, pv.baseAddress!)
+            load(
+              offset: ll * layout.inFeatures + kk * p, rows: rows, columns: columns, stride: l * layout.inFeatures,
+              into: a)
+            var error = 0.0
+            for i in 0..<(rows * columns) { error += a[i] * a[i] }
+            guard terms > 0 else {
+              errors[slice] = error
+              return
+            }
+            let view = MatrixView(UnsafePointer(a), rows: rows, columns: columns)
+            gemm(view, view, MutableMatrixView(g, rows: d, columns: d), transposeA: rightSide, transposeB: !rightSide)
+            var vectors: [Double]
+            if terms == 1 {
+              vectors = [Double](repeating: 0, count: d)
+              _ = vectors.withUnsafeMutableBufferPointer {
+                SymmetricEigen.topEigenpair(g, order: d, steps: 24, vector: $0.baseAddress!)
+              }
+            } else {
+              vectors = Array(SymmetricEigen.jacobi(Array(UnsafeBufferPointer(start: g, count: d * d)), order: d)
+                .vectors[0..<(terms * d)])
+            }
+            for j in 0..<terms {
+              // The other singular vector is A·v (or Aᵀ·u); its norm is σ.
+              for i in 0..<columns { v[i] = 0 }
+              for i in 0..<rows { u[i] = 0 }
+              if rightSide {
+                for pp in 0..<columns { v[pp] = vectors[j * d + pp] }
+                for ss in 0..<rows { for pp in 0..<columns { u[ss] += a[ss * columns + pp] * v[pp] } }
+              } else {
+                for ss in 0..<rows { u[ss] = vectors[j * d + ss] }
+                for ss in 0..<rows { for pp in 0..<columns { v[pp] += a[ss * columns + pp] * u[ss] } }
+              }
+              let other = rightSide ? u : v
+              let sigma = SymmetricEigen.dot(other, other, count: rightSide ? rows : columns).squareRoot()
+              guard sigma > 0 else { continue }
+              for i in 0..<(rightSide ? rows : columns) { other[i] /= sigma }
+              let root = sigma.squareRoot()
+              let t = owned[j]
+              for pp in 0..<columns { w1[t * p + pp] = root * v[pp] }
+              for ss in 0..<rows { w2[(ll * s + ss) * r + t / l] = root * u[ss] }
+              // Deflate: the residual A − σ u vᵀ, whose squared norm is the error of the slice.
+              for ss in 0..<rows {
+                for pp in 0..<columns { a[ss * columns + pp] -= sigma * u[ss] * v[pp] }
+              }
+            }
+            error = 0
+            for i in 0..<(rows * columns) { error += a[i] * a[i] }
+            errors[slice] = error
           }
         }
-        values = [value]
-      } else {
-        let eigen = SymmetricEigen.jacobi(Array(workspace.gramDouble[0..<(d * d)]), order: d)
-        values = Array(eigen.values[0..<terms])
-        vectors = Array(eigen.vectors[0..<(terms * d)])
       }
     }
-    // For each term: the other singular vector is A·v (or Aᵀ·u); its norm is σ.
-    var residual = [Double](repeating: 0, count: rows * columns)
-    for ss in 0..<rows {
-      for pp in 0..<columns { residual[ss * columns + pp] = Double(a[ss * stride + pp]) }
-    }
-    for j in 0..<terms where values[j] > 0 {
-      var u = [Double](repeating: 0, count: rows)
-      var v = [Double](repeating: 0, count: columns)
-      if rightSide {
-        for pp in 0..<columns { v[pp] = vectors[j * d + pp] }
-        for ss in 0..<rows { for pp in 0..<columns { u[ss] += Double(a[ss * stride + pp]) * v[pp] } }
-      } else {
-        for ss in 0..<rows { u[ss] = vectors[j * d + ss] }
-        for ss in 0..<rows { for pp in 0..<columns { v[pp] += Double(a[ss * stride + pp]) * u[ss] } }
-      }
-      let sigma = (rightSide ? u : v).reduce(0) { $0 + $1 * $1 }.squareRoot()
-      guard sigma > 0 else { continue }
-      if rightSide { u = u.map { $0 / sigma } } else { v = v.map { $0 / sigma } }
-      let root = sigma.squareRoot()
-      let t = owned[j]
-      for pp in 0..<columns { w1[t * p + pp] = Scalar(root * v[pp]) }
-      for ss in 0..<rows { w2[(ll * s + ss) * r + t / l] = Scalar(root * u[ss]) }
-      for ss in 0..<rows {
-        for pp in 0..<columns { residual[ss * columns + pp] -= sigma * u[ss] * v[pp] }
-      }
-    }
-    errors[slice] = residual.reduce(0) { $0 + $1 * $1 }
   }
 }
