@@ -39,45 +39,58 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 ///   infinity.
 /// - Complexity: O(in·out·min(s, p)) for the Gram matrices, plus O(k·l·d³) for slices of rank above 1
 ///   (`d = min(s, p)`); slices run in parallel on all cores.
-@_specialize(exported: true, where Scalar == Float)
-@_specialize(exported: true, where Scalar == Double)
+@_specialize(exported:true,where Scalar == Float)
+@_specialize(exported:true,where Scalar == Double)
 public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, onto layout: MonarchLayout, name: String = "matrix"
 ) throws -> MonarchProjection<Scalar> {
-  guard w.rank == 2 else { throw MonarchError.invalidInput("\(name) must be a 2-D matrix, got shape \(w.shape)") }
+  guard w.rank == 2 else {
+    throw MonarchError.invalidInput("\(name) must be a 2-D matrix, got shape \(w.shape)")
+  }
   guard w.shape == [layout.outFeatures, layout.inFeatures] else {
     throw MonarchError.invalidInput(
-      "\(name) has shape \(w.shape) but the layout expects [\(layout.outFeatures), \(layout.inFeatures)]")
-  }
-  if let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
-    throw MonarchError.invalidInput(
-      "\(name) holds \(w.scalars[index]) at row \(index / w.columns), column \(index % w.columns)")
+      "\(name) has shape \(w.shape) but the layout expects [\(layout.outFeatures), \(layout.inFeatures)]"
+    )
   }
   var w1 = [Double](repeating: 0, count: layout.firstFactorShape.reduce(1, *))
   var w2 = [Double](repeating: 0, count: layout.secondFactorShape.reduce(1, *))
   var sliceErrors = [Double](repeating: 0, count: layout.inBlocks * layout.outBlocks)
+  var sliceNorms = sliceErrors
   w.scalars.withUnsafeBufferPointer { pw in
     w1.withUnsafeMutableBufferPointer { p1 in
       w2.withUnsafeMutableBufferPointer { p2 in
         sliceErrors.withUnsafeMutableBufferPointer { pe in
-          let raw = UnsafeRawPointer(pw.baseAddress!)
-          let source: SliceProjector.Source =
-            Scalar.self == Float.self
-            ? .float(raw.assumingMemoryBound(to: Float.self)) : .double(raw.assumingMemoryBound(to: Double.self))
-          let projector = SliceProjector(
-            layout: layout, source: source, w1: p1.baseAddress!, w2: p2.baseAddress!, errors: pe.baseAddress!)
-          parallelFor(layout.inBlocks * layout.outBlocks, minimumChunk: 4) { slices in
-            var workspace = SliceProjector.Workspace(layout: layout)
-            for slice in slices { projector.project(slice: slice, workspace: &workspace) }
+          sliceNorms.withUnsafeMutableBufferPointer { pn in
+            let raw = UnsafeRawPointer(pw.baseAddress!)
+            let source: SliceProjector.Source =
+              Scalar.self == Float.self
+              ? .float(raw.assumingMemoryBound(to: Float.self))
+              : .double(raw.assumingMemoryBound(to: Double.self))
+            let projector = SliceProjector(
+              layout: layout, source: source, w1: p1.baseAddress!, w2: p2.baseAddress!,
+              errors: pe.baseAddress!,
+              norms: pn.baseAddress!)
+            parallelFor(layout.inBlocks * layout.outBlocks, minimumChunk: 4) { slices in
+              var workspace = SliceProjector.Workspace(layout: layout)
+              for slice in slices { projector.project(slice: slice, workspace: &workspace) }
+            }
           }
         }
       }
     }
   }
+  // Every element lies in exactly one slice, so a NaN or infinity anywhere makes the sum of squares non-finite.
+  let squaredNorm = sliceNorms.reduce(0, +)
+  if !squaredNorm.isFinite, let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
+    throw MonarchError.invalidInput(
+      "\(name) holds \(w.scalars[index]) at row \(index / w.columns), column \(index % w.columns)")
+  }
   let matrix = MonarchMatrix(
-    validated: layout, w1: Tensor(shape: layout.firstFactorShape, scalars: converted(w1, to: Scalar.self)),
+    validated: layout,
+    w1: Tensor(shape: layout.firstFactorShape, scalars: converted(w1, to: Scalar.self)),
     w2: Tensor(shape: layout.secondFactorShape, scalars: converted(w2, to: Scalar.self)))
-  return MonarchProjection(matrix: matrix, error: sliceErrors.reduce(0, +).squareRoot(), norm: w.frobeniusNorm)
+  return MonarchProjection(
+    matrix: matrix, error: sliceErrors.reduce(0, +).squareRoot(), norm: squaredNorm.squareRoot())
 }
 
 /// `Double` values as `Float` or `Double`, through concrete conversions (no per-element generic dispatch).
@@ -100,7 +113,9 @@ private func converted<Scalar: TensorScalar>(_ values: [Double], to type: Scalar
 public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, inBlocks: Int, outBlocks: Int, rank: Int? = nil
 ) throws -> MonarchProjection<Scalar> {
-  guard w.rank == 2 else { throw MonarchError.invalidInput("matrix must be 2-D, got shape \(w.shape)") }
+  guard w.rank == 2 else {
+    throw MonarchError.invalidInput("matrix must be 2-D, got shape \(w.shape)")
+  }
   let layout = try MonarchLayout(
     inFeatures: w.columns, outFeatures: w.rows, inBlocks: inBlocks, outBlocks: outBlocks,
     rank: rank ?? max(1, min(w.rows, w.columns) / max(1, inBlocks * outBlocks)))
@@ -120,6 +135,7 @@ private struct SliceProjector: @unchecked Sendable {
   let w1: UnsafeMutablePointer<Double>
   let w2: UnsafeMutablePointer<Double>
   let errors: UnsafeMutablePointer<Double>
+  let norms: UnsafeMutablePointer<Double>
 
   /// Per-task scratch memory, reused across slices.
   struct Workspace {
@@ -138,19 +154,25 @@ private struct SliceProjector: @unchecked Sendable {
   }
 
   /// Copies `A[ss, pp] = W[ss·l + ll, kk·p + pp]` into a contiguous `rows × columns` buffer.
-  func load(offset: Int, rows: Int, columns: Int, stride: Int, into a: UnsafeMutablePointer<Double>) {
+  func load(offset: Int, rows: Int, columns: Int, stride: Int, into a: UnsafeMutablePointer<Double>)
+  {
     switch source {
     case .float(let w):
-      for ss in 0..<rows { for pp in 0..<columns { a[ss * columns + pp] = Double(w[offset + ss * stride + pp]) } }
+      for ss in 0..<rows {
+        for pp in 0..<columns { a[ss * columns + pp] = Double(w[offset + ss * stride + pp]) }
+      }
     case .double(let w):
-      for ss in 0..<rows { for pp in 0..<columns { a[ss * columns + pp] = w[offset + ss * stride + pp] } }
+      for ss in 0..<rows {
+        for pp in 0..<columns { a[ss * columns + pp] = w[offset + ss * stride + pp] }
+      }
     }
   }
 
   func project(slice: Int, workspace: inout Workspace) {
     let (kk, ll) = (slice / layout.outBlocks, slice % layout.outBlocks)
     let (l, p, q, s, r) = (
-      layout.outBlocks, layout.inBlockSize, layout.firstBlockRows, layout.outBlockSize, layout.secondBlockColumns
+      layout.outBlocks, layout.inBlockSize, layout.firstBlockRows, layout.outBlockSize,
+      layout.secondBlockColumns
     )
     let rows = (layout.outFeatures - ll + l - 1) / l  // real rows ss with ss·l + ll < out
     let columns = min(p, layout.inFeatures - kk * p)
@@ -165,16 +187,20 @@ private struct SliceProjector: @unchecked Sendable {
           workspace.v.withUnsafeMutableBufferPointer { pv in
             let (a, g, u, v) = (pa.baseAddress!, pg.baseAddress!, pu.baseAddress!, pv.baseAddress!)
             load(
-              offset: ll * layout.inFeatures + kk * p, rows: rows, columns: columns, stride: l * layout.inFeatures,
+              offset: ll * layout.inFeatures + kk * p, rows: rows, columns: columns,
+              stride: l * layout.inFeatures,
               into: a)
             var error = 0.0
             for i in 0..<(rows * columns) { error += a[i] * a[i] }
-            guard terms > 0 else {
+            norms[slice] = error
+            guard terms > 0, error.isFinite else {
               errors[slice] = error
               return
             }
             let view = MatrixView(UnsafePointer(a), rows: rows, columns: columns)
-            gemm(view, view, MutableMatrixView(g, rows: d, columns: d), transposeA: rightSide, transposeB: !rightSide)
+            gemm(
+              view, view, MutableMatrixView(g, rows: d, columns: d), transposeA: rightSide,
+              transposeB: !rightSide)
             var vectors: [Double]
             if terms == 1 {
               vectors = [Double](repeating: 0, count: d)
@@ -182,8 +208,9 @@ private struct SliceProjector: @unchecked Sendable {
                 SymmetricEigen.topEigenpair(g, order: d, steps: 24, vector: $0.baseAddress!)
               }
             } else {
-              vectors = Array(SymmetricEigen.jacobi(Array(UnsafeBufferPointer(start: g, count: d * d)), order: d)
-                .vectors[0..<(terms * d)])
+              vectors = Array(
+                SymmetricEigen.jacobi(Array(UnsafeBufferPointer(start: g, count: d * d)), order: d)
+                  .vectors[0..<(terms * d)])
             }
             for j in 0..<terms {
               // The other singular vector is A·v (or Aᵀ·u); its norm is σ.
@@ -191,13 +218,18 @@ private struct SliceProjector: @unchecked Sendable {
               for i in 0..<rows { u[i] = 0 }
               if rightSide {
                 for pp in 0..<columns { v[pp] = vectors[j * d + pp] }
-                for ss in 0..<rows { for pp in 0..<columns { u[ss] += a[ss * columns + pp] * v[pp] } }
+                for ss in 0..<rows {
+                  for pp in 0..<columns { u[ss] += a[ss * columns + pp] * v[pp] }
+                }
               } else {
                 for ss in 0..<rows { u[ss] = vectors[j * d + ss] }
-                for ss in 0..<rows { for pp in 0..<columns { v[pp] += a[ss * columns + pp] * u[ss] } }
+                for ss in 0..<rows {
+                  for pp in 0..<columns { v[pp] += a[ss * columns + pp] * u[ss] }
+                }
               }
               let other = rightSide ? u : v
-              let sigma = SymmetricEigen.dot(other, other, count: rightSide ? rows : columns).squareRoot()
+              let sigma = SymmetricEigen.dot(other, other, count: rightSide ? rows : columns)
+                .squareRoot()
               guard sigma > 0 else { continue }
               for i in 0..<(rightSide ? rows : columns) { other[i] /= sigma }
               let root = sigma.squareRoot()
