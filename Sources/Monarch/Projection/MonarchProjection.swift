@@ -205,7 +205,7 @@ private struct SliceProjector: @unchecked Sendable {
             if terms == 1 {
               vectors = [Double](repeating: 0, count: d)
               _ = vectors.withUnsafeMutableBufferPointer {
-                SymmetricEigen.topEigenpair(g, order: d, steps: 24, vector: $0.baseAddress!)
+                SymmetricEigen.topEigenpair(g, order: d, steps: 12, vector: $0.baseAddress!)
               }
             } else {
               vectors = Array(
