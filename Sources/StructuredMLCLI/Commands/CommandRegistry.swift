@@ -3,10 +3,15 @@ enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
     InspectCommand.command,
+    MonarchProjectCommand.command,
+    MonarchApplyCommand.command,
+    MonarchCompressCommand.command,
+    MonarchExperimentCommand.command,
     ProbmapCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
     BenchFilesCommand.command,
+    BenchMonarchCommand.command,
     BenchProbmapCommand.command,
   ]
 }

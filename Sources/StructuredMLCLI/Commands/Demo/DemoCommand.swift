@@ -38,6 +38,7 @@ enum DemoCommand {
   /// The report's sections in order; each capability contributes one.
   static let sections: [(title: String, build: @Sendable () throws -> DemoReport.Section)] = [
     ("Numeric core", FoundationDemo.section),
+    ("Monarch", MonarchDemo.section),
     ("Probability maps", ProbabilityMapsDemo.section),
   ]
 }

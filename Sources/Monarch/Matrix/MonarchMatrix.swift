@@ -1,0 +1,243 @@
+import TensorCore
+
+/// A Monarch matrix `M = Π_out · blockdiag(w2) · Π_mid · blockdiag(w1)`, stored as its two block-diagonal
+/// factors in the layout of the PyTorch reference `blockdiag_butterfly_multiply(x, w1, w2)`.
+///
+/// `w1` has shape `(k, q, p)` and `w2` shape `(l, s, r)` (see ``MonarchLayout``). Entry by entry,
+///
+/// ```
+/// M[ss·l + ll, kk·p + pp] = Σ_{t = kk·q + qq = rr·l + ll} w2[ll, ss, rr] · w1[kk, qq, pp]
+/// ```
+///
+/// Rows are applied in the `nn.Linear` convention `y = x Mᵀ`, so factors move between this type and PyTorch
+/// without reshuffling.
+///
+/// ```swift
+/// let layout = try MonarchLayout(inFeatures: 64, outFeatures: 64, blocks: 8)   // ρ = 1: the square class
+/// var generator = SeededGenerator(seed: 1)
+/// let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+/// let y = m.multiply(x)                    // x: (batch, 64) → y: (batch, 64)
+/// ```
+public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
+  /// The shape parameters.
+  public let layout: MonarchLayout
+  /// The first factor, shape `(k, q, p)`.
+  public let w1: Tensor<Scalar>
+  /// The second factor, shape `(l, s, r)`.
+  public let w2: Tensor<Scalar>
+
+  /// Creates a Monarch matrix from its factors.
+  ///
+  /// - Parameters:
+  ///   - layout: The shape parameters; the factors must have its factor shapes.
+  ///   - w1: The first factor, shape `(k, q, p)`.
+  ///   - w2: The second factor, shape `(l, s, r)`.
+  /// - Throws: ``MonarchError/invalidInput(_:)`` naming the factor whose shape is wrong or that holds NaN
+  ///   or infinity.
+  public init(layout: MonarchLayout, w1: Tensor<Scalar>, w2: Tensor<Scalar>) throws {
+    for (name, factor, shape) in [("w1", w1, layout.firstFactorShape), ("w2", w2, layout.secondFactorShape)] {
+      guard factor.shape == shape else {
+        throw MonarchError.invalidInput("factor \(name) has shape \(factor.shape), expected \(shape) for \(layout)")
+      }
+      if let index = factor.scalars.firstIndex(where: { !$0.isFinite }) {
+        throw MonarchError.invalidInput("factor \(name) holds \(factor.scalars[index]) at flat index \(index)")
+      }
+    }
+    self.layout = layout
+    self.w1 = w1
+    self.w2 = w2
+  }
+
+  /// Creates a Monarch matrix from factors of any chaining shapes `(k, q, p)` and `(l, s, r)`.
+  ///
+  /// - Parameters:
+  ///   - w1: The first factor.
+  ///   - w2: The second factor.
+  ///   - inFeatures: The unpadded input width (default `k·p`).
+  ///   - outFeatures: The unpadded output width (default `l·s`).
+  /// - Throws: ``MonarchError`` when the factors are not 3-D, do not chain (`k·q ≠ l·r`), or hold NaN.
+  public init(w1: Tensor<Scalar>, w2: Tensor<Scalar>, inFeatures: Int? = nil, outFeatures: Int? = nil) throws {
+    guard w1.rank == 3, w2.rank == 3 else {
+      throw MonarchError.invalidInput("factors must be 3-D, got w1 \(w1.shape) and w2 \(w2.shape)")
+    }
+    let layout = try MonarchLayout(
+      inFeatures: inFeatures ?? w1.shape[0] * w1.shape[2], outFeatures: outFeatures ?? w2.shape[0] * w2.shape[1],
+      inBlocks: w1.shape[0], outBlocks: w2.shape[0], firstBlockRows: w1.shape[1], secondBlockColumns: w2.shape[2])
+    try self.init(layout: layout, w1: w1, w2: w2)
+  }
+
+  init(validated layout: MonarchLayout, w1: Tensor<Scalar>, w2: Tensor<Scalar>) {
+    self.layout = layout
+    self.w1 = w1
+    self.w2 = w2
+  }
+
+  /// A Monarch matrix with independent normal factors, each scaled by `1/√fan-in` of its blocks; the padded
+  /// columns of `w1` are zero.
+  ///
+  /// - Parameters:
+  ///   - layout: The shape parameters.
+  ///   - generator: The source of randomness.
+  public static func random(layout: MonarchLayout, using generator: inout SeededGenerator) -> MonarchMatrix {
+    let p = layout.inBlockSize
+    var w1 = Tensor<Scalar>.normal(
+      shape: layout.firstFactorShape, standardDeviation: 1 / Scalar(p).squareRoot(), using: &generator)
+    for index in 0..<w1.count where (index / (layout.firstBlockRows * p)) * p + index % p >= layout.inFeatures {
+      w1.scalars[index] = 0
+    }
+    let w2 = Tensor<Scalar>.normal(
+      shape: layout.secondFactorShape, standardDeviation: 1 / Scalar(layout.secondBlockColumns).squareRoot(),
+      using: &generator)
+    return MonarchMatrix(validated: layout, w1: w1, w2: w2)
+  }
+
+  /// The number of stored parameters.
+  public var parameterCount: Int { layout.parameterCount }
+
+  func withKernels<R>(_ body: (MonarchKernels<Scalar>) -> R) -> R {
+    w1.scalars.withUnsafeBufferPointer { p1 in
+      w2.scalars.withUnsafeBufferPointer { p2 in
+        // Factor shapes are never empty (every extent is at least 1).
+        body(MonarchKernels(layout: layout, w1: p1.baseAddress!, w2: p2.baseAddress!))
+      }
+    }
+  }
+
+  /// The batch rows that one task of a multiply handles: large enough for efficient GEMMs, small enough that
+  /// the tile's middle and output activations stay in cache.
+  static var tileRows: Int { 64 }
+
+  /// The forward multiply `y = x Mᵀ` of a batch of rows.
+  ///
+  /// - Parameter x: Rows of width `inFeatures`, shape `(batch, in)`.
+  /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
+  /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete.
+  public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    var y = Tensor<Scalar>(zeros: [x.shape.first ?? 0, layout.outFeatures])
+    multiply(x, into: &y)
+    return y
+  }
+
+  /// The forward multiply `y = x Mᵀ` into an existing output, so that repeated calls allocate nothing but
+  /// per-task scratch tiles.
+  ///
+  /// - Parameters:
+  ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
+  ///   - y: Receives the rows of width `outFeatures`; its shape must be `(batch, out)`.
+  /// - Complexity: See ``multiply(_:)``.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
+  public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+    precondition(
+      x.rank == 2 && x.shape[1] == layout.inFeatures && y.shape == [x.shape[0], layout.outFeatures],
+      "MonarchMatrix.multiply: input \(x.shape) and output \(y.shape) do not fit \(layout)")
+    let batch = x.shape[0]
+    let tile = min(batch, Self.tileRows)
+    let tiles = (batch + tile - 1) / max(1, tile)
+    withKernels { kernels in
+      x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+          guard let xBase = px.baseAddress, let yBase = py.baseAddress else { return }
+          parallelFor(tiles) { range in
+            let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
+            let yT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
+            defer {
+              hT.deallocate()
+              yT.deallocate()
+            }
+            for index in range {
+              let start = index * tile
+              let t = min(tile, batch - start)
+              kernels.firstFactor(
+                blocks: 0..<layout.inBlocks, input: xBase + start * layout.inFeatures, rows: t, middle: hT)
+              kernels.secondFactor(blocks: 0..<layout.outBlocks, middle: hT, rows: t, output: yT)
+              transposeCopy(
+                yT, rows: layout.outFeatures, columns: t, sourceStride: t,
+                into: yBase + start * layout.outFeatures, targetStride: layout.outFeatures)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The transposed multiply `v = u M` of a batch of rows.
+  ///
+  /// - Parameter u: Rows of width `outFeatures`, shape `(batch, out)`.
+  /// - Returns: Rows of width `inFeatures`, shape `(batch, in)`.
+  /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles over all cores as ``multiply(_:)``.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
+  public func multiplyTransposed(_ u: Tensor<Scalar>) -> Tensor<Scalar> {
+    precondition(
+      u.rank == 2 && u.shape[1] == layout.outFeatures,
+      "MonarchMatrix.multiplyTransposed: input shape \(u.shape) is not (batch, \(layout.outFeatures))")
+    let batch = u.shape[0]
+    var v = Tensor<Scalar>(zeros: [batch, layout.inFeatures])
+    let tile = min(batch, Self.tileRows)
+    let tiles = (batch + tile - 1) / max(1, tile)
+    withKernels { kernels in
+      u.scalars.withUnsafeBufferPointer { pu in
+        v.scalars.withUnsafeMutableBufferPointer { pv in
+          guard let uBase = pu.baseAddress, let vBase = pv.baseAddress else { return }
+          parallelFor(tiles) { range in
+            let uT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
+            let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
+            defer {
+              uT.deallocate()
+              hT.deallocate()
+            }
+            for index in range {
+              let start = index * tile
+              let t = min(tile, batch - start)
+              uT.initialize(repeating: 0, count: layout.paddedOutFeatures * t)
+              transposeCopy(
+                uBase + start * layout.outFeatures, rows: t, columns: layout.outFeatures,
+                sourceStride: layout.outFeatures, into: uT, targetStride: t)
+              kernels.secondFactorTransposed(blocks: 0..<layout.outBlocks, output: uT, rows: t, middle: hT)
+              kernels.firstFactorTransposed(
+                blocks: 0..<layout.inBlocks, middle: hT, rows: t, input: vBase + start * layout.inFeatures)
+            }
+          }
+        }
+      }
+    }
+    return v
+  }
+
+  /// The dense `out × in` matrix, accumulated one middle index (one rank-1 term) at a time.
+  ///
+  /// - Returns: `M` with `M[ss·l + ll, kk·p + pp] = Σ w2[ll, ss, rr] · w1[kk, qq, pp]` over the middle indices
+  ///   `t = kk·q + qq = rr·l + ll`, restricted to the unpadded rows and columns.
+  /// - Complexity: O(k·q·s·p).
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
+  public func dense() -> Tensor<Scalar> {
+    let (inWidth, outWidth) = (layout.inFeatures, layout.outFeatures)
+    let (l, p, q, s, r) = (
+      layout.outBlocks, layout.inBlockSize, layout.firstBlockRows, layout.outBlockSize, layout.secondBlockColumns
+    )
+    var m = Tensor<Scalar>(zeros: [outWidth, inWidth])
+    w1.scalars.withUnsafeBufferPointer { p1 in
+      w2.scalars.withUnsafeBufferPointer { p2 in
+        m.scalars.withUnsafeMutableBufferPointer { pm in
+          for t in 0..<layout.middleWidth {
+            let (kk, qq, ll, rr) = (t / q, t % q, t % l, t / l)
+            let columns = min(p, inWidth - kk * p)
+            for ss in 0..<s where ss * l + ll < outWidth {
+              let left = p2[(ll * s + ss) * r + rr]
+              let row = (ss * l + ll) * inWidth + kk * p
+              for pp in 0..<columns { pm[row + pp] += left * p1[(kk * q + qq) * p + pp] }
+            }
+          }
+        }
+      }
+    }
+    return m
+  }
+
+  /// The rank that each slice `M[ll::l, kk·p ..< (kk+1)·p]` can reach, indexed `[kk][ll]`: the rank users
+  /// buy with this layout (see ``MonarchLayout/sliceRanks``).
+  public var sliceRanks: [[Int]] { layout.sliceRanks }
+}

@@ -1,0 +1,46 @@
+import TensorCore
+
+/// The optimal Monarch projection error from a full LAPACK SVD of every slice: the reference that the fast
+/// projection's error is checked against.
+///
+/// - Parameters:
+///   - w: The dense `out × in` matrix.
+///   - layout: A layout with a uniform slice rank `ρ`.
+/// - Returns: `√(Σ_slices Σ_{j ≥ ρ} σ_j²)` with the singular values computed in `Double`.
+/// - Throws: ``MonarchError`` when `w` does not fit the layout or the layout has unequal slice ranks.
+/// - Complexity: O(k·l·s·p·min(s, p)), slices in parallel on all cores.
+public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layout: MonarchLayout) throws -> Double {
+  guard w.shape == [layout.outFeatures, layout.inFeatures] else {
+    throw MonarchError.invalidInput("matrix has shape \(w.shape), the layout expects [\(layout.outFeatures), \(layout.inFeatures)]")
+  }
+  guard let rank = layout.sliceRank else {
+    throw MonarchError.invalidLayout("the exact error needs a uniform slice rank, got \(layout)")
+  }
+  let (l, p) = (layout.outBlocks, layout.inBlockSize)
+  let sliceCount = layout.inBlocks * l
+  var discarded = [Double](repeating: 0, count: sliceCount)
+  var failure: [String?] = Array(repeating: nil, count: sliceCount)
+  discarded.withUnsafeMutableBufferPointer { pd in
+    failure.withUnsafeMutableBufferPointer { pf in
+      let (sums, failures) = (pd.baseAddress!, pf.baseAddress!)
+      parallelFor(sliceCount, minimumChunk: 4) { slices in
+        for slice in slices {
+          let (kk, ll) = (slice / l, slice % l)
+          let rows = Array(stride(from: ll, to: layout.outFeatures, by: l))
+          let columns = Array((kk * p)..<min((kk + 1) * p, layout.inFeatures))
+          let a = Tensor<Double>(shape: [rows.count, columns.count]) { index in
+            Double(w[rows[index / columns.count], columns[index % columns.count]])
+          }
+          do {
+            let values = try singularValueDecomposition(a).singularValues
+            sums[slice] = values.dropFirst(rank).reduce(0) { $0 + $1 * $1 }
+          } catch {
+            failures[slice] = "slice (\(kk), \(ll)): \(error)"
+          }
+        }
+      }
+    }
+  }
+  if let message = failure.compactMap({ $0 }).first { throw MonarchError.invalidInput(message) }
+  return discarded.reduce(0, +).squareRoot()
+}

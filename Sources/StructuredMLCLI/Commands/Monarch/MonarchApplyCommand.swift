@@ -1,0 +1,56 @@
+import Foundation
+import Monarch
+import TensorCore
+import TensorFiles
+
+/// `structml monarch apply`: multiplies a batch of rows by a Monarch matrix from a factor file, `Y = X Mᵀ`.
+enum MonarchApplyCommand {
+  static let command = Command(
+    path: ["monarch", "apply"],
+    summary: "multiply rows by Monarch factors: Y = X Mᵀ",
+    options: [
+      .value("factors", "FACTORS.safetensors", "w1, w2 and shape metadata (from 'monarch project')"),
+      .value("input", "X.npy", "rows, shape (batch, in)"),
+      .value("output", "Y.npy", "where to write Y, shape (batch, out)"),
+    ]
+  ) { arguments, console in
+    let factorsPath = try arguments.requiredString("factors")
+    let inputPath = try arguments.requiredString("input")
+    let outputPath = try arguments.requiredString("output")
+    let m = try MonarchFiles.readFactors(factorsPath)
+    let data: TensorData
+    do {
+      data = try NPYFile.read(URL(fileURLWithPath: inputPath))
+    } catch {
+      throw CommandError.failure("cannot read \(inputPath): \(error)")
+    }
+    guard data.shape.count == 2, data.shape[1] == m.layout.inFeatures else {
+      throw CommandError.failure(
+        "\(inputPath) has shape \(data.shape), expected (batch, \(m.layout.inFeatures)) for \(m.layout)")
+    }
+    let x: Tensor<Float>
+    do {
+      x = try data.tensor(as: Float.self)
+    } catch {
+      throw CommandError.failure("cannot convert \(inputPath): \(error)")
+    }
+    BLASThreads.set(1)
+    let y = m.multiply(x)
+    do {
+      try NPYFile.write(
+        try TensorData(y), to: URL(fileURLWithPath: outputPath),
+        protectedInputs: [URL(fileURLWithPath: inputPath), URL(fileURLWithPath: factorsPath)])
+    } catch {
+      throw CommandError.failure("cannot write \(outputPath): \(error)")
+    }
+    if arguments.flag("json") {
+      console.print(
+        JSONValue.object([
+          ("batch", .int(x.rows)), ("in_features", .int(m.layout.inFeatures)),
+          ("out_features", .int(m.layout.outFeatures)), ("output", .string(outputPath)),
+        ]).serialized())
+    } else {
+      console.print("wrote \(outputPath): \(x.rows)×\(m.layout.outFeatures)")
+    }
+  }
+}
