@@ -128,3 +128,17 @@ struct SVGChartTests {
     #expect(svg.contains("t &lt; u"))
   }
 }
+
+@Suite("Chart ticks")
+struct ChartTickTests {
+  @Test func linearTicksAreRoundStepsCoveringTheRange() {
+    #expect(SVGChart.ticks(from: 0.45, to: 12.6, log: false) == [0, 5, 10, 15])
+    #expect(SVGChart.ticks(from: -0.3, to: 0.7, log: false).map { ($0 * 10).rounded() / 10 } == [-0.4, -0.2, 0, 0.2, 0.4, 0.6, 0.8])
+  }
+
+  @Test func logTicksAreDecadesOrOneTwoFive() {
+    #expect(SVGChart.ticks(from: -6, to: 0, log: true) == [-6, -5, -4, -3, -2, -1, 0])
+    let ticks = SVGChart.ticks(from: log10(0.05), to: 0, log: true).map { (pow(10, $0) * 1000).rounded() / 1000 }
+    #expect(ticks == [0.05, 0.1, 0.2, 0.5, 1])
+  }
+}

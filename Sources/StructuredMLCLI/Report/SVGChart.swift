@@ -53,16 +53,18 @@ public struct SVGChart {
     var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
     if x1 - x0 < 1e-12 { (x0, x1) = (x0 - 0.5, x1 + 0.5) }
     if y1 - y0 < 1e-12 { (y0, y1) = (y0 - 0.5, y1 + 0.5) }
-    let yPad = (y1 - y0) * 0.05
-    (y0, y1) = (y0 - yPad, y1 + yPad)
+    let xTicks = SVGChart.ticks(from: x0, to: x1, log: logX)
+    let yTicks = SVGChart.ticks(from: y0, to: y1, log: logY)
+    (x0, x1) = (min(x0, xTicks.first ?? x0), max(x1, xTicks.last ?? x1))
+    (y0, y1) = (min(y0, yTicks.first ?? y0), max(y1, yTicks.last ?? y1))
     func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotWidth }
     func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotHeight }
     func label(_ v: Double, log: Bool) -> String {
       let value = log ? pow(10, v) : v
-      if value == 0 { return "0" }
+      if abs(value) < 1e-12 { return "0" }
       let magnitude = abs(value)
-      if magnitude >= 1e4 || magnitude < 1e-2 { return String(format: "%.0e", value) }
-      return String(format: magnitude >= 100 ? "%.0f" : "%.3g", value)
+      if magnitude >= 1e5 || magnitude < 1e-3 { return String(format: "%.0e", value) }
+      return String(format: "%g", (value * 1e6).rounded() / 1e6)
     }
     var svg = """
       <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
@@ -72,11 +74,12 @@ public struct SVGChart {
       <rect x="\(left)" y="\(top)" width="\(plotWidth)" height="\(plotHeight)" fill="none" stroke="#444"/>
 
       """
-    for i in 0...5 {
-      let fx = x0 + (x1 - x0) * Double(i) / 5, fy = y0 + (y1 - y0) * Double(i) / 5
+    for fx in xTicks {
       svg += "<line x1=\"\(px(fx))\" y1=\"\(top)\" x2=\"\(px(fx))\" y2=\"\(top + plotHeight)\" stroke=\"#eee\"/>\n"
-      svg += "<line x1=\"\(left)\" y1=\"\(py(fy))\" x2=\"\(left + plotWidth)\" y2=\"\(py(fy))\" stroke=\"#eee\"/>\n"
       svg += "<text x=\"\(px(fx))\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(label(fx, log: logX))</text>\n"
+    }
+    for fy in yTicks {
+      svg += "<line x1=\"\(left)\" y1=\"\(py(fy))\" x2=\"\(left + plotWidth)\" y2=\"\(py(fy))\" stroke=\"#eee\"/>\n"
       svg += "<text x=\"\(left - 6)\" y=\"\(py(fy) + 4)\" text-anchor=\"end\">\(label(fy, log: logY))</text>\n"
     }
     svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
@@ -94,11 +97,43 @@ public struct SVGChart {
         svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
       }
       let legendY = top + 16 + Double(index) * 18
-      svg += "<line x1=\"\(left + plotWidth + 12)\" y1=\"\(legendY - 4)\" x2=\"\(left + plotWidth + 32)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"3\"/>\n"
+      if line.markers {
+        svg += "<circle cx=\"\(left + plotWidth + 22)\" cy=\"\(legendY - 4)\" r=\"3\" fill=\"\(color)\"/>\n"
+      } else {
+        svg += "<line x1=\"\(left + plotWidth + 12)\" y1=\"\(legendY - 4)\" x2=\"\(left + plotWidth + 32)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"3\"/>\n"
+      }
       svg += "<text x=\"\(left + plotWidth + 38)\" y=\"\(legendY)\">\(escape(line.name))</text>\n"
     }
     svg += "</svg>\n"
     return svg
+  }
+
+  /// Tick positions (in axis units, log10 units on a log axis) at round numbers covering `[lower, upper]`:
+  /// steps of 1, 2 or 5 times a power of ten; on a log axis, whole decades when it spans two or more,
+  /// else 1, 2 and 5 times each power of ten in range.
+  public static func ticks(from lower: Double, to upper: Double, log: Bool) -> [Double] {
+    let span = upper - lower
+    if log && span >= 2 {
+      let stride = Swift.max(1, (span / 6).rounded(.up))
+      let first = (lower / stride).rounded(.down) * stride
+      return Array(Swift.stride(from: first, through: upper + stride * 0.999, by: stride))
+    }
+    if log {
+      let decades = Int(lower.rounded(.down))...Int(upper.rounded(.up))
+      let candidates = decades.flatMap { decade in [1.0, 2, 5].map { log10($0) + Double(decade) } }
+      let inside = candidates.filter { $0 >= lower - 1e-9 && $0 <= upper + 1e-9 }
+      let coversLower = inside.first.map { $0 <= lower + 1e-9 } ?? false
+      let coversUpper = inside.last.map { $0 >= upper - 1e-9 } ?? false
+      let below = coversLower ? nil : candidates.last { $0 < lower - 1e-9 }
+      let above = coversUpper ? nil : candidates.first { $0 > upper + 1e-9 }
+      return (below.map { [$0] } ?? []) + inside + (above.map { [$0] } ?? [])
+    }
+    let rough = span / 5
+    let power = pow(10, (log10(rough)).rounded(.down))
+    let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough * 0.999 } ?? 10 * power
+    let first = (lower / step).rounded(.down) * step
+    let last = (upper / step).rounded(.up) * step
+    return Array(Swift.stride(from: first, through: last + step * 0.001, by: step))
   }
 
   private func escape(_ text: String) -> String {
