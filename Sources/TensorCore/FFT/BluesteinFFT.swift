@@ -38,12 +38,7 @@ struct BluesteinFFT<S: TensorScalar>: Sendable {
   ///   - powerOfTwoFFT: The back end's in-place transform, called here with `.forward` on `M` points.
   /// - Complexity: O(M log M).
   init(length: Int, minimumPaddedLength: Int = 1, powerOfTwoFFT: InPlaceComplexFFT<S>) {
-    precondition(length >= 1, "BluesteinFFT: length \(length) must be at least 1")
-    precondition(
-      minimumPaddedLength >= 1 && minimumPaddedLength & (minimumPaddedLength - 1) == 0,
-      "BluesteinFFT: minimum padded length \(minimumPaddedLength) is not a power of two")
-    var padded = minimumPaddedLength
-    while padded < 2 * length - 1 { padded *= 2 }
+    let padded = Self.paddedLength(for: length, minimumPaddedLength: minimumPaddedLength)
     self.length = length
     self.paddedLength = padded
     // j² mod 2n keeps the angles small and exact in integers: e^(−πi·j²/n) has period 2n in j².
@@ -62,6 +57,23 @@ struct BluesteinFFT<S: TensorScalar>: Sendable {
     let scale = 1 / S(padded)
     self.chirp = chirp
     self.filterSpectrum = filter.map { scale * $0 }
+  }
+
+  /// The inner length for `length` points: the smallest power of two `≥ 2·length − 1` and
+  /// `≥ minimumPaddedLength`, so that a back end can create its inner plan before the Bluestein plan.
+  ///
+  /// - Parameters:
+  ///   - length: The number of points `n ≥ 1`.
+  ///   - minimumPaddedLength: The smallest inner length the back end supports, a power of two.
+  /// - Returns: The inner transform length `M`.
+  static func paddedLength(for length: Int, minimumPaddedLength: Int = 1) -> Int {
+    precondition(length >= 1, "BluesteinFFT: length \(length) must be at least 1")
+    precondition(
+      minimumPaddedLength >= 1 && minimumPaddedLength & (minimumPaddedLength - 1) == 0,
+      "BluesteinFFT: minimum padded length \(minimumPaddedLength) is not a power of two")
+    var padded = minimumPaddedLength
+    while padded < 2 * length - 1 { padded *= 2 }
+    return padded
   }
 
   /// Transforms `length` points from `input` into `output` (which may be the same memory).
