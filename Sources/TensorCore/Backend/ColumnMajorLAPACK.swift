@@ -72,15 +72,10 @@ enum ColumnMajorLAPACK {
     var (job, rows, columns, k32) = (letter("S"), blasInt(m), blasInt(n), blasInt(k))
     let integerWorkspace = IntegerOut.allocate(capacity: 8 * Swift.max(1, k))
     defer { integerWorkspace.deallocate() }
-    return withColumnMajor(a, rows: m, columns: n) { a in
-      withColumnMajor(u, rows: m, columns: k) { u in
-        withColumnMajor(vt, rows: k, columns: n) { vt in
-          withWorkspace(of: S.self) { work, lwork, info in
-            routine(
-              &job, &rows, &columns, a, &rows, singularValues, u, &rows, vt, &k32, work, lwork, integerWorkspace,
-              info)
-          }
-        }
+    return withColumnMajorSVD(m: m, n: n, a: a, u: u, vt: vt) { a, u, vt in
+      withWorkspace(of: S.self) { work, lwork, info in
+        routine(
+          &job, &rows, &columns, a, &rows, singularValues, u, &rows, vt, &k32, work, lwork, integerWorkspace, info)
       }
     }
   }
@@ -94,13 +89,9 @@ enum ColumnMajorLAPACK {
   ) -> Int {
     let k = Swift.min(m, n)
     var (job, rows, columns, k32) = (letter("S"), blasInt(m), blasInt(n), blasInt(k))
-    return withColumnMajor(a, rows: m, columns: n) { a in
-      withColumnMajor(u, rows: m, columns: k) { u in
-        withColumnMajor(vt, rows: k, columns: n) { vt in
-          withWorkspace(of: S.self) { work, lwork, info in
-            routine(&job, &job, &rows, &columns, a, &rows, singularValues, u, &rows, vt, &k32, work, lwork, info)
-          }
-        }
+    return withColumnMajorSVD(m: m, n: n, a: a, u: u, vt: vt) { a, u, vt in
+      withWorkspace(of: S.self) { work, lwork, info in
+        routine(&job, &job, &rows, &columns, a, &rows, singularValues, u, &rows, vt, &k32, work, lwork, info)
       }
     }
   }
@@ -250,6 +241,20 @@ enum ColumnMajorLAPACK {
     let result = body(copy)
     transpose(copy, rows: columns, columns: rows, into: matrix)
     return result
+  }
+
+  /// Runs `body` on column-major copies of the thin-SVD operands: `a` (`m × n`), `u` (`m × k`) and `vt`
+  /// (`k × n`), `k = min(m, n)`, each written back in row-major order afterwards.
+  static func withColumnMajorSVD<S, R>(
+    m: Int, n: Int, a: UnsafeMutablePointer<S>, u: UnsafeMutablePointer<S>, vt: UnsafeMutablePointer<S>,
+    _ body: (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> R
+  ) -> R {
+    let k = Swift.min(m, n)
+    return withColumnMajor(a, rows: m, columns: n) { a in
+      withColumnMajor(u, rows: m, columns: k) { u in
+        withColumnMajor(vt, rows: k, columns: n) { vt in body(a, u, vt) }
+      }
+    }
   }
 
   /// Writes the `columns × rows` transpose of the row-major `rows × columns` matrix `source` to `target`, which
