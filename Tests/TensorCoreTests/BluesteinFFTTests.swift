@@ -59,10 +59,10 @@ struct BluesteinFFTTests {
   }
 
   @Test(arguments: lengths)
-  func doubleMatchesNaiveDFT(n: Int) { checkAgainstNaiveDFT(n, as: Double.self, tolerance: 1e-13) }
+  func doubleMatchesNaiveDFT(n: Int) { checkAgainstNaiveDFT(n, as: Double.self, tolerance: 1e-14) }
 
   @Test(arguments: lengths)
-  func floatMatchesNaiveDFT(n: Int) { checkAgainstNaiveDFT(n, as: Float.self, tolerance: 2e-6) }
+  func floatMatchesNaiveDFT(n: Int) { checkAgainstNaiveDFT(n, as: Float.self, tolerance: 1e-6) }
 
   @Test func pureToneLandsInOneBin() {
     // x[j] = e^(2πi·5j/97)  →  X[5] = 97 and zero elsewhere: pins the sign convention on a prime length.
