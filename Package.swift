@@ -9,7 +9,7 @@ let linuxOnly: TargetDependencyCondition? = .when(platforms: [.linux])
 
 let package = Package(
   name: "StructuredML",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS("13.3"), .iOS("16.4")],
   products: [
     .library(name: "StructuredML", targets: ["StructuredML"]),
     .library(name: "TensorCore", targets: ["TensorCore"]),
@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "CLAPACKE", condition: linuxOnly),
         .target(name: "CFFTW", condition: linuxOnly),
       ],
+      cSettings: [.define("ACCELERATE_NEW_LAPACK", .when(platforms: [.macOS, .iOS]))],
       linkerSettings: [
         .linkedLibrary("m", .when(platforms: [.linux])),
         .linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS])),
