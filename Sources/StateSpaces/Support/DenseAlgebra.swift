@@ -1,78 +1,32 @@
 import TensorCore
 
-/// Small dense linear algebra in `Double` for the state-space setup steps (discretization, corrections,
-/// conversions), where matrices are N × N with N in the hundreds at most.
+/// Dense linear algebra for the state-space setup steps (discretization, corrections, conversions), where
+/// matrices are N × N with N in the hundreds at most; solves go to TensorCore's LAPACK wrappers.
 enum DenseAlgebra {
-  /// Solves `A X = B` by Gaussian elimination with partial pivoting; `B` is `n × columns` row-major.
+  /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `what`.
   ///
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular to working precision.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
   static func solve(_ a: Tensor<Double>, _ b: [Double], columns: Int, what: String) throws -> [Double] {
-    let n = a.rows
-    var m = a.scalars
-    var x = b
-    for column in 0..<n {
-      var pivot = column
-      for row in column + 1..<n where abs(m[row * n + column]) > abs(m[pivot * n + column]) { pivot = row }
-      guard m[pivot * n + column] != 0, m[pivot * n + column].isFinite else {
-        throw StateSpaceError.invalidInput("\(what): the matrix is singular")
-      }
-      if pivot != column {
-        for j in 0..<n { m.swapAt(pivot * n + j, column * n + j) }
-        for j in 0..<columns { x.swapAt(pivot * columns + j, column * columns + j) }
-      }
-      let inverse = 1 / m[column * n + column]
-      for row in column + 1..<n {
-        let factor = m[row * n + column] * inverse
-        if factor == 0 { continue }
-        for j in column..<n { m[row * n + j] -= factor * m[column * n + j] }
-        for j in 0..<columns { x[row * columns + j] -= factor * x[column * columns + j] }
-      }
+    do {
+      return try TensorCore.solve(a, Tensor(shape: [a.rows, columns], scalars: b)).scalars
+    } catch {
+      throw StateSpaceError.invalidInput("\(what): \(error)")
     }
-    for row in stride(from: n - 1, through: 0, by: -1) {
-      for j in 0..<columns {
-        var sum = x[row * columns + j]
-        for k in row + 1..<n { sum -= m[row * n + k] * x[k * columns + j] }
-        x[row * columns + j] = sum / m[row * n + row]
-      }
-    }
-    return x
   }
 
-  /// Solves `A X = B` for a complex `n × n` matrix `A` (row-major) and `n × columns` right-hand sides.
+  /// Solves the complex system `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error.
   ///
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular to working precision.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
-  static func solve(
-    _ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, columns: Int, what: String
-  ) throws -> [Complex<Double>] {
-    var m = a
-    var x = b
-    for column in 0..<n {
-      var pivot = column
-      for row in column + 1..<n where m[row * n + column].length > m[pivot * n + column].length { pivot = row }
-      guard m[pivot * n + column].length > 0, m[pivot * n + column].isFinite else {
-        throw StateSpaceError.invalidInput("\(what): the matrix is singular")
-      }
-      if pivot != column {
-        for j in 0..<n { m.swapAt(pivot * n + j, column * n + j) }
-        for j in 0..<columns { x.swapAt(pivot * columns + j, column * columns + j) }
-      }
-      let inverse = Complex<Double>.one / m[column * n + column]
-      for row in column + 1..<n {
-        let factor = m[row * n + column] * inverse
-        for j in column..<n { m[row * n + j] -= factor * m[column * n + j] }
-        for j in 0..<columns { x[row * columns + j] -= factor * x[column * columns + j] }
-      }
+  static func solve(_ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, what: String) throws
+    -> [Complex<Double>]
+  {
+    do {
+      return try TensorCore.solve(a, b, order: n)
+    } catch {
+      throw StateSpaceError.invalidInput("\(what): \(error)")
     }
-    for row in stride(from: n - 1, through: 0, by: -1) {
-      for j in 0..<columns {
-        var sum = x[row * columns + j]
-        for k in row + 1..<n { sum -= m[row * n + k] * x[k * columns + j] }
-        x[row * columns + j] = sum / m[row * n + row]
-      }
-    }
-    return x
   }
 
   /// The determinant of a complex `n × n` matrix by Gaussian elimination with partial pivoting.
