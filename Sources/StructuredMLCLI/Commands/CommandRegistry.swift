@@ -3,5 +3,6 @@ enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
     BenchGEMMCommand.command,
+    InspectCommand.command,
   ]
 }

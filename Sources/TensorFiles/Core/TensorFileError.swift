@@ -10,6 +10,8 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
   case missingTensor(String, String)
   /// Writing the output would overwrite an input file.
   case refusingToOverwriteInput(String)
+  /// Tensor data handed to the library do not fit their description (the first value names the tensor).
+  case invalidTensor(String, String)
 
   public var description: String {
     switch self {
@@ -18,6 +20,7 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
     case .unsupported(let file, let reason): return "\(file): unsupported: \(reason)"
     case .missingTensor(let file, let name): return "\(file): no tensor named '\(name)'"
     case .refusingToOverwriteInput(let file): return "\(file): refusing to overwrite an input file"
+    case .invalidTensor(let tensor, let reason): return "\(tensor): \(reason)"
     }
   }
 }

@@ -1,0 +1,127 @@
+import Foundation
+import TensorFiles
+
+/// `structml inspect FILE`: lists the tensors of a `.npy` or `.safetensors` file, optionally with
+/// statistics computed one tensor at a time.
+enum InspectCommand {
+  static let command = Command(
+    path: ["inspect"],
+    summary: "list the tensors of a .npy or .safetensors file (name, dtype, shape, bytes)",
+    operands: "FILE",
+    options: [.flag("stats", "also compute min, max, mean and NaN count of every tensor")]
+  ) { arguments, console in
+    guard arguments.positional.count == 1, let path = arguments.positional.first else {
+      throw CommandError.usage("expected exactly one FILE, got \(arguments.positional.count)")
+    }
+    let report = try inspect(URL(fileURLWithPath: path), withStatistics: arguments.flag("stats"))
+    if arguments.flag("json") {
+      console.print(report.json.serialized())
+    } else {
+      console.print(report.table)
+    }
+  }
+
+  /// A tensor's listing line: what the file says, and the statistics when asked for.
+  struct Row {
+    let info: TensorInfo
+    let statistics: TensorStatistics?
+  }
+
+  /// Everything `inspect` reports about one file.
+  struct Report {
+    let path: String
+    let format: String
+    let metadata: [String: String]
+    let rows: [Row]
+    let withStatistics: Bool
+
+    var json: JSONValue {
+      func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.number) ?? .null }
+      let tensors = rows.map { row -> JSONValue in
+        var members: [(String, JSONValue)] = [
+          ("name", .string(row.info.name)), ("dtype", .string(row.info.dtype.rawValue)),
+          ("shape", .array(row.info.shape.map(JSONValue.int))), ("bytes", .int(row.info.byteCount)),
+        ]
+        if withStatistics {
+          let statistics = row.statistics
+          members += [
+            ("min", optional(statistics?.minimum)), ("max", optional(statistics?.maximum)),
+            ("mean", optional(statistics?.mean)), ("nan_count", statistics.map { .int($0.nanCount) } ?? .null),
+          ]
+        }
+        return .object(members)
+      }
+      return .object([
+        ("file", .string(path)), ("format", .string(format)),
+        ("metadata", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0] ?? "")) })),
+        ("tensors", .array(tensors)),
+      ])
+    }
+
+    var table: String {
+      let totalBytes = rows.reduce(0) { $0 + $1.info.byteCount }
+      var lines = ["\(path): \(format), \(rows.count) tensor(s), \(totalBytes) bytes of data"]
+      for key in metadata.keys.sorted() { lines.append("  metadata \(key) = \(metadata[key] ?? "")") }
+      var header = ["name", "dtype", "shape", "bytes"]
+      if withStatistics { header += ["min", "max", "mean", "nan"] }
+      func number(_ value: Double?) -> String { value.map { formatted($0, digits: 6) } ?? "-" }
+      let cells = rows.map { row -> [String] in
+        var cells = [
+          row.info.name, row.info.dtype.rawValue, "[" + row.info.shape.map(String.init).joined(separator: ", ") + "]",
+          String(row.info.byteCount),
+        ]
+        if withStatistics {
+          let statistics = row.statistics
+          cells += [
+            number(statistics?.minimum), number(statistics?.maximum), number(statistics?.mean),
+            statistics.map { String($0.nanCount) } ?? "-",
+          ]
+        }
+        return cells
+      }
+      let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
+      for line in [header] + cells {
+        let padded = line.indices.map { column in
+          let cell = line[column]
+          let padding = String(repeating: " ", count: widths[column] - cell.count)
+          return column >= 3 ? padding + cell : cell + padding
+        }
+        lines.append(padded.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+      }
+      return lines.joined(separator: "\n")
+    }
+  }
+
+  /// Reads the header of `url` and, with `withStatistics`, each tensor in turn.
+  ///
+  /// - Throws: ``CommandError/usage(_:)`` for an extension other than `.npy` or `.safetensors`,
+  ///   ``CommandError/failure(_:)`` with the reader's message for a file that cannot be read.
+  static func inspect(_ url: URL, withStatistics: Bool) throws -> Report {
+    let path = url.path
+    do {
+      switch url.pathExtension.lowercased() {
+      case "npy":
+        let file = try NPYFile(contentsOf: url)
+        let statistics = withStatistics ? try TensorStatistics(of: file.tensorData()) : nil
+        return Report(
+          path: path, format: "npy", metadata: [:], rows: [Row(info: file.info, statistics: statistics)],
+          withStatistics: withStatistics)
+      case "safetensors":
+        let file = try SafetensorsFile(contentsOf: url)
+        let rows = try file.tensors.map { info in
+          Row(
+            info: info,
+            statistics: withStatistics && info.dtype.isNumeric
+              ? try TensorStatistics(of: file.tensorData(named: info.name)) : nil)
+        }
+        return Report(
+          path: path, format: "safetensors", metadata: file.metadata, rows: rows, withStatistics: withStatistics)
+      default:
+        throw CommandError.usage(
+          "FILE '\(path)' has an unknown extension '\(url.pathExtension)'; expected .npy or .safetensors")
+      }
+    } catch let error as TensorFileError {
+      throw CommandError.failure(error.description)
+    }
+  }
+}

@@ -1,0 +1,252 @@
+/// A JSON value as the safetensors header reader sees it: object members keep their order, and numbers
+/// keep their text so that integers are read exactly.
+enum HeaderJSON: Equatable {
+  case null
+  case bool(Bool)
+  case number(String)
+  case string(String)
+  case array([HeaderJSON])
+  case object([(key: String, value: HeaderJSON)])
+
+  static func == (lhs: HeaderJSON, rhs: HeaderJSON) -> Bool {
+    switch (lhs, rhs) {
+    case (.null, .null): return true
+    case (.bool(let a), .bool(let b)): return a == b
+    case (.number(let a), .number(let b)), (.string(let a), .string(let b)): return a == b
+    case (.array(let a), .array(let b)): return a == b
+    case (.object(let a), .object(let b)):
+      return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    default: return false
+    }
+  }
+
+  /// The value as a non-negative integer, if it is a JSON integer that fits in `Int`.
+  var nonNegativeInt: Int? {
+    guard case .number(let text) = self, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+      return nil
+    }
+    return Int(text)
+  }
+
+  /// A short name of the kind of value, for messages.
+  var kind: String {
+    switch self {
+    case .null: return "null"
+    case .bool: return "a boolean"
+    case .number(let text): return "the number \(text)"
+    case .string(let text): return "the string \"\(text)\""
+    case .array: return "a list"
+    case .object: return "an object"
+    }
+  }
+
+  /// Parses a complete JSON text (RFC 8259) strictly: no trailing commas, no comments, no duplicate keys,
+  /// nesting at most `maximumDepth` deep; whitespace may follow the value.
+  ///
+  /// - Throws: ``HeaderJSONError`` with the byte offset of the problem.
+  static func parse(_ text: [UInt8], maximumDepth: Int = 64) throws(HeaderJSONError) -> HeaderJSON {
+    var parser = Parser(text: text, maximumDepth: maximumDepth)
+    let value = try parser.value(depth: 0)
+    parser.skipWhitespace()
+    guard parser.index == text.count else { throw parser.error("unexpected text after the JSON value") }
+    return value
+  }
+
+  private struct Parser {
+    let text: [UInt8]
+    let maximumDepth: Int
+    var index = 0
+
+    func error(_ message: String) -> HeaderJSONError { HeaderJSONError(message: message, offset: index) }
+
+    mutating func skipWhitespace() {
+      while index < text.count, [0x20, 0x09, 0x0A, 0x0D].contains(text[index]) { index += 1 }
+    }
+
+    mutating func expect(_ byte: UInt8) throws(HeaderJSONError) {
+      skipWhitespace()
+      guard index < text.count, text[index] == byte else {
+        throw error("expected '\(Character(Unicode.Scalar(byte)))'")
+      }
+      index += 1
+    }
+
+    mutating func value(depth: Int) throws(HeaderJSONError) -> HeaderJSON {
+      guard depth < maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
+      skipWhitespace()
+      guard index < text.count else { throw error("unexpected end of text") }
+      switch text[index] {
+      case UInt8(ascii: "{"): return try object(depth: depth)
+      case UInt8(ascii: "["): return try array(depth: depth)
+      case UInt8(ascii: "\""): return .string(try string())
+      case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+      case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+      case UInt8(ascii: "n"): try literal("null"); return .null
+      default: return .number(try number())
+      }
+    }
+
+    mutating func literal(_ word: String) throws(HeaderJSONError) {
+      let bytes = Array(word.utf8)
+      guard text.count - index >= bytes.count, Array(text[index..<(index + bytes.count)]) == bytes else {
+        throw error("invalid literal")
+      }
+      index += bytes.count
+    }
+
+    mutating func object(depth: Int) throws(HeaderJSONError) -> HeaderJSON {
+      index += 1
+      var members: [(key: String, value: HeaderJSON)] = []
+      var keys = Set<String>()
+      skipWhitespace()
+      if index < text.count, text[index] == UInt8(ascii: "}") {
+        index += 1
+        return .object(members)
+      }
+      while true {
+        skipWhitespace()
+        guard index < text.count, text[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+        let keyOffset = index
+        let key = try string()
+        guard keys.insert(key).inserted else {
+          throw HeaderJSONError(message: "duplicate key \"\(key)\"", offset: keyOffset)
+        }
+        try expect(UInt8(ascii: ":"))
+        members.append((key, try value(depth: depth + 1)))
+        skipWhitespace()
+        guard index < text.count else { throw error("unexpected end of text in an object") }
+        if text[index] == UInt8(ascii: "}") {
+          index += 1
+          return .object(members)
+        }
+        try expect(UInt8(ascii: ","))
+      }
+    }
+
+    mutating func array(depth: Int) throws(HeaderJSONError) -> HeaderJSON {
+      index += 1
+      var elements: [HeaderJSON] = []
+      skipWhitespace()
+      if index < text.count, text[index] == UInt8(ascii: "]") {
+        index += 1
+        return .array(elements)
+      }
+      while true {
+        elements.append(try value(depth: depth + 1))
+        skipWhitespace()
+        guard index < text.count else { throw error("unexpected end of text in a list") }
+        if text[index] == UInt8(ascii: "]") {
+          index += 1
+          return .array(elements)
+        }
+        try expect(UInt8(ascii: ","))
+      }
+    }
+
+    mutating func string() throws(HeaderJSONError) -> String {
+      index += 1
+      var scalars = String.UnicodeScalarView()
+      var utf8: [UInt8] = []
+      func flush() {
+        scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
+        utf8.removeAll()
+      }
+      while index < text.count {
+        let byte = text[index]
+        index += 1
+        switch byte {
+        case UInt8(ascii: "\""):
+          flush()
+          return String(scalars)
+        case UInt8(ascii: "\\"):
+          flush()
+          scalars.append(try escape())
+        case 0..<0x20:
+          index -= 1
+          throw error("control character in a string")
+        default:
+          utf8.append(byte)
+        }
+      }
+      throw error("unterminated string")
+    }
+
+    mutating func escape() throws(HeaderJSONError) -> Unicode.Scalar {
+      guard index < text.count else { throw error("unterminated escape") }
+      let byte = text[index]
+      index += 1
+      switch byte {
+      case UInt8(ascii: "\""): return "\""
+      case UInt8(ascii: "\\"): return "\\"
+      case UInt8(ascii: "/"): return "/"
+      case UInt8(ascii: "b"): return "\u{08}"
+      case UInt8(ascii: "f"): return "\u{0C}"
+      case UInt8(ascii: "n"): return "\n"
+      case UInt8(ascii: "r"): return "\r"
+      case UInt8(ascii: "t"): return "\t"
+      case UInt8(ascii: "u"):
+        let first = try hex4()
+        if (0xD800..<0xDC00).contains(first) {
+          guard text.count - index >= 6, text[index] == UInt8(ascii: "\\"), text[index + 1] == UInt8(ascii: "u")
+          else { throw error("unpaired surrogate in \\u escape") }
+          index += 2
+          let second = try hex4()
+          guard (0xDC00..<0xE000).contains(second),
+            let scalar = Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+          else { throw error("invalid surrogate pair in \\u escape") }
+          return scalar
+        }
+        guard let scalar = Unicode.Scalar(first) else { throw error("unpaired surrogate in \\u escape") }
+        return scalar
+      default:
+        index -= 1
+        throw error("invalid escape")
+      }
+    }
+
+    mutating func hex4() throws(HeaderJSONError) -> UInt32 {
+      guard text.count - index >= 4,
+        let value = UInt32(String(decoding: text[index..<(index + 4)], as: UTF8.self), radix: 16)
+      else { throw error("invalid \\u escape") }
+      index += 4
+      return value
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    mutating func number() throws(HeaderJSONError) -> String {
+      let start = index
+      func digits() -> Int {
+        let first = index
+        while index < text.count, (0x30...0x39).contains(text[index]) { index += 1 }
+        return index - first
+      }
+      if index < text.count, text[index] == UInt8(ascii: "-") { index += 1 }
+      let integerStart = index
+      let integerDigits = digits()
+      guard integerDigits > 0 else {
+        index = start
+        throw error("unexpected character")
+      }
+      guard integerDigits == 1 || text[integerStart] != UInt8(ascii: "0") else {
+        throw error("number with a leading zero")
+      }
+      if index < text.count, text[index] == UInt8(ascii: ".") {
+        index += 1
+        guard digits() > 0 else { throw error("number without digits after '.'") }
+      }
+      if index < text.count, text[index] == UInt8(ascii: "e") || text[index] == UInt8(ascii: "E") {
+        index += 1
+        if index < text.count, text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") { index += 1 }
+        guard digits() > 0 else { throw error("number without exponent digits") }
+      }
+      return String(decoding: text[start..<index], as: UTF8.self)
+    }
+  }
+}
+
+/// Why a JSON text did not parse, and where.
+struct HeaderJSONError: Error, CustomStringConvertible {
+  let message: String
+  let offset: Int
+  var description: String { "\(message) at byte \(offset)" }
+}
