@@ -6,41 +6,18 @@ import Testing
 
 /// Helpers that build reference systems for the kernel tests.
 enum KernelFixtures {
-  /// A real LegS/LegT system discretized bilinearly, with C̃ = C(I − Āᴸ) projected to the DPLR basis.
   static func s4(measure: HiPPOMeasure, order: Int, step: Double, length: Int, c: [Double]) throws
     -> (channel: S4Channel, naive: [Double])
   {
-    let decomposition = try DPLRDecomposition(measure: measure, order: order)
+    let channel = try DPLRDecomposition(measure: measure, order: order).channel(output: c, step: step, length: length)
     let discrete = try HiPPO.matrices(measure, order: order).discretized(step: step, method: .bilinear)
-    // C̃ = C − C Āᴸ, C Āᴸ by applying Āᵀ L times.
-    var row = c
-    let transposed = try StateSpaceMatrices(a: discrete.a.transposed(), b: discrete.b)
-    for _ in 0..<length { row = transposed.apply(to: row, input: 0) }
-    let corrected = zip(c, row).map { $0 - $1 }
-    let channel = try S4Channel(
-      eigenvalues: decomposition.eigenvalues, lowRank: decomposition.lowRank, input: decomposition.input,
-      output: decomposition.projectedOutput(corrected), step: step)
     return (channel, discrete.powerSeriesKernel(output: c, length: length))
   }
 
-  /// The real 2×2-block system equivalent to a diagonal channel.
   static func realSystem(_ channel: DiagonalStateSpace, method: DiagonalDiscretization) throws
     -> (system: StateSpaceMatrices, c: [Double])
   {
-    let m = channel.a.count
-    var a = Tensor<Double>(zeros: [2 * m, 2 * m])
-    var b = [Double](repeating: 0, count: 2 * m)
-    var c = [Double](repeating: 0, count: 2 * m)
-    for n in 0..<m {
-      let mode = channel.discretized(n, method: method)
-      a[2 * n, 2 * n] = mode.aBar.real
-      a[2 * n, 2 * n + 1] = -mode.aBar.imaginary
-      a[2 * n + 1, 2 * n] = mode.aBar.imaginary
-      a[2 * n + 1, 2 * n + 1] = mode.aBar.real
-      (b[2 * n], b[2 * n + 1]) = (mode.bBar.real, mode.bBar.imaginary)
-      (c[2 * n], c[2 * n + 1]) = (2 * channel.c[n].real, -2 * channel.c[n].imaginary)
-    }
-    return (try StateSpaceMatrices(a: a, b: b), c)
+    try channel.realSystem(method: method)
   }
 
   static func randomDiagonal(order: Int, seed: UInt64) throws -> DiagonalStateSpace {

@@ -124,3 +124,28 @@ public struct DPLRDecomposition: Sendable {
     return a
   }
 }
+
+extension DPLRDecomposition {
+  /// The S4 channel of the real system `(A, B, C)` with step Δ and kernel length L: C̃ = C(I − Āᴸ) of the
+  /// bilinear discretization, projected onto the eigenbasis, so that the S4 kernel equals `C Āʲ B̄`, `j < L`.
+  ///
+  /// - Parameters:
+  ///   - c: The real output row, N entries.
+  ///   - step: Δ.
+  ///   - length: L.
+  /// - Returns: The channel.
+  /// - Throws: ``StateSpaceError`` for a bad step or a C of the wrong size.
+  /// - Complexity: O(N²·L) (`C Āᴸ` by L products with Āᵀ).
+  public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
+    guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
+    let a = reconstructedMatrix()
+    let discrete = try StateSpaceMatrices(a: a, b: [Double](repeating: 0, count: order))
+      .discretized(step: step, method: .bilinear)
+    let transposed = try StateSpaceMatrices(a: discrete.a.transposed(), b: discrete.b)
+    var row = c
+    for _ in 0..<length { row = transposed.apply(to: row, input: 0) }
+    return try S4Channel(
+      eigenvalues: eigenvalues, lowRank: lowRank, input: input,
+      output: projectedOutput(zip(c, row).map { $0 - $1 }), step: step)
+  }
+}

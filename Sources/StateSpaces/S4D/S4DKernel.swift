@@ -187,3 +187,27 @@ public enum S4DKernel {
     return (gradA, gradB, gradC, gradStep)
   }
 }
+
+extension DiagonalStateSpace {
+  /// The equivalent real discrete system of size N: one 2 × 2 rotation-scaling block per stored mode, with
+  /// `B̄` split into real and imaginary parts and output row `[2 Re C, −2 Im C]`.
+  ///
+  /// - Parameter method: ZOH or bilinear.
+  /// - Returns: `(Ā, B̄)` and the output row.
+  public func realSystem(method: DiagonalDiscretization) throws -> (system: StateSpaceMatrices, c: [Double]) {
+    let m = a.count
+    var matrix = Tensor<Double>(zeros: [2 * m, 2 * m])
+    var input = [Double](repeating: 0, count: 2 * m)
+    var output = [Double](repeating: 0, count: 2 * m)
+    for n in 0..<m {
+      let mode = discretized(n, method: method)
+      matrix[2 * n, 2 * n] = mode.aBar.real
+      matrix[2 * n, 2 * n + 1] = -mode.aBar.imaginary
+      matrix[2 * n + 1, 2 * n] = mode.aBar.imaginary
+      matrix[2 * n + 1, 2 * n + 1] = mode.aBar.real
+      (input[2 * n], input[2 * n + 1]) = (mode.bBar.real, mode.bBar.imaginary)
+      (output[2 * n], output[2 * n + 1]) = (2 * c[n].real, -2 * c[n].imaginary)
+    }
+    return (try StateSpaceMatrices(a: matrix, b: input), output)
+  }
+}
