@@ -4,5 +4,6 @@ enum CommandRegistry {
     DemoCommand.command,
     BenchGEMMCommand.command,
     InspectCommand.command,
+    SSMHiPPOCommand.command, SSMDiscretizeCommand.command, SSMApproximateCommand.command, SSMKernelCommand.command, BenchSSMCommand.command,
   ]
 }
