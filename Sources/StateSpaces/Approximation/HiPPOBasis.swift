@@ -16,7 +16,7 @@ public enum HiPPOBasis {
   ///
   /// - Parameters:
   ///   - measure: The measure.
-  ///   - order: N.
+  ///   - n: N.
   ///   - position: `x ∈ [0, 1]` for LegS, the lag `s ≥ 0` for the other measures.
   /// - Returns: N values; `Σ c_n value_n` is the reconstruction.
   /// - Complexity: O(N).

@@ -19,7 +19,7 @@ public enum HiPPO {
   ///
   /// - Parameters:
   ///   - measure: The measure and its time scale.
-  ///   - order: The state size N (at least 1).
+  ///   - n: The state size N (at least 1).
   /// - Returns: `A` (N × N) and `B` (N).
   /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when `order < 1` or the time scale is not positive.
   public static func matrices(_ measure: HiPPOMeasure, order n: Int) throws -> StateSpaceMatrices {

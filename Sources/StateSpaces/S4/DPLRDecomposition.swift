@@ -27,7 +27,7 @@ public struct DPLRDecomposition: Sendable {
   ///
   /// - Parameters:
   ///   - measure: ``HiPPOMeasure/legS`` or ``HiPPOMeasure/legT(window:)``.
-  ///   - order: N, even and at least 2.
+  ///   - n: N, even and at least 2.
   /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for another measure or an odd N;
   ///   ``StateSpaceError/invalidInput(_:)`` when the eigensolver fails.
   /// - Complexity: O(N³).
