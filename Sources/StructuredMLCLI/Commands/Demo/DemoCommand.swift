@@ -37,6 +37,7 @@ enum DemoCommand {
 
   /// The report's sections in order; each capability contributes one.
   static let sections: [(title: String, build: @Sendable () throws -> DemoReport.Section)] = [
-    ("Numeric core", FoundationDemo.section)
+    ("Numeric core", FoundationDemo.section),
+    ("State spaces", StateSpacesDemo.section),
   ]
 }
