@@ -7,11 +7,16 @@ enum CommandRegistry {
     MonarchApplyCommand.command,
     MonarchCompressCommand.command,
     MonarchExperimentCommand.command,
+    SSMHiPPOCommand.command,
+    SSMDiscretizeCommand.command,
+    SSMApproximateCommand.command,
+    SSMKernelCommand.command,
     ProbmapCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
     BenchFilesCommand.command,
     BenchMonarchCommand.command,
+    BenchSSMCommand.command,
     BenchProbmapCommand.command,
   ]
 }

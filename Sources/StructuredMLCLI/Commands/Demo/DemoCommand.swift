@@ -39,6 +39,7 @@ enum DemoCommand {
   static let sections: [(title: String, build: @Sendable () throws -> DemoReport.Section)] = [
     ("Numeric core", FoundationDemo.section),
     ("Monarch", MonarchDemo.section),
+    ("State spaces", StateSpacesDemo.section),
     ("Probability maps", ProbabilityMapsDemo.section),
   ]
 }

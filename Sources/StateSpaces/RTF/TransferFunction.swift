@@ -1,0 +1,86 @@
+import TensorCore
+
+/// A rational transfer function (RTF) of one channel:
+/// `H(z) = h₀ + (b₁z⁻¹ + … + b_n z⁻ⁿ)/(1 + a₁z⁻¹ + … + a_n z⁻ⁿ)`.
+///
+/// Its 2n + 1 parameters do not depend on a state basis, and its kernel costs one FFT whatever n is
+/// (the state-free property). The numerator is usually the truncation-corrected `b̃` (see
+/// ``recurrentOutputWeights(length:)``).
+public struct TransferFunction: Sendable, Equatable {
+  /// The denominator coefficients `a₁ … a_n` (the leading 1 is implied).
+  public var denominator: [Double]
+  /// The numerator coefficients `b₁ … b_n`.
+  public var numerator: [Double]
+  /// The feed-through `h₀`.
+  public var feedthrough: Double
+
+  /// Creates a transfer function.
+  ///
+  /// - Parameters:
+  ///   - denominator: `a₁ … a_n` (n ≥ 1).
+  ///   - numerator: `b₁ … b_n`, as many as `denominator`.
+  ///   - feedthrough: `h₀`.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the counts differ or a value is not finite.
+  public init(denominator: [Double], numerator: [Double], feedthrough: Double) throws {
+    guard !denominator.isEmpty, numerator.count == denominator.count else {
+      throw StateSpaceError.invalidInput(
+        "RTF: denominator a has \(denominator.count) and numerator b \(numerator.count) coefficients")
+    }
+    guard (denominator + numerator + [feedthrough]).allSatisfy(\.isFinite) else {
+      throw StateSpaceError.invalidInput("RTF: a, b or h0 holds a non-finite value")
+    }
+    (self.denominator, self.numerator, self.feedthrough) = (denominator, numerator, feedthrough)
+  }
+
+  /// The order n.
+  public var order: Int { denominator.count }
+
+  /// The companion realisation `Ā = [−a; I 0]`, `B = e₁` (C = numerator, D = h₀).
+  ///
+  /// - Returns: `(Ā, B)`.
+  public func companion() -> StateSpaceMatrices {
+    let n = order
+    var a = Tensor<Double>(zeros: [n, n])
+    for k in 0..<n { a[0, k] = -denominator[k] }
+    for k in 1..<max(n, 1) { a[k, k - 1] = 1 }
+    var b = [Double](repeating: 0, count: n)
+    b[0] = 1
+    // The shapes match by construction and every entry is finite.
+    return try! StateSpaceMatrices(a: a, b: b)
+  }
+
+  /// The stability projection of RTF's `l1_montel`: `a ← a/(‖a‖₁ + |s| + 10⁻⁶)`.
+  ///
+  /// Afterwards `‖a‖₁ < 1`, so every root of `zⁿ + a₁zⁿ⁻¹ + … + a_n` lies inside the unit disk (for
+  /// `|z| ≥ 1`, `|Σ a_i z^{n−i}| ≤ ‖a‖₁|z|ⁿ < |zⁿ|`).
+  ///
+  /// - Parameter slack: The learnable `s`.
+  /// - Returns: The projected transfer function.
+  public func stabilized(slack: Double = 0) -> TransferFunction {
+    let norm = denominator.reduce(0) { $0 + abs($1) } + abs(slack) + 1e-6
+    var copy = self
+    copy.denominator = denominator.map { $0 / norm }
+    return copy
+  }
+
+  /// The output weights c of the companion recurrence that reproduce the truncated kernel of length L:
+  /// `c = b̃ (I − Āᴸ)⁻¹`, i.e. the solution of `(I − Āᴸ)ᵀ cᵀ = b̃ᵀ`, with `Āᴸ` by repeated squaring.
+  ///
+  /// - Parameter length: L.
+  /// - Returns: n weights.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `I − Āᴸ` is singular (a pole on the unit circle).
+  /// - Complexity: O(n³ log L).
+  public func recurrentOutputWeights(length: Int) throws -> [Double] {
+    let companionA = companion().a
+    var power = Tensor<Double>(identity: order)
+    var base = companionA
+    var exponent = length
+    while exponent > 0 {
+      if exponent & 1 == 1 { power = matmul(power, base) }
+      base = matmul(base, base)
+      exponent >>= 1
+    }
+    let system = (Tensor<Double>(identity: order) - power).transposed()
+    return try DenseAlgebra.solve(system, numerator, columns: 1, what: "RTF correction (I − Ā^\(length))ᵀ")
+  }
+}

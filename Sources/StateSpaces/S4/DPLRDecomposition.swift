@@ -1,0 +1,151 @@
+import TensorCore
+
+/// The normal-plus-low-rank (NPLR) form of a HiPPO matrix, diagonalized stably into diagonal-plus-low-rank
+/// (DPLR): `A = V (Λ − P̃P̃*) V*` with unitary V.
+///
+/// A rank-r correction P makes `S = A + PPᵀ = −cI + K` with K skew-symmetric (LegS: `P_n = √(n+½)`, c = ½;
+/// LegT (θ): `P = r/√θ` split into even and odd indices, c = 0). `H = −iK` is Hermitian, so its
+/// eigenvectors are orthonormal; they come from the real symmetric eigendecomposition of `[[0, K], [−K, 0]]`
+/// (each eigenvalue w of H appears twice, with vectors `[u; v]`, `z = u + iv`), in Double. `Λ = −c + iw`.
+/// Only the N/2 eigenvalues with negative imaginary part are kept; the others are their conjugates.
+/// `eig(A)` is never used: LegS's eigenvector matrix has condition 8·10¹⁰ at N = 16.
+public struct DPLRDecomposition: Sendable {
+  /// The N/2 stored eigenvalues Λ.
+  public let eigenvalues: [Complex<Double>]
+  /// The rank-r correction in the eigenbasis, `P̃ = V*P`: r rows of N/2.
+  public let lowRank: [[Complex<Double>]]
+  /// The input vector in the eigenbasis, `B̃ = V*B` (N/2).
+  public let input: [Complex<Double>]
+  /// The kept eigenvectors V, N rows × N/2 columns, row-major.
+  public let vectors: [Complex<Double>]
+  /// The real correction P: r rows of N.
+  public let correction: [[Double]]
+  /// The state size N.
+  public let order: Int
+
+  /// Decomposes the HiPPO matrix of a measure.
+  ///
+  /// - Parameters:
+  ///   - measure: ``HiPPOMeasure/legS`` or ``HiPPOMeasure/legT(window:)``.
+  ///   - n: N, even and at least 2.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for another measure or an odd N;
+  ///   ``StateSpaceError/invalidInput(_:)`` when the eigensolver fails.
+  /// - Complexity: O(N³).
+  public init(measure: HiPPOMeasure, order n: Int) throws {
+    guard n >= 2, n % 2 == 0 else {
+      throw StateSpaceError.invalidParameter("DPLR: state size N must be even and at least 2, got \(n)")
+    }
+    let system = try HiPPO.matrices(measure, order: n)
+    let shift: Double
+    switch measure {
+    case .legS:
+      correction = [(0..<n).map { (Double($0) + 0.5).squareRoot() }]
+      shift = 0.5
+    case .legT(let theta):
+      let scale = 1 / theta.squareRoot()
+      let r = (0..<n).map { Double(2 * $0 + 1).squareRoot() * scale }
+      correction = [(0..<n).map { $0 % 2 == 0 ? r[$0] : 0 }, (0..<n).map { $0 % 2 == 1 ? r[$0] : 0 }]
+      shift = 0
+    default:
+      throw StateSpaceError.invalidParameter("DPLR: only legs and legt have a decomposition here, not \(measure.name)")
+    }
+    // K = A + PPᵀ + cI, skew-symmetric.
+    var skew = system.a
+    for i in 0..<n {
+      for k in 0..<n {
+        for p in correction { skew[i, k] += p[i] * p[k] }
+      }
+      skew[i, i] += shift
+    }
+    var embedding = Tensor<Double>(zeros: [2 * n, 2 * n])
+    for i in 0..<n {
+      for k in 0..<n {
+        embedding[i, n + k] = skew[i, k]
+        embedding[n + i, k] = -skew[i, k]
+      }
+    }
+    let (values, eigenvectors): ([Double], Tensor<Double>)
+    do {
+      (values, eigenvectors) = try symmetricEigendecomposition(embedding)
+    } catch {
+      throw StateSpaceError.invalidInput("DPLR: eigendecomposition of the skew part failed: \(error)")
+    }
+    // Ascending eigenvalues: the first N are the N/2 negative w, each twice.
+    let half = n / 2
+    var kept: [Complex<Double>] = []
+    var basis = [Complex<Double>](repeating: .zero, count: n * half)
+    for j in 0..<half {
+      let column = 2 * j
+      kept.append(Complex(-shift, values[column]))
+      for i in 0..<n { basis[i * half + j] = Complex(eigenvectors[i, column], eigenvectors[n + i, column]) }
+    }
+    func project(_ x: [Double]) -> [Complex<Double>] {
+      (0..<half).map { j in
+        var sum = Complex<Double>.zero
+        for i in 0..<n { sum += x[i] * basis[i * half + j].conjugate }
+        return sum
+      }
+    }
+    eigenvalues = kept
+    vectors = basis
+    lowRank = correction.map(project)
+    input = project(system.b)
+    order = n
+  }
+
+  /// A real output row C in the eigenbasis: `C V` (N/2 entries).
+  ///
+  /// - Parameter c: The real row, N entries.
+  /// - Returns: The stored half of `C V`.
+  public func projectedOutput(_ c: [Double]) -> [Complex<Double>] {
+    let half = order / 2
+    return (0..<half).map { j in
+      var sum = Complex<Double>.zero
+      for i in 0..<order { sum += c[i] * vectors[i * half + j] }
+      return sum
+    }
+  }
+
+  /// `A` rebuilt from the decomposition: `2·Re(V Λ V*) − PPᵀ` (the conjugate half supplies the other terms).
+  ///
+  /// - Returns: The N × N matrix.
+  public func reconstructedMatrix() -> Tensor<Double> {
+    let half = order / 2
+    var a = Tensor<Double>(zeros: [order, order])
+    for i in 0..<order {
+      for k in 0..<order {
+        var sum = Complex<Double>.zero
+        for j in 0..<half { sum += vectors[i * half + j] * eigenvalues[j] * vectors[k * half + j].conjugate }
+        var value = 2 * sum.real
+        for p in correction { value -= p[i] * p[k] }
+        a[i, k] = value
+      }
+    }
+    return a
+  }
+}
+
+extension DPLRDecomposition {
+  /// The S4 channel of the real system `(A, B, C)` with step Δ and kernel length L: C̃ = C(I − Āᴸ) of the
+  /// bilinear discretization, projected onto the eigenbasis, so that the S4 kernel equals `C Āʲ B̄`, `j < L`.
+  ///
+  /// - Parameters:
+  ///   - c: The real output row, N entries.
+  ///   - step: Δ.
+  ///   - length: L.
+  /// - Returns: The channel.
+  /// - Throws: ``StateSpaceError`` for a bad step or a C of the wrong size.
+  /// - Complexity: O(N²·L) (`C Āᴸ` by L products with Āᵀ).
+  public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
+    guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
+    let a = reconstructedMatrix()
+    let discrete = try StateSpaceMatrices(a: a, b: [Double](repeating: 0, count: order))
+      .discretized(step: step, method: .bilinear)
+    let transposed = try StateSpaceMatrices(a: discrete.a.transposed(), b: discrete.b)
+    var row = c
+    for _ in 0..<length { row = transposed.apply(to: row, input: 0) }
+    return try S4Channel(
+      eigenvalues: eigenvalues, lowRank: lowRank, input: input,
+      output: projectedOutput(zip(c, row).map { $0 - $1 }), step: step)
+  }
+}

@@ -1,0 +1,87 @@
+import TensorCore
+
+/// Dense linear algebra for the state-space setup steps (discretization, corrections, conversions), where
+/// matrices are N × N with N in the hundreds at most; solves go to TensorCore's LAPACK wrappers.
+enum DenseAlgebra {
+  /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `what`.
+  ///
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Complexity: O(n³ + n²·columns).
+  static func solve(_ a: Tensor<Double>, _ b: [Double], columns: Int, what: String) throws -> [Double] {
+    do {
+      return try TensorCore.solve(a, Tensor(shape: [a.rows, columns], scalars: b)).scalars
+    } catch {
+      throw StateSpaceError.invalidInput("\(what): \(error)")
+    }
+  }
+
+  /// Solves the complex system `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error.
+  ///
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Complexity: O(n³ + n²·columns).
+  static func solve(_ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, what: String) throws
+    -> [Complex<Double>]
+  {
+    do {
+      return try TensorCore.solve(a, b, order: n)
+    } catch {
+      throw StateSpaceError.invalidInput("\(what): \(error)")
+    }
+  }
+
+  /// The determinant of a complex `n × n` matrix by Gaussian elimination with partial pivoting.
+  ///
+  /// - Complexity: O(n³).
+  static func determinant(_ a: [Complex<Double>], order n: Int) -> Complex<Double> {
+    var m = a
+    var det = Complex<Double>.one
+    for column in 0..<n {
+      var pivot = column
+      for row in column + 1..<n where m[row * n + column].length > m[pivot * n + column].length { pivot = row }
+      if m[pivot * n + column].length == 0 { return .zero }
+      if pivot != column {
+        for j in 0..<n { m.swapAt(pivot * n + j, column * n + j) }
+        det = -det
+      }
+      det *= m[column * n + column]
+      let inverse = Complex<Double>.one / m[column * n + column]
+      for row in column + 1..<n {
+        let factor = m[row * n + column] * inverse
+        for j in column..<n { m[row * n + j] -= factor * m[column * n + j] }
+      }
+    }
+    return det
+  }
+
+  /// The matrix exponential `e^A` by scaling and squaring of a 20-term Taylor series.
+  ///
+  /// A is scaled by `2^{−s}` until its 1-norm is at most ½, where the truncated series is exact to
+  /// rounding (remainder below `0.5²¹/21!`); the result is then squared `s` times.
+  ///
+  /// - Complexity: O(N³ (20 + s)).
+  static func exponential(_ a: Tensor<Double>) -> Tensor<Double> {
+    let n = a.rows
+    var norm = 0.0
+    for column in 0..<n {
+      var sum = 0.0
+      for row in 0..<n { sum += abs(a.scalars[row * n + column]) }
+      norm = max(norm, sum)
+    }
+    var squarings = 0
+    var scale = 1.0
+    while norm > 0.5 {
+      norm /= 2
+      scale /= 2
+      squarings += 1
+    }
+    let scaled = scale * a
+    var result = Tensor<Double>(identity: n)
+    var term = Tensor<Double>(identity: n)
+    for k in 1...20 {
+      term = (1 / Double(k)) * matmul(term, scaled)
+      result = result + term
+    }
+    for _ in 0..<squarings { result = matmul(result, result) }
+    return result
+  }
+}

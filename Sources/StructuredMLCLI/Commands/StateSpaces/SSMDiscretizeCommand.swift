@@ -1,0 +1,38 @@
+import StateSpaces
+
+/// `structml ssm discretize`: the discrete HiPPO matrices for a step and a rule, with a stability check.
+enum SSMDiscretizeCommand {
+  static let command = Command(
+    path: ["ssm", "discretize"],
+    summary: "print the discrete A and B of a HiPPO measure for a step and a discretization rule",
+    options: [
+      StateSpaceCommandSupport.measureOption, StateSpaceCommandSupport.orderOption,
+      .value("dt", "DT", "step Δ > 0 (default 0.01)"),
+      .value("method", "METHOD", "euler, backward, bilinear or zoh (default bilinear)"),
+    ]
+  ) { arguments, console in
+    let measure = try StateSpaceCommandSupport.measure(arguments)
+    let n = try StateSpaceCommandSupport.order(arguments)
+    let method = try StateSpaceCommandSupport.method(arguments, default: "bilinear")
+    let dt = try arguments.double("dt", default: 0.01)!
+    let discrete = try StateSpaceCommandSupport.usage {
+      try HiPPO.matrices(measure, order: n).discretized(step: dt, method: method)
+    }
+    let radius = discrete.spectralRadius
+    if arguments.flag("json") {
+      console.print(
+        StateSpaceCommandSupport.json(
+          discrete,
+          extra: [
+            ("measure", .string(measure.name)), ("method", .string(method.rawValue)), ("dt", .number(dt)),
+            ("spectral_radius", .number(radius)), ("unstable", .bool(radius >= 1)),
+          ]
+        ).serialized())
+    } else {
+      console.print("HiPPO-\(measure.name), N = \(n), \(method.rawValue), dt = \(dt)")
+      StateSpaceCommandSupport.printMatrices(discrete, console: console)
+      console.print("spectral radius of A: \(formatted(radius, digits: 6))")
+      if radius >= 1 { console.printError("warning: the discrete system is unstable (spectral radius \(radius) >= 1)") }
+    }
+  }
+}

@@ -1,0 +1,269 @@
+import TensorCore
+import TestSupport
+import Testing
+
+@testable import StateSpaces
+
+/// Helpers that build reference systems for the kernel tests.
+enum KernelFixtures {
+  static func s4(measure: HiPPOMeasure, order: Int, step: Double, length: Int, c: [Double]) throws
+    -> (channel: S4Channel, naive: [Double])
+  {
+    let channel = try DPLRDecomposition(measure: measure, order: order).channel(output: c, step: step, length: length)
+    let discrete = try HiPPO.matrices(measure, order: order).discretized(step: step, method: .bilinear)
+    return (channel, discrete.powerSeriesKernel(output: c, length: length))
+  }
+
+  static func realSystem(_ channel: DiagonalStateSpace, method: DiagonalDiscretization) throws
+    -> (system: StateSpaceMatrices, c: [Double])
+  {
+    try channel.realSystem(method: method)
+  }
+
+  static func randomDiagonal(order: Int, seed: UInt64) throws -> DiagonalStateSpace {
+    var generator = SeededGenerator(seed: seed)
+    let a = try S4DInitialization.inverse.eigenvalues(order: order)
+    let b = a.map { _ in Complex(generator.nextNormal(), generator.nextNormal()) }
+    let c = a.map { _ in Complex(generator.nextNormal(), generator.nextNormal()) }
+    return try DiagonalStateSpace(a: a, b: b, c: c, step: 0.03)
+  }
+
+  /// The RTF oracle of the reference note: poles 0.9e^{±0.3i}, 0.5, −0.6.
+  static let rtf = try! TransferFunction(
+    denominator: [-1.619606, 0.338039, 0.596882, -0.243], numerator: [1, -0.5, 0.25, 0.125], feedthrough: 0.7)
+}
+
+@Suite struct S4KernelTests {
+  @Test func legSMatchesTheReferenceOracleAndThePowerSeries() throws {
+    let (channel, naive) = try KernelFixtures.s4(
+      measure: .legS, order: 8, step: 1.0 / 64, length: 64, c: [Double](repeating: 1, count: 8))
+    let kernel = S4Kernel.kernels([channel], length: 64)
+    let error = discrepancy(kernel, naive, absoluteTolerance: 1e-10)
+    #expect(error.isWithinTolerance, "\(error)")
+    let oracle = [0.272242, 0.166494, 0.09368, 0.045455, 0.015278, -0.00193]
+    #expect(discrepancy(Array(kernel.prefix(6)), oracle, absoluteTolerance: 1e-6).isWithinTolerance)
+    #expect(abs(kernel.reduce(0, +) - 0.870416) < 1e-6)
+  }
+
+  @Test(arguments: [(HiPPOMeasure.legS, 16, 100), (.legT(window: 2), 16, 64), (.legT(window: 1), 12, 37)])
+  func randomOutputsMatchThePowerSeries(measure: HiPPOMeasure, order: Int, length: Int) throws {
+    var generator = SeededGenerator(seed: 11)
+    let c = (0..<order).map { _ in generator.nextNormal() }
+    let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 0.05, length: length, c: c)
+    let error = discrepancy(S4Kernel.kernels([channel, channel], length: length), naive + naive, absoluteTolerance: 1e-10)
+    #expect(error.isWithinTolerance, "\(measure.name) N=\(order) L=\(length): \(error)")
+  }
+
+  @Test(arguments: [(HiPPOMeasure.legS, 8), (.legS, 64), (.legT(window: 2), 16), (.legT(window: 1), 32)])
+  func decompositionReconstructsTheMatrix(measure: HiPPOMeasure, order: Int) throws {
+    let decomposition = try DPLRDecomposition(measure: measure, order: order)
+    let a = try HiPPO.matrices(measure, order: order).a
+    let error = decomposition.reconstructedMatrix().maxAbsDifference(a)
+    #expect(error < 1e-11 * Double(order), "\(measure.name) N=\(order): \(error)")
+    if measure == .legS && order == 8 {
+      let imaginary = decomposition.eigenvalues.map { abs($0.imaginary) }.sorted()
+      #expect(discrepancy(imaginary, [0.427489, 1.957794, 5.354209, 19.85741], absoluteTolerance: 1e-5).isWithinTolerance)
+      #expect(decomposition.eigenvalues.allSatisfy { $0.real == -0.5 })
+    }
+  }
+
+  @Test func oddOrdersAndOtherMeasuresAreRejected() {
+    #expect(throws: StateSpaceError.self) { try DPLRDecomposition(measure: .legS, order: 7) }
+    #expect(throws: StateSpaceError.self) { try DPLRDecomposition(measure: .fouT, order: 8) }
+  }
+}
+
+@Suite struct S4DKernelTests {
+  @Test(arguments: [
+    (DiagonalDiscretization.zeroOrderHold, [0.389439, 0.348022, 0.282562, 0.204128, 0.125056]),
+    (.bilinear, [0.387076, 0.347229, 0.283943, 0.207535, 0.129629]),
+  ])
+  func linearInitializationMatchesTheOracle(method: DiagonalDiscretization, oracle: [Double]) throws {
+    let a = try S4DInitialization.linear.eigenvalues(order: 8)
+    let ones = [Complex<Double>](repeating: .one, count: 4)
+    let channel = try DiagonalStateSpace(a: a, b: ones, c: ones, step: 0.05)
+    let kernel = S4DKernel.kernels([channel], length: 32, method: method)
+    #expect(discrepancy(Array(kernel.prefix(5)), oracle, absoluteTolerance: 1e-6).isWithinTolerance)
+  }
+
+  @Test func inverseInitializationMatchesTheOracle() throws {
+    let imaginary = try S4DInitialization.inverse.eigenvalues(order: 8).map(\.imaginary)
+    #expect(discrepancy(imaginary, [17.8254, 4.2441, 1.5279, 0.3638], absoluteTolerance: 1e-4).isWithinTolerance)
+    #expect(try S4DInitialization.real.eigenvalues(order: 4) == [Complex(-1), Complex(-2)])
+    #expect(throws: StateSpaceError.self) { try S4DInitialization.linear.eigenvalues(order: 5) }
+  }
+
+  @Test(arguments: DiagonalDiscretization.allCases)
+  func kernelsMatchThePowerSeriesOfTheRealSystem(method: DiagonalDiscretization) throws {
+    let channels = try [KernelFixtures.randomDiagonal(order: 16, seed: 3), KernelFixtures.randomDiagonal(order: 16, seed: 4)]
+    let kernels = S4DKernel.kernels(channels, length: 300, method: method)
+    for (h, channel) in channels.enumerated() {
+      let (system, c) = try KernelFixtures.realSystem(channel, method: method)
+      let error = discrepancy(Array(kernels[h * 300..<(h + 1) * 300]), system.powerSeriesKernel(output: c, length: 300), absoluteTolerance: 1e-10)
+      #expect(error.isWithinTolerance, "\(method) channel \(h): \(error)")
+    }
+  }
+
+  @Test(arguments: DiagonalDiscretization.allCases)
+  func gradientMatchesFiniteDifferences(method: DiagonalDiscretization) throws {
+    let channel = try KernelFixtures.randomDiagonal(order: 6, seed: 9)
+    var generator = SeededGenerator(seed: 10)
+    let upstream = (0..<40).map { _ in generator.nextNormal() }
+    func loss(_ c: DiagonalStateSpace) -> Double {
+      zip(S4DKernel.kernels([c], length: 40, method: method), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+    let gradient = S4DKernel.gradient(of: channel, upstream: upstream, method: method)
+    let h = 1e-6
+    func central(_ perturb: (inout DiagonalStateSpace, Double) -> Void) -> Double {
+      var plus = channel, minus = channel
+      perturb(&plus, h)
+      perturb(&minus, -h)
+      return (loss(plus) - loss(minus)) / (2 * h)
+    }
+    var worst = 0.0
+    for n in 0..<3 {
+      worst = max(worst, abs(central { $0.a[n].real += $1 } - gradient.a[n].real))
+      worst = max(worst, abs(central { $0.a[n].imaginary += $1 } - gradient.a[n].imaginary))
+      worst = max(worst, abs(central { $0.b[n].real += $1 } - gradient.b[n].real))
+      worst = max(worst, abs(central { $0.b[n].imaginary += $1 } - gradient.b[n].imaginary))
+      worst = max(worst, abs(central { $0.c[n].real += $1 } - gradient.c[n].real))
+      worst = max(worst, abs(central { $0.c[n].imaginary += $1 } - gradient.c[n].imaginary))
+    }
+    worst = max(worst, abs(central { $0.step += $1 } - gradient.step) / 100)
+    #expect(worst < 1e-5, "\(method): worst gradient error \(worst)")
+  }
+}
+
+@Suite struct RTFTests {
+  @Test func kernelCorrectionAndRecurrenceMatchTheOracle() throws {
+    let rtf = KernelFixtures.rtf
+    let kernel = try RTFKernel.kernels([rtf], length: 64)
+    let oracle = [0.699826, 1.001064, 1.121576, 1.727806, 1.946669, 2.14258]
+    // The oracle's a is rounded to 6 decimals, which moves later taps by a few 1e-6.
+    #expect(discrepancy(Array(kernel.prefix(6)), oracle, absoluteTolerance: 1e-5).isWithinTolerance)
+    let c = try rtf.recurrentOutputWeights(length: 64)
+    #expect(discrepancy(c, [1.001064, -0.499753, 0.249695, 0.124958], absoluteTolerance: 1e-6).isWithinTolerance)
+    var impulse = [Double](repeating: 0, count: 64)
+    impulse[0] = 1
+    let response = RTFKernel.recurrentOutput(of: rtf, weights: c, input: impulse)
+    let error = discrepancy(Array(response[1...]), Array(kernel[1...]), absoluteTolerance: 1e-12)
+    #expect(error.isWithinTolerance, "\(error)")
+    #expect(abs(kernel[0] - 0.7 - -1.74e-4) < 1e-6)
+    let corrected = try RTFKernel.kernels([rtf], length: 64, correctingWrapAround: true)
+    #expect(discrepancy(response, corrected, absoluteTolerance: 1e-12).isWithinTolerance)
+  }
+
+  @Test func kernelMatchesTheCompanionPowerSeries() throws {
+    let rtf = KernelFixtures.rtf
+    let length = 50
+    let c = try rtf.recurrentOutputWeights(length: length)
+    let naive = rtf.companion().powerSeriesKernel(output: c, length: length - 1)
+    let kernel = try RTFKernel.kernels([rtf], length: length)
+    #expect(discrepancy(Array(kernel[1...]), naive, absoluteTolerance: 1e-10).isWithinTolerance)
+  }
+
+  @Test func gradientMatchesFiniteDifferences() throws {
+    let rtf = KernelFixtures.rtf
+    var generator = SeededGenerator(seed: 5)
+    let upstream = (0..<33).map { _ in generator.nextNormal() }
+    func loss(_ t: TransferFunction) throws -> Double {
+      zip(try RTFKernel.kernels([t], length: 33), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+    let gradient = try RTFKernel.gradient(of: rtf, upstream: upstream)
+    let h = 1e-6
+    var worst = 0.0
+    for k in 0..<4 {
+      var plus = rtf, minus = rtf
+      plus.denominator[k] += h
+      minus.denominator[k] -= h
+      worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.denominator[k]))
+      plus = rtf
+      minus = rtf
+      plus.numerator[k] += h
+      minus.numerator[k] -= h
+      worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.numerator[k]))
+    }
+    var plus = rtf, minus = rtf
+    plus.feedthrough += h
+    minus.feedthrough -= h
+    worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.feedthrough))
+    #expect(worst < 1e-5, "worst gradient error \(worst)")
+  }
+
+  @Test func stabilityProjectionPullsPolesInsideTheUnitDisk() throws {
+    let unstable = try TransferFunction(denominator: [-2.5, 1.8, -0.4], numerator: [1, 0, 0], feedthrough: 0)
+    #expect(unstable.companion().spectralRadius > 1)
+    let stable = unstable.stabilized(slack: 0.2)
+    #expect(stable.denominator.reduce(0) { $0 + abs($1) } < 1)
+    #expect(stable.companion().spectralRadius < 1)
+  }
+
+  @Test func stateSpaceToTransferFunctionAndBackPreservesTheKernel() throws {
+    var generator = SeededGenerator(seed: 21)
+    let n = 6
+    let raw = Tensor<Double>.normal(shape: [n, n], using: &generator)
+    let a = (0.6 / raw.frobeniusNorm) * raw
+    let system = try StateSpaceMatrices(a: a, b: (0..<n).map { _ in generator.nextNormal() })
+    let c = (0..<n).map { _ in generator.nextNormal() }
+    let transfer = try system.transferFunction(output: c, feedthrough: 0.3)
+    let back = transfer.companion()
+    let error = discrepancy(
+      back.powerSeriesKernel(output: transfer.numerator, length: 60), system.powerSeriesKernel(output: c, length: 60),
+      absoluteTolerance: 1e-12)
+    #expect(error.isWithinTolerance, "\(error)")
+    #expect(transfer.feedthrough == 0.3)
+  }
+
+  @Test func badShapesAreRejected() throws {
+    #expect(throws: StateSpaceError.self) { try TransferFunction(denominator: [1, 2], numerator: [1], feedthrough: 0) }
+    #expect(throws: StateSpaceError.self) { try RTFKernel.kernels([KernelFixtures.rtf], length: 4) }
+  }
+}
+
+@Suite struct ConvolutionTests {
+  @Test func convolutionMatchesTheDirectSum() throws {
+    var generator = SeededGenerator(seed: 1)
+    let (batch, channels, length) = (2, 3, 37)
+    let input = (0..<batch * channels * length).map { _ in generator.nextNormal() }
+    let kernel = (0..<channels * length).map { _ in generator.nextNormal() }
+    let d = [0.5, -1, 2.0]
+    let output = try causalConvolution(input, kernel: kernel, channels: channels, length: length, feedthrough: d)
+    var reference = [Double](repeating: 0, count: input.count)
+    for row in 0..<batch * channels {
+      let h = row % channels
+      for t in 0..<length {
+        var sum = d[h] * input[row * length + t]
+        for j in 0...t { sum += kernel[h * length + j] * input[row * length + t - j] }
+        reference[row * length + t] = sum
+      }
+    }
+    #expect(discrepancy(output, reference, absoluteTolerance: 1e-12).isWithinTolerance)
+    #expect(throws: StateSpaceError.self) { try causalConvolution(input, kernel: kernel, channels: 2, length: length) }
+  }
+
+  /// Convolution mode equals recurrent mode on random inputs, for every kernel family.
+  @Test func convolutionModeEqualsRecurrentMode() throws {
+    var generator = SeededGenerator(seed: 2)
+    let length = 80
+    let input = (0..<length).map { _ in generator.nextNormal() }
+    // S4: real LegS system and its DPLR kernel.
+    let c = (0..<8).map { _ in generator.nextNormal() }
+    let (s4, _) = try KernelFixtures.s4(measure: .legS, order: 8, step: 0.1, length: length, c: c)
+    let s4Recurrent = try HiPPO.matrices(.legS, order: 8).discretized(step: 0.1, method: .bilinear)
+      .recurrentOutput(input, output: c, feedthrough: 0.4)
+    let s4Convolution = try causalConvolution(input, kernel: S4Kernel.kernels([s4], length: length), channels: 1, length: length, feedthrough: [0.4])
+    #expect(discrepancy(s4Convolution, s4Recurrent, absoluteTolerance: 1e-10).isWithinTolerance)
+    // S4D: real 2×2-block recurrence.
+    let s4d = try KernelFixtures.randomDiagonal(order: 8, seed: 8)
+    let (blocks, blockC) = try KernelFixtures.realSystem(s4d, method: .zeroOrderHold)
+    let s4dConvolution = try causalConvolution(
+      input, kernel: S4DKernel.kernels([s4d], length: length, method: .zeroOrderHold), channels: 1, length: length)
+    #expect(discrepancy(s4dConvolution, blocks.recurrentOutput(input, output: blockC), absoluteTolerance: 1e-10).isWithinTolerance)
+    // RTF: companion recurrence with the corrected weights.
+    let rtf = KernelFixtures.rtf
+    let rtfConvolution = try causalConvolution(
+      input, kernel: RTFKernel.kernels([rtf], length: length, correctingWrapAround: true), channels: 1, length: length)
+    let rtfRecurrent = RTFKernel.recurrentOutput(of: rtf, weights: try rtf.recurrentOutputWeights(length: length), input: input)
+    #expect(discrepancy(rtfConvolution, rtfRecurrent, absoluteTolerance: 1e-10).isWithinTolerance)
+  }
+}
