@@ -4,9 +4,13 @@
 /// Views let GEMM read and write sub-matrices (a block of a block-diagonal factor, a slice of a batch)
 /// without copies.
 public struct MatrixView<Scalar: TensorScalar> {
+  /// The first element.
   public let base: UnsafePointer<Scalar>
+  /// The number of rows.
   public let rows: Int
+  /// The number of columns.
   public let columns: Int
+  /// The distance in elements from one row to the next (at least `columns`).
   public let leadingDimension: Int
 
   /// Creates a view; `leadingDimension` defaults to `columns` (a contiguous matrix).
@@ -23,20 +27,22 @@ public struct MatrixView<Scalar: TensorScalar> {
 
 /// A strided, writable view of a row-major matrix (see ``MatrixView``).
 public struct MutableMatrixView<Scalar: TensorScalar> {
+  /// The first element.
   public let base: UnsafeMutablePointer<Scalar>
-  public let rows: Int
-  public let columns: Int
-  public let leadingDimension: Int
+  /// The same matrix, read-only.
+  public let readOnly: MatrixView<Scalar>
+  /// The number of rows.
+  public var rows: Int { readOnly.rows }
+  /// The number of columns.
+  public var columns: Int { readOnly.columns }
+  /// The distance in elements from one row to the next (at least `columns`).
+  public var leadingDimension: Int { readOnly.leadingDimension }
 
   /// Creates a view; `leadingDimension` defaults to `columns` (a contiguous matrix).
   public init(_ base: UnsafeMutablePointer<Scalar>, rows: Int, columns: Int, leadingDimension: Int? = nil) {
-    let ld = leadingDimension ?? columns
-    precondition(rows >= 0 && columns >= 0, "MutableMatrixView: negative extent \(rows)×\(columns)")
-    precondition(ld >= max(1, columns), "MutableMatrixView: leading dimension \(ld) below column count \(columns)")
     self.base = base
-    self.rows = rows
-    self.columns = columns
-    self.leadingDimension = ld
+    self.readOnly = MatrixView(
+      UnsafePointer(base), rows: rows, columns: columns, leadingDimension: leadingDimension)
   }
 }
 
