@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// 1.5-entmax, `p = [x/2 − τ]₊²` with `τ` chosen so that `Σp = 1` (Peters, Niculae & Martins, 2019).
@@ -18,11 +19,7 @@ public struct Entmax15: ProbabilityMap {
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     let (_, n) = try RowDriver.rowShape(scores, name: "scores")
     return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
-      if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let count = SimplexThreshold.filter(x, maximum: maximum, scale: 0.5, into: workspace)
-      let (tau, _) = SimplexThreshold.entmax15(workspace, count: count)
-      VectorLoops.truncatedPower(x, center: maximum, scale: 0.5, threshold: S(tau), squared: true, into: out)
+      RowKernels.entmax15(x, into: out, workspace: workspace)
     }
   }
 
@@ -36,8 +33,7 @@ public struct Entmax15: ProbabilityMap {
   {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      for i in 0..<p.count { out[i] = S.squareRoot(p[i]) }
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+      RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SQUARE_ROOT, into: out)
     }
   }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Sparsemax, the Euclidean projection of the scores onto the probability simplex:
@@ -19,11 +20,7 @@ public struct Sparsemax: ProbabilityMap {
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     let (_, n) = try RowDriver.rowShape(scores, name: "scores")
     return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
-      if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let count = SimplexThreshold.filter(x, maximum: maximum, scale: 1, into: workspace)
-      let (tau, _) = SimplexThreshold.sparsemax(workspace, count: count)
-      VectorLoops.truncatedPower(x, center: maximum, scale: 1, threshold: S(tau), squared: false, into: out)
+      RowKernels.sparsemax(x, into: out, workspace: workspace)
     }
   }
 
@@ -37,8 +34,7 @@ public struct Sparsemax: ProbabilityMap {
   {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      for i in 0..<p.count { out[i] = p[i] > 0 ? 1 : 0 }
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+      RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SUPPORT, into: out)
     }
   }
 }
