@@ -2,6 +2,9 @@
 // double.
 #include "internal/kernel_support.h"
 
+SML_INLINE float sml_next_down_f(float x) { return nextafterf(x, -INFINITY); }
+SML_INLINE double sml_next_down_d(double x) { return nextafter(x, -INFINITY); }
+
 double sml_sparsemax_threshold(double *z, size_t count) {
   size_t size = count;
   double total = 0;
@@ -10,11 +13,12 @@ double sml_sparsemax_threshold(double *z, size_t count) {
   for (;;) {
     size_t kept = 0;
     total = 0;
-    for (size_t i = 0; i < size; i++) {
-      if (z[i] > tau) {
-        z[kept++] = z[i];
-        total += z[i];
-      }
+    for (size_t i = 0; i < size; i++) {  // branch-free compaction: the comparisons are unpredictable
+      double value = z[i];
+      int keep = value > tau;
+      z[kept] = value;
+      kept += keep;
+      total += keep ? value : 0;
     }
     if (kept == size) return tau;
     size = kept;
@@ -22,22 +26,22 @@ double sml_sparsemax_threshold(double *z, size_t count) {
   }
 }
 
-double sml_entmax15_threshold(double *z, size_t count) {
-  double tau = -1;
+double sml_entmax15_threshold(double *z, size_t count, double lower) {
+  double tau = lower;
   size_t size = count;
   for (int step = 0; step < 200; step++) {
     // Keep S = {z > τ} and its moments about τ.
     size_t kept = 0;
     double first = 0, second = 0, lowest = INFINITY;
-    for (size_t i = 0; i < size; i++) {
+    for (size_t i = 0; i < size; i++) {  // branch-free compaction, as in sml_sparsemax_threshold
       double value = z[i];
-      if (value > tau) {
-        z[kept++] = value;
-        double d = value - tau;
-        first += d;
-        second += d * d;
-        if (value < lowest) lowest = value;
-      }
+      int keep = value > tau;
+      double d = keep ? value - tau : 0;
+      z[kept] = value;
+      kept += keep;
+      first += d;
+      second += d * d;
+      lowest = keep && value < lowest ? value : lowest;
     }
     size = kept;
     double k = (double)size, shift = first / k;

@@ -72,10 +72,11 @@ size_t sml_simplex_candidates_d(const double *x, size_t n, double maximum, doubl
 /// time). Reorders `z`.
 double sml_sparsemax_threshold(double *z, size_t count);
 
-/// The 1.5-entmax threshold `τ` with `Σ[z − τ]₊² = 1` of `count` values `z ≤ 0` whose maximum is 0: Newton
-/// steps from `τ = −1` (they stay below the threshold) until the closed form `μ − √(1/k − σ²)` on
-/// `S = {z > τ}` is consistent with `S`, which makes it exact. Reorders `z`.
-double sml_entmax15_threshold(double *z, size_t count);
+/// The 1.5-entmax threshold `τ` with `Σ[z − τ]₊² = 1` of `count` values `z ≤ 0` whose maximum is 0, given a
+/// lower bound `lower` of `τ` at or above every value left out of `z` (−1 when none are): Newton steps from
+/// `lower` (they stay below the threshold) until the closed form `μ − √(1/k − σ²)` on `S = {z > τ}` is
+/// consistent with `S`, which makes it exact. Reorders `z`.
+double sml_entmax15_threshold(double *z, size_t count, double lower);
 
 /// Sparsemax of the row: `[x − τ]₊`; NaN for an invalid row, zeros for an empty one. `workspace` holds `n`
 /// doubles.

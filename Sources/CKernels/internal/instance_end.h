@@ -2,6 +2,8 @@
 #undef REAL
 #undef VEC
 #undef MASK
+#undef BITS
+#undef BITS_INT
 #undef LANES
 #undef VEXP
 #undef VSELECT

@@ -2,6 +2,8 @@
 #define REAL float
 #define VEC sml_vf
 #define MASK sml_vfi
+#define BITS sml_vfb
+#define BITS_INT unsigned short
 #define LANES 16
 #define VEXP sml_exp_vf
 #define VSELECT sml_select_vf

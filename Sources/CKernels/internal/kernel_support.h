@@ -18,6 +18,9 @@ typedef float sml_vf __attribute__((ext_vector_type(16)));
 typedef int sml_vfi __attribute__((ext_vector_type(16)));
 typedef double sml_vd __attribute__((ext_vector_type(8)));
 typedef long sml_vdi __attribute__((ext_vector_type(8)));
+/// Lane masks packed one bit per lane (an AVX-512 mask register, or a movemask on narrower sets).
+typedef _Bool sml_vfb __attribute__((ext_vector_type(16)));
+typedef _Bool sml_vdb __attribute__((ext_vector_type(8)));
 
 // MARK: - Run-time dispatch
 

@@ -1,5 +1,5 @@
 // Type-generic inline passes over one row, shared by every kernel family. Included once per element type
-// between instance_<type>.h and instance_end.h; REAL, VEC, MASK, LANES, VEXP, VSELECT and SML_NAME come from there.
+// between instance_<type>.h and instance_end.h, which define REAL, VEC, MASK, BITS, LANES, VEXP, VSELECT, SML_NAME.
 // Full vectors go through the main loops; the last partial vector is padded with a neutral value.
 
 SML_INLINE VEC SML_NAME(sml_load)(const REAL *p) {
@@ -25,15 +25,15 @@ SML_INLINE REAL SML_NAME(sml_lane_sum)(VEC v) {
   return sum;
 }
 
-SML_INLINE int SML_NAME(sml_any)(MASK mask) {
-  for (int lane = 0; lane < LANES; lane++)
-    if (mask[lane]) return 1;
-  return 0;
+/// Bit `l` set where lane `l` of the mask is set.
+SML_INLINE unsigned SML_NAME(sml_lane_bits)(MASK mask) {
+  return __builtin_bit_cast(BITS_INT, __builtin_convertvector(mask, BITS));
 }
 
 /// The row maximum, and in `*invalid` whether the row holds a NaN or `+inf`. NaN never compares greater,
-/// so the maximum ignores it; the NaN lanes are collected separately.
-SML_INLINE REAL SML_BODY(sml_row_max)(const REAL *x, size_t n, int *invalid) {
+/// so the maximum ignores it; the NaN lanes are collected separately. `*lanes` receives the maximum of each
+/// lane (of the elements `l`, `l + LANES`, ...; `-inf` for a lane without elements).
+SML_INLINE REAL SML_NAME(sml_row_max_lanes)(const REAL *x, size_t n, int *invalid, VEC *lanes) {
   VEC maxima = -INFINITY;
   MASK nan = 0;
   size_t i = 0;
@@ -50,8 +50,14 @@ SML_INLINE REAL SML_BODY(sml_row_max)(const REAL *x, size_t n, int *invalid) {
   REAL maximum = -INFINITY;
   for (int lane = 0; lane < LANES; lane++)
     if (maxima[lane] > maximum) maximum = maxima[lane];
-  *invalid = SML_NAME(sml_any)(nan) || maximum == INFINITY;
+  *invalid = SML_NAME(sml_lane_bits)(nan) != 0 || maximum == INFINITY;
+  *lanes = maxima;
   return maximum;
+}
+
+SML_INLINE REAL SML_BODY(sml_row_max)(const REAL *x, size_t n, int *invalid) {
+  VEC lanes;
+  return SML_NAME(sml_row_max_lanes)(x, n, invalid, &lanes);
 }
 
 /// Settles a row the maps cannot normalize: NaN everywhere for an invalid row, `empty` for an all-`-inf` row.

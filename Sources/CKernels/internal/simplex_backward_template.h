@@ -10,13 +10,16 @@ SML_INLINE VEC SML_NAME(sml_backward_weights)(VEC p, int weights) {
 }
 
 /// `g ⊙ (v − ⟨g, v⟩/Σg)·factor` with `g` derived from `p` by `weights` (a constant at every call site): one
-/// pass for `Σg` and `⟨g, v⟩`, one for the output. A row whose weights do not sum to a positive number gets 0.
+/// pass for `Σg` and `⟨g, v⟩`, one for the output. Square roots are kept in `out` between the passes; the
+/// other weights cost less to recompute than to reload. A row whose weights do not sum to a positive number
+/// gets 0.
 SML_INLINE void SML_NAME(sml_weighted_centering)(
   const REAL *p, const REAL *v, REAL *out, size_t n, REAL factor, int weights) {
   VEC totals = 0, dots = 0;
   size_t i = 0;
   for (; i + LANES <= n; i += LANES) {
     VEC g = SML_NAME(sml_backward_weights)(SML_NAME(sml_load)(p + i), weights);
+    if (weights == SML_WEIGHTS_SQUARE_ROOT) SML_NAME(sml_store)(out + i, g);
     totals += g;
     dots += g * SML_NAME(sml_load)(v + i);
   }
@@ -32,7 +35,8 @@ SML_INLINE void SML_NAME(sml_weighted_centering)(
   }
   REAL mean = SML_NAME(sml_lane_sum)(dots) / total;
   for (i = 0; i + LANES <= n; i += LANES) {
-    VEC g = SML_NAME(sml_backward_weights)(SML_NAME(sml_load)(p + i), weights);
+    VEC g = weights == SML_WEIGHTS_SQUARE_ROOT ? SML_NAME(sml_load)(out + i)
+                                               : SML_NAME(sml_backward_weights)(SML_NAME(sml_load)(p + i), weights);
     SML_NAME(sml_store)(out + i, g * (SML_NAME(sml_load)(v + i) - mean) * factor);
   }
   if (i < n) {
