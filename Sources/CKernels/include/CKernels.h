@@ -8,6 +8,10 @@
 /// The widest vector extension the kernels may use on this processor: 0 baseline, 2 AVX2+FMA, 3 AVX-512F.
 int sml_cpu_vector_level(void);
 
+/// Caps the level `sml_cpu_vector_level()` reports (3, the default, means no cap), so that tests can run the
+/// baseline and AVX2 variants on a machine that has AVX-512. Takes effect for every thread at the next call.
+void sml_cpu_limit_vector_level(int level);
+
 // MARK: - Softmax family (softmax.c)
 //
 // Every kernel has a float (`_f`) and a double (`_d`) version and works on one contiguous row of `n` elements.
