@@ -73,26 +73,32 @@ enum RowKernels {
       ? cast(sml_dot_f(pointer(a), pointer(b), a.count)) : cast(sml_dot_d(pointer(a), pointer(b), a.count))
   }
 
+  /// Runs the float or double version of a row kernel `(x, out, n, parameter)`.
+  @inline(__always)
+  private static func row<S: ProbabilityScalar>(
+    _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, parameter: S,
+    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float) -> Void,
+    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double) -> Void
+  ) {
+    if isFloat(S.self) {
+      float(pointer(x), pointer(out), x.count, cast(parameter))
+    } else {
+      double(pointer(x), pointer(out), x.count, cast(parameter))
+    }
+  }
+
   /// The softmax of one row at inverse temperature `1/T` (NaN for an invalid row, zeros for an all-`-inf` one).
   static func softmax<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, inverseTemperature: S, into out: UnsafeMutableBufferPointer<S>
   ) {
-    if isFloat(S.self) {
-      sml_softmax_row_f(pointer(x), pointer(out), x.count, cast(inverseTemperature))
-    } else {
-      sml_softmax_row_d(pointer(x), pointer(out), x.count, cast(inverseTemperature))
-    }
+    row(x, into: out, parameter: inverseTemperature, float: sml_softmax_row_f, double: sml_softmax_row_d)
   }
 
   /// The log-softmax of one row (NaN for an invalid row, `-inf` for an all-`-inf` one).
   static func logSoftmax<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, inverseTemperature: S, into out: UnsafeMutableBufferPointer<S>
   ) {
-    if isFloat(S.self) {
-      sml_log_softmax_row_f(pointer(x), pointer(out), x.count, cast(inverseTemperature))
-    } else {
-      sml_log_softmax_row_d(pointer(x), pointer(out), x.count, cast(inverseTemperature))
-    }
+    row(x, into: out, parameter: inverseTemperature, float: sml_log_softmax_row_f, double: sml_log_softmax_row_d)
   }
 
   /// The log-softmax backward `(u − e^{log p}·Σu)·factor` of one row, 0 where `log p = -inf`.
@@ -107,26 +113,32 @@ enum RowKernels {
     }
   }
 
+  /// Runs the float or double version of a sparse row kernel `(x, out, n, workspace)`.
+  @inline(__always)
+  private static func sparseRow<S: ProbabilityScalar>(
+    _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, workspace: UnsafeMutableBufferPointer<Double>,
+    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Double>) -> Void,
+    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>) -> Void
+  ) {
+    if isFloat(S.self) {
+      float(pointer(x), pointer(out), x.count, workspace.baseAddress!)
+    } else {
+      double(pointer(x), pointer(out), x.count, workspace.baseAddress!)
+    }
+  }
+
   /// The sparsemax of one row; `workspace` holds at least `x.count` doubles.
   static func sparsemax<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, workspace: UnsafeMutableBufferPointer<Double>
   ) {
-    if isFloat(S.self) {
-      sml_sparsemax_row_f(pointer(x), pointer(out), x.count, workspace.baseAddress!)
-    } else {
-      sml_sparsemax_row_d(pointer(x), pointer(out), x.count, workspace.baseAddress!)
-    }
+    sparseRow(x, into: out, workspace: workspace, float: sml_sparsemax_row_f, double: sml_sparsemax_row_d)
   }
 
   /// The 1.5-entmax of one row; `workspace` holds at least `x.count` doubles.
   static func entmax15<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, workspace: UnsafeMutableBufferPointer<Double>
   ) {
-    if isFloat(S.self) {
-      sml_entmax15_row_f(pointer(x), pointer(out), x.count, workspace.baseAddress!)
-    } else {
-      sml_entmax15_row_d(pointer(x), pointer(out), x.count, workspace.baseAddress!)
-    }
+    sparseRow(x, into: out, workspace: workspace, float: sml_entmax15_row_f, double: sml_entmax15_row_d)
   }
 
   /// Copies `scale·(xᵢ − maximum)` for the scores at or above `maximum − 1/scale` (the only ones an entmax with
