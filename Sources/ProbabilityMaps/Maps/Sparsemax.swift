@@ -5,8 +5,8 @@ import TensorCore
 /// `p = argmin_{q ∈ Δ} ‖q − x‖² = [x − τ]₊` with `τ` chosen so that `Σp = 1` (Martins & Astudillo, 2016).
 ///
 /// It is entmax with `α = 2`: translation invariant, weakly monotone, and exactly sparse. The threshold comes
-/// from a filter (only scores within 1 of the maximum can be in the support) followed by Michelot's
-/// algorithm on the survivors: expected linear time, no sort. The Jacobian on the support `S` is
+/// from a filter (only scores above the threshold of the per-lane maxima, a lower bound, can be in the
+/// support) followed by Michelot's algorithm on the survivors: expected linear time, no sort. The Jacobian on the support `S` is
 /// `diag(1_S) − 1_S 1_Sᵀ/|S|`.
 public struct Sparsemax: ProbabilityMap {
   /// Creates the sparsemax map (it has no parameters).
