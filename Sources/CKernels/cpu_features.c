@@ -1,6 +1,10 @@
 #include "CKernels.h"
 
-int sml_cpu_vector_level(void) {
+static int level_limit = 3;
+
+void sml_cpu_limit_vector_level(int level) { __atomic_store_n(&level_limit, level, __ATOMIC_RELAXED); }
+
+static int detected_vector_level(void) {
 #if defined(__x86_64__) || defined(__i386__)
   static int level = -1;
   if (level < 0) {
@@ -17,4 +21,9 @@ int sml_cpu_vector_level(void) {
 #else
   return 0;
 #endif
+}
+
+int sml_cpu_vector_level(void) {
+  int detected = detected_vector_level(), limit = __atomic_load_n(&level_limit, __ATOMIC_RELAXED);
+  return detected < limit ? detected : limit;
 }

@@ -7,3 +7,109 @@
 
 /// The widest vector extension the kernels may use on this processor: 0 baseline, 2 AVX2+FMA, 3 AVX-512F.
 int sml_cpu_vector_level(void);
+
+/// Caps the level `sml_cpu_vector_level()` reports (3, the default, means no cap), so that tests can run the
+/// baseline and AVX2 variants on a machine that has AVX-512. Takes effect for every thread at the next call.
+void sml_cpu_limit_vector_level(int level);
+
+// MARK: - Softmax family (softmax.c)
+//
+// Every kernel has a float (`_f`) and a double (`_d`) version and works on one contiguous row of `n` elements.
+// "Invalid" rows hold a NaN or `+inf`; "empty" rows are all `-inf`.
+
+/// `out[i] = e^{x[i]}` with ≤ 2 ulp error (float) for normal results: exactly 0 for `-inf` and below the
+/// subnormal range, `+inf` above the overflow limit, NaN for NaN. `out` may equal `x`.
+void sml_exp_f(const float *x, float *out, size_t n);
+/// `out[i] = e^{x[i]}` in double precision; see `sml_exp_f`.
+void sml_exp_d(const double *x, double *out, size_t n);
+
+/// The largest element of the row; sets `*invalid` to 1 when the row holds a NaN or `+inf`, else 0.
+float sml_row_max_f(const float *x, size_t n, int *invalid);
+/// The largest element of the row; see `sml_row_max_f`.
+double sml_row_max_d(const double *x, size_t n, int *invalid);
+
+/// Writes `out[i] = e^{(x[i] − shift)·scale}` and returns their sum.
+float sml_exp_sum_f(const float *x, float *out, size_t n, float shift, float scale);
+/// Writes `out[i] = e^{(x[i] − shift)·scale}` and returns their sum.
+double sml_exp_sum_d(const double *x, double *out, size_t n, double shift, double scale);
+
+/// Multiplies every element by `factor`.
+void sml_scale_f(float *x, size_t n, float factor);
+/// Multiplies every element by `factor`.
+void sml_scale_d(double *x, size_t n, double factor);
+
+/// The sum of the elements.
+float sml_sum_f(const float *x, size_t n);
+/// The sum of the elements.
+double sml_sum_d(const double *x, size_t n);
+
+/// The inner product `Σ a[i]·b[i]`.
+float sml_dot_f(const float *a, const float *b, size_t n);
+/// The inner product `Σ a[i]·b[i]`.
+double sml_dot_d(const double *a, const double *b, size_t n);
+
+/// Softmax of the row at inverse temperature `1/T`: NaN for an invalid row, zeros for an empty one.
+/// Three passes (maximum, exponentials and their sum, scaling), the last two on cached data.
+void sml_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature);
+/// Softmax of the row; see `sml_softmax_row_f`.
+void sml_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature);
+
+/// Log-softmax of the row, `(x − max)/T − log Σ e^{(x − max)/T}`: NaN for an invalid row, `-inf` for an empty one.
+void sml_log_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature);
+/// Log-softmax of the row; see `sml_log_softmax_row_f`.
+void sml_log_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature);
+
+/// The log-softmax vector–Jacobian product `(u − e^{log_p}·Σu)·factor`, 0 where `log_p` is `-inf`.
+void sml_log_softmax_backward_row_f(const float *log_p, const float *u, float *out, size_t n, float factor);
+/// The log-softmax vector–Jacobian product; see `sml_log_softmax_backward_row_f`.
+void sml_log_softmax_backward_row_d(const double *log_p, const double *u, double *out, size_t n, double factor);
+
+// MARK: - Sparse simplex projections (sparse_simplex.c)
+
+/// Copies `scale·(x[i] − maximum)` of every score at or above `maximum − 1/scale` to `candidates` (room for
+/// `n`) and returns how many: the only scores an entmax with `α − 1 = scale` can keep.
+size_t sml_simplex_candidates_f(const float *x, size_t n, float maximum, double scale, double *candidates);
+/// The candidates of a double row; see `sml_simplex_candidates_f`.
+size_t sml_simplex_candidates_d(const double *x, size_t n, double maximum, double scale, double *candidates);
+
+/// The sparsemax threshold `τ` with `Σ[z − τ]₊ = 1` of `count` values (Michelot's algorithm, expected linear
+/// time). Reorders `z`.
+double sml_sparsemax_threshold(double *z, size_t count);
+
+/// The 1.5-entmax threshold `τ` with `Σ[z − τ]₊² = 1` of `count` values `z ≤ 0` whose maximum is 0, given a
+/// lower bound `lower` of `τ` at or above every value left out of `z` (−1 when none are): Newton steps from
+/// `lower` (they stay below the threshold) until the closed form `μ − √(1/k − σ²)` on `S = {z > τ}` is
+/// consistent with `S`, which makes it exact. Reorders `z`.
+double sml_entmax15_threshold(double *z, size_t count, double lower);
+
+/// Sparsemax of the row: `[x − τ]₊`; NaN for an invalid row, zeros for an empty one. `workspace` holds `n`
+/// doubles.
+void sml_sparsemax_row_f(const float *x, float *out, size_t n, double *workspace);
+/// Sparsemax of the row; see `sml_sparsemax_row_f`.
+void sml_sparsemax_row_d(const double *x, double *out, size_t n, double *workspace);
+
+/// 1.5-entmax of the row: `[(x − max)/2 − τ]₊²`; NaN for an invalid row, zeros for an empty one. `workspace`
+/// holds `n` doubles.
+void sml_entmax15_row_f(const float *x, float *out, size_t n, double *workspace);
+/// 1.5-entmax of the row; see `sml_entmax15_row_f`.
+void sml_entmax15_row_d(const double *x, double *out, size_t n, double *workspace);
+
+// MARK: - Entmax-family backward (simplex_backward.c)
+
+/// The weights `g` of the entmax-family backward, derived from the forward output `p`.
+typedef enum {
+  /// `g = p` (softmax), or weights computed beforehand and passed as `p`.
+  SML_WEIGHTS_AS_GIVEN = 0,
+  /// `g = 1` where `p > 0`, else 0 (sparsemax).
+  SML_WEIGHTS_SUPPORT = 1,
+  /// `g = √p` (1.5-entmax).
+  SML_WEIGHTS_SQUARE_ROOT = 2,
+} sml_backward_weights;
+
+/// The entmax-family vector–Jacobian product `g ⊙ (v − ⟨g, v⟩/Σg)·factor`, zeros when `Σg` is not positive.
+/// `out` may equal `p`.
+void sml_simplex_backward_row_f(
+  const float *p, const float *v, float *out, size_t n, float factor, sml_backward_weights weights);
+/// The entmax-family vector–Jacobian product; see `sml_simplex_backward_row_f`.
+void sml_simplex_backward_row_d(
+  const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights);

@@ -29,7 +29,8 @@ enum RowDriver {
 
   /// Produces a tensor of `input`'s shape by running `body(row, inputRow, outputRow, workspace)` on every row.
   ///
-  /// Each parallel chunk owns one workspace of `workspaceCount` doubles, reused across its rows.
+  /// `body` must write every element of its output row. Each parallel chunk owns one workspace of
+  /// `workspaceCount` doubles, reused across its rows.
   /// - Complexity: O(rows) calls of `body`, spread over the cores.
   static func map<S: ProbabilityScalar>(
     _ input: Tensor<S>, workspaceCount: Int = 0,
@@ -37,9 +38,10 @@ enum RowDriver {
   ) -> Tensor<S> {
     let n = input.shape.last ?? 1
     let rows = n == 0 ? 0 : input.count / n
-    var output = [S](repeating: 0, count: input.count)
-    input.scalars.withUnsafeBufferPointer { source in
-      output.withUnsafeMutableBufferPointer { target in
+    // `body` writes every element of its row, so the output is never zero-filled first; its pages are
+    // touched for the first time by the thread that fills them.
+    let output = [S](unsafeUninitializedCapacity: input.count) { target, initialized in
+      input.scalars.withUnsafeBufferPointer { source in
         let (sourceBase, targetBase) = (source.baseAddress, target.baseAddress)
         parallelFor(rows, minimumChunk: max(1, 8192 / max(n, 1))) { range in
           let workspace = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(workspaceCount, 1))
@@ -51,6 +53,7 @@ enum RowDriver {
           }
         }
       }
+      initialized = rows * n
     }
     return Tensor(shape: input.shape, scalars: output)
   }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// α-entmax for any `α ≥ 1`: `pᵢ = [(α−1)xᵢ − τ]₊^{1/(α−1)}` with `τ` chosen so that `Σp = 1`
@@ -81,14 +82,14 @@ public struct Entmax: ProbabilityMap {
     return RowDriver.map(scores, workspaceCount: n) { row, x, out, workspace in
       let alpha = self.alpha(row: row)
       if alpha - 1 <= Entmax.softmaxTolerance {
-        Softmax.row(x, inverseTemperature: 1, into: out)
+        RowKernels.softmax(x, inverseTemperature: 1, into: out)
         return
       }
-      let (maximum, isInvalid) = VectorLoops.scan(x)
+      let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
       let scale = alpha - 1
       let exponent = 1 / scale
-      let count = SimplexThreshold.filter(x, maximum: maximum, scale: scale, into: workspace)
+      let count = RowKernels.candidates(x, maximum: maximum, scale: scale, into: workspace)
       func mass(_ tau: Double) -> Double {
         var total = 0.0
         for i in 0..<count where workspace[i] > tau { total += Double.power(workspace[i] - tau, exponent) }
@@ -121,7 +122,8 @@ public struct Entmax: ProbabilityMap {
     return RowDriver.map(output, gradient) { row, p, v, out in
       let weightExponent = S(2 - max(alpha(row: row), 1))
       for i in 0..<p.count { out[i] = p[i] > 0 ? S.power(p[i], weightExponent) : 0 }
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+      RowKernels.simplexBackward(
+        UnsafeBufferPointer(out), gradient: v, factor: 1, weights: SML_WEIGHTS_AS_GIVEN, into: out)
     }
   }
 

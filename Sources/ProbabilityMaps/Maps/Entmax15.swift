@@ -1,28 +1,26 @@
+import CKernels
 import TensorCore
 
 /// 1.5-entmax, `p = [x/2 − τ]₊²` with `τ` chosen so that `Σp = 1` (Peters, Niculae & Martins, 2019).
 ///
 /// Between softmax and sparsemax: translation invariant and sparse, with probabilities that decay
-/// quadratically towards the threshold. The threshold is exact: only halved scores within 1 of the
-/// maximum can be in the support, and on those the sort-based closed form
-/// `τ_ρ = μ_ρ − √max(0, 1/ρ − σ²_ρ)` picks it. The Jacobian is the entmax-family one with `g = √p`.
+/// quadratically towards the threshold. The threshold is exact: the threshold of the per-lane maxima of a
+/// row is a lower bound of it, only the halved scores above that bound are kept, and Newton steps on
+/// `Σ[z − τ]₊² = 1` from below run until the closed form `τ = μ − √(1/k − σ²)` on the current support is
+/// consistent with it, no sort. The Jacobian is the entmax-family one with `g = √p`.
 public struct Entmax15: ProbabilityMap {
   /// Creates the 1.5-entmax map (it has no parameters).
   public init() {}
 
   /// The 1.5-entmax of every row.
   ///
-  /// - Complexity: O(n + c log c) per row for `c` scores within 2 of the row maximum.
+  /// - Complexity: O(n + c·s) per row for `c` kept scores and `s` Newton steps (a handful of each).
   @specialized(where S == Float)
   @specialized(where S == Double)
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     let (_, n) = try RowDriver.rowShape(scores, name: "scores")
     return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
-      if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let count = SimplexThreshold.filter(x, maximum: maximum, scale: 0.5, into: workspace)
-      let (tau, _) = SimplexThreshold.entmax15(workspace, count: count)
-      VectorLoops.truncatedPower(x, center: maximum, scale: 0.5, threshold: S(tau), squared: true, into: out)
+      RowKernels.entmax15(x, into: out, workspace: workspace)
     }
   }
 
@@ -36,8 +34,7 @@ public struct Entmax15: ProbabilityMap {
   {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      for i in 0..<p.count { out[i] = S.squareRoot(p[i]) }
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+      RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SQUARE_ROOT, into: out)
     }
   }
 }

@@ -26,14 +26,7 @@ public struct LogSoftmax: ProbabilityMap {
     _ = try RowDriver.rowShape(scores, name: "scores")
     let inverseTemperature = S(1 / temperature)
     return RowDriver.map(scores) { _, x, out, _ in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
-      if isInvalid || maximum == -.infinity {
-        out.update(repeating: isInvalid ? .nan : -.infinity)
-        return
-      }
-      let sum = VectorLoops.exponentials(x, shift: maximum, scale: inverseTemperature, into: out)
-      let logSum = S.logarithm(sum)
-      for i in 0..<x.count { out[i] = (x[i] - maximum) * inverseTemperature - logSum }
+      RowKernels.logSoftmax(x, inverseTemperature: inverseTemperature, into: out)
     }
   }
 
@@ -48,11 +41,7 @@ public struct LogSoftmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     let factor = S(1 / temperature)
     return RowDriver.map(output, gradient) { _, logP, u, out in
-      let total = VectorLoops.sum(u)
-      _ = VectorLoops.exponentials(logP, shift: 0, scale: 1, into: out)
-      for i in 0..<u.count {
-        out[i] = logP[i] == -.infinity ? 0 : (u[i] - out[i] * total) * factor
-      }
+      RowKernels.logSoftmaxBackward(logProbabilities: logP, gradient: u, factor: factor, into: out)
     }
   }
 }

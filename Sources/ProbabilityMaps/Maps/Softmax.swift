@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Softmax with a temperature: `pᵢ = e^{xᵢ/T} / Σⱼ e^{xⱼ/T}`, computed stably after subtracting the row maximum.
@@ -26,14 +27,15 @@ public struct Softmax: ProbabilityMap {
 
   /// The softmax of every row.
   ///
-  /// - Complexity: O(n) per row: one pass for the maximum, one vectorised exponential pass, one scaling pass.
+  /// - Complexity: O(n) per row: one pass for the maximum, one vectorised exponential pass, one scaling pass
+  ///   (the last two on data already in cache).
   @specialized(where S == Float)
   @specialized(where S == Double)
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     _ = try RowDriver.rowShape(scores, name: "scores")
     let inverseTemperature = S(1 / temperature)
     return RowDriver.map(scores) { _, x, out, _ in
-      Softmax.row(x, inverseTemperature: inverseTemperature, into: out)
+      RowKernels.softmax(x, inverseTemperature: inverseTemperature, into: out)
     }
   }
 
@@ -48,19 +50,7 @@ public struct Softmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     let factor = S(1 / temperature)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      _ = out.update(fromContentsOf: p)
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: factor)
+      RowKernels.simplexBackward(p, gradient: v, factor: factor, weights: SML_WEIGHTS_AS_GIVEN, into: out)
     }
-  }
-
-  /// The softmax of one row; the kernel the other softmax-based maps share.
-  @inline(__always)
-  static func row<S: ProbabilityScalar>(
-    _ x: UnsafeBufferPointer<S>, inverseTemperature: S, into out: UnsafeMutableBufferPointer<S>
-  ) {
-    let (maximum, isInvalid) = VectorLoops.scan(x)
-    if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-    let sum = VectorLoops.exponentials(x, shift: maximum, scale: inverseTemperature, into: out)
-    VectorLoops.scale(out, by: 1 / sum)
   }
 }

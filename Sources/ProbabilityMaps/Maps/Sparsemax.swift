@@ -1,11 +1,12 @@
+import CKernels
 import TensorCore
 
 /// Sparsemax, the Euclidean projection of the scores onto the probability simplex:
 /// `p = argmin_{q ∈ Δ} ‖q − x‖² = [x − τ]₊` with `τ` chosen so that `Σp = 1` (Martins & Astudillo, 2016).
 ///
 /// It is entmax with `α = 2`: translation invariant, weakly monotone, and exactly sparse. The threshold comes
-/// from a filter (only scores within 1 of the maximum can be in the support) followed by Michelot's
-/// algorithm on the survivors: expected linear time, no sort. The Jacobian on the support `S` is
+/// from a filter (only scores above the threshold of the per-lane maxima, a lower bound, can be in the
+/// support) followed by Michelot's algorithm on the survivors: expected linear time, no sort. The Jacobian on the support `S` is
 /// `diag(1_S) − 1_S 1_Sᵀ/|S|`.
 public struct Sparsemax: ProbabilityMap {
   /// Creates the sparsemax map (it has no parameters).
@@ -19,11 +20,7 @@ public struct Sparsemax: ProbabilityMap {
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     let (_, n) = try RowDriver.rowShape(scores, name: "scores")
     return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
-      if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let count = SimplexThreshold.filter(x, maximum: maximum, scale: 1, into: workspace)
-      let (tau, _) = SimplexThreshold.sparsemax(workspace, count: count)
-      VectorLoops.truncatedPower(x, center: maximum, scale: 1, threshold: S(tau), squared: false, into: out)
+      RowKernels.sparsemax(x, into: out, workspace: workspace)
     }
   }
 
@@ -37,8 +34,7 @@ public struct Sparsemax: ProbabilityMap {
   {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      for i in 0..<p.count { out[i] = p[i] > 0 ? 1 : 0 }
-      VectorLoops.weightedCentering(weightsIn: out, gradient: v, factor: 1)
+      RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SUPPORT, into: out)
     }
   }
 }

@@ -25,10 +25,10 @@ public struct TaylorSoftmax: ProbabilityMap {
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     _ = try RowDriver.rowShape(scores, name: "scores")
     return RowDriver.map(scores) { _, x, out, _ in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
+      let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
       for i in 0..<x.count { out[i] = TaylorSoftmax.numerator(x[i]) }
-      VectorLoops.scale(out, by: 1 / VectorLoops.sum(UnsafeBufferPointer(out)))
+      RowKernels.scale(out, by: 1 / RowKernels.sum(UnsafeBufferPointer(out)))
     }
   }
 
@@ -52,7 +52,7 @@ public struct TaylorSoftmax: ProbabilityMap {
           out.update(repeating: total == 0 ? 0 : .nan)
           return
         }
-        let mean = VectorLoops.dot(u, p)
+        let mean = RowKernels.dot(u, p)
         for i in 0..<x.count { let slope: S = 1 + x[i]
           out[i] = x[i] == -.infinity ? 0 : slope * (u[i] - mean) / total }
       }

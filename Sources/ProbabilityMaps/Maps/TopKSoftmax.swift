@@ -32,11 +32,11 @@ public struct TopKSoftmax: ProbabilityMap {
     let (_, n) = try RowDriver.rowShape(scores, name: "scores")
     let inverseTemperature = S(1 / temperature)
     return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
-      let (maximum, isInvalid) = VectorLoops.scan(x)
+      let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let sum = VectorLoops.exponentials(x, shift: maximum, scale: inverseTemperature, into: out)
+      let sum = RowKernels.exponentialSum(x, shift: maximum, scale: inverseTemperature, into: out)
       guard k < x.count else {
-        VectorLoops.scale(out, by: 1 / sum)
+        RowKernels.scale(out, by: 1 / sum)
         return
       }
       for i in 0..<x.count { workspace[i] = Double(x[i]) }
@@ -53,7 +53,7 @@ public struct TopKSoftmax: ProbabilityMap {
           out[i] = 0
         }
       }
-      VectorLoops.scale(out, by: 1 / kept)
+      RowKernels.scale(out, by: 1 / kept)
     }
   }
 

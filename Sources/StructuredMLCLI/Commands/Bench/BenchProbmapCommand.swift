@@ -2,6 +2,10 @@ import Foundation
 import ProbabilityMaps
 import TensorCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// `structml bench probmap`: forward and forward+backward time of every probability map on the same Float
 /// scores, as ratios to our softmax measured in the same run, plus a plain (scalar `expf`) softmax for scale.
 enum BenchProbmapCommand {
@@ -57,6 +61,7 @@ enum BenchProbmapCommand {
 
   /// Times every map on one seeded `rows × n` input; softmax comes first and is the baseline.
   static func measure(rows: Int, n: Int) throws -> [Result] {
+    keepFreedMemory()
     var generator = SeededGenerator(seed: 7)
     let scores = Tensor<Float>.normal(shape: [rows, n], using: &generator)
     let upstream = Tensor<Float>.normal(shape: [rows, n], using: &generator)
@@ -69,9 +74,17 @@ enum BenchProbmapCommand {
     var baseline = (forward: 1.0, both: 1.0)
     let plain = BenchmarkTimer.median { plainSoftmax(scores) }
     for (name, map) in maps {
+      // The untimed first run sizes the sample count: fast maps get many samples, so that the medians hold
+      // still on a busy machine.
+      let start = DispatchTime.now().uptimeNanoseconds
       var output = try map.forward(scores)
-      let forward = BenchmarkTimer.median { output = try! map.forward(scores); return output.scalars[0] }
-      let both = BenchmarkTimer.median {
+      let firstSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      let samples = BenchmarkTimer.sampleCount(forSecondsPerRun: 2 * firstSeconds, budget: 0.5)
+      let forward = BenchmarkTimer.median(samples: samples) {
+        output = try! map.forward(scores)
+        return output.scalars[0]
+      }
+      let both = BenchmarkTimer.median(samples: samples) {
         let p = try! map.forward(scores)
         return try! map.backward(scores: scores, output: p, gradient: upstream).scalars[0]
       }
@@ -87,6 +100,23 @@ enum BenchProbmapCommand {
         map: "softmax, plain expf loop", forwardSeconds: plain, forwardBackwardSeconds: .nan,
         forwardRatio: plain / baseline.forward, forwardBackwardRatio: .nan, meanSupport: Double(n)))
     return results
+  }
+
+  /// Keeps freed blocks of up to 32 MiB in the process (glibc), so that every timed run gets warm pages.
+  ///
+  /// Otherwise glibc's adaptive thresholds return some of the output tensors to the kernel after each run
+  /// and not others, depending on what ran before: the same kernel then measures up to 5x slower in one
+  /// position of the table than in another, which skews the ratios.
+  static func keepFreedMemory() {
+    #if canImport(Glibc)
+      // `mallopt` is not in the Glibc module map; the option numbers are those of <malloc.h>.
+      typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+      let (trimThreshold, mmapThreshold): (Int32, Int32) = (-1, -3)
+      guard let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, "mallopt") else { return }
+      let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+      _ = mallopt(mmapThreshold, 32 << 20)
+      _ = mallopt(trimThreshold, Int32.max)
+    #endif
   }
 
   /// The textbook softmax (scalar `expf` per element, rows in parallel): the honest yardstick for ours.
