@@ -5,7 +5,7 @@ import TensorFiles
 import TestSupport
 import Testing
 
-@Suite("Monarch against fixtures of the PyTorch reference multiply")
+@Suite("Monarch against fixtures of the PyTorch reference (torch-structured)")
 struct MonarchFixtureTests {
   func fixture(_ name: String) throws -> Tensor<Double> {
     let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "npy"))
@@ -19,5 +19,23 @@ struct MonarchFixtureTests {
     let y = try fixture("monarch_\(name)_y")
     #expect(discrepancy(m.multiply(x), y, absoluteTolerance: 1e-12, relativeTolerance: 1e-12).isWithinTolerance)
     #expect(discrepancy(naiveMatmul(x, m.dense().transposed()), y, absoluteTolerance: 1e-12).isWithinTolerance)
+  }
+
+  /// The reference projection (`blockdiag_butterfly_project`, one rank-1 SVD per slice) and ours are both the
+  /// optimal Monarch approximation; with distinct top singular values it is unique, so the dense matrices agree.
+  @Test(arguments: [16, 36])
+  func projectionMatchesTheReferenceProjection(n: Int) throws {
+    let matrix = try fixture("monarch_projection\(n)_matrix")
+    let referenceDense = try fixture("monarch_projection\(n)_dense")
+    let referenceFactors = try MonarchMatrix(
+      w1: fixture("monarch_projection\(n)_w1"), w2: fixture("monarch_projection\(n)_w2"))
+    #expect(discrepancy(referenceFactors.dense(), referenceDense, absoluteTolerance: 1e-12).isWithinTolerance)
+
+    let blocks = Int(Double(n).squareRoot())
+    let projection = try project(matrix, inBlocks: blocks, outBlocks: blocks, rank: 1)
+    let check = discrepancy(projection.matrix.dense(), referenceDense, absoluteTolerance: 1e-9)
+    #expect(check.isWithinTolerance, "\(check)")
+    let referenceError = (matrix - referenceDense).frobeniusNorm
+    #expect(abs(projection.error - referenceError) <= 1e-9 * referenceError)
   }
 }

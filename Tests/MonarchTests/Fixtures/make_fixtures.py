@@ -1,50 +1,61 @@
-"""Fixtures for the Monarch tests: factors, inputs and outputs of the reference multiply.
+"""Fixtures for the Monarch tests, made by the PyTorch reference package torch-structured.
 
-The reference is `blockdiag_butterfly_multiply_reference(x, w1, w2, version=2)` of torch-structured
-(`torch_structured/monarch/blockdiag_butterfly_multiply.py`, adapted from HazyResearch/fly). When torch and
-torch-structured are installed it is called directly; otherwise its two einsums and the rearrange between them
-are run in NumPy, line for line:
+Multiply: factors, inputs and outputs of `blockdiag_butterfly_multiply` (the fast autograd kernel) checked
+against `blockdiag_butterfly_multiply_reference(..., version=2)` of
+`torch_structured/monarch/blockdiag_butterfly_multiply.py` (adapted from HazyResearch/fly).
+Projection: `blockdiag_butterfly_project` of `torch_structured/monarch/blockdiag_butterfly_projection.py` on
+random square matrices, with the dense matrix its factors represent.
 
-    out1 = einsum('kqp,bkp->bkq', w1, x.reshape(b, k, p))
-    out1 = rearrange(out1, 'b k q -> b (k q)') then 'b (r l) -> b l r'
-    out  = einsum('lsr,blr->bsl', w2, out1).reshape(b, s * l)
-
-Run: python3 make_fixtures.py   (writes monarch_<case>_{w1,w2,x,y}.npy beside this script)
+Requires: pip install torch torch-structured numpy   (run by hand; the tests only read the .npy files)
+Run: python3 make_fixtures.py   (writes monarch_*.npy beside this script)
 """
 import os
 
 import numpy as np
+import torch
+from torch_structured.monarch.blockdiag_butterfly_multiply import (
+    blockdiag_butterfly_multiply,
+    blockdiag_butterfly_multiply_reference,
+)
+from torch_structured.monarch.blockdiag_butterfly_projection import blockdiag_butterfly_project
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def reference_multiply(x, w1, w2):
-    try:
-        import torch
-        from torch_structured.monarch.blockdiag_butterfly_multiply import blockdiag_butterfly_multiply_reference
+def save(name, value):
+    np.save(os.path.join(HERE, f"monarch_{name}.npy"), np.asarray(value, dtype=np.float64))
 
-        return blockdiag_butterfly_multiply_reference(
-            torch.from_numpy(x), torch.from_numpy(w1), torch.from_numpy(w2), version=2).numpy()
-    except ImportError:
-        batch = x.shape[0]
-        k, q, p = w1.shape
-        l, s, r = w2.shape
-        out1 = np.einsum('kqp,bkp->bkq', w1, x.reshape(batch, k, p)).reshape(batch, k * q)
-        out1 = out1.reshape(batch, r, l).transpose(0, 2, 1)
-        return np.einsum('lsr,blr->bsl', w2, out1).reshape(batch, s * l)
+
+def multiply_cases(rng):
+    # (name, w1 shape (k, q, p), w2 shape (l, s, r)): square class, rectangular rank 2, unequal slice ranks.
+    cases = [("square", (4, 4, 4), (4, 4, 4)), ("rectangular", (4, 6, 3), (3, 5, 8)), ("general", (2, 3, 4), (2, 5, 3))]
+    for name, shape1, shape2 in cases:
+        w1 = torch.from_numpy(rng.standard_normal(shape1))
+        w2 = torch.from_numpy(rng.standard_normal(shape2))
+        x = torch.from_numpy(rng.standard_normal((5, shape1[0] * shape1[2])))
+        y = blockdiag_butterfly_multiply(x, w1, w2)
+        reference = blockdiag_butterfly_multiply_reference(x, w1, w2, version=2)
+        assert torch.allclose(y, reference, rtol=1e-12, atol=1e-12), name
+        for key, value in (("w1", w1), ("w2", w2), ("x", x), ("y", y)):
+            save(f"{name}_{key}", value.numpy())
+
+
+def projection_cases(rng):
+    # Square matrices n = b1 * b2 projected with the reference's default block sizes.
+    for n in (16, 36):
+        m = torch.from_numpy(rng.standard_normal((n, n)))
+        w1, w2 = blockdiag_butterfly_project(m)
+        dense = blockdiag_butterfly_multiply(torch.eye(n, dtype=torch.float64), w1, w2).T
+        save(f"projection{n}_matrix", m.numpy())
+        save(f"projection{n}_w1", w1.numpy())
+        save(f"projection{n}_w2", w2.numpy())
+        save(f"projection{n}_dense", dense.numpy())
 
 
 def main():
     rng = np.random.default_rng(2022)
-    # (name, w1 shape (k, q, p), w2 shape (l, s, r)): square class, rectangular rank 2, unequal slice ranks.
-    cases = [("square", (4, 4, 4), (4, 4, 4)), ("rectangular", (4, 6, 3), (3, 5, 8)), ("general", (2, 3, 4), (2, 5, 3))]
-    for name, shape1, shape2 in cases:
-        w1 = rng.standard_normal(shape1)
-        w2 = rng.standard_normal(shape2)
-        x = rng.standard_normal((5, shape1[0] * shape1[2]))
-        y = reference_multiply(x, w1, w2)
-        for key, value in (("w1", w1), ("w2", w2), ("x", x), ("y", y)):
-            np.save(os.path.join(HERE, f"monarch_{name}_{key}.npy"), value.astype(np.float64))
+    multiply_cases(rng)
+    projection_cases(rng)
 
 
 if __name__ == "__main__":
