@@ -24,7 +24,10 @@ SML_INLINE sml_f32x16 sml_load16(const float *p) {
 
 SML_INLINE void sml_store16(float *p, sml_f32x16 v) { memcpy(p, &v, sizeof v); }
 
-SML_INLINE sml_f32x16 sml_splat16(float x) { return (sml_f32x16){0} + x; }
+SML_INLINE sml_f32x16 sml_splat16(float x) {
+  sml_f32x16 v = {x};
+  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
 
 SML_INLINE float sml_sum16(sml_f32x16 v) {
   float sum = 0;
@@ -40,11 +43,12 @@ static int sml_effective_level(int level) {
 
 // MARK: - Packed forward multiply
 
-/// Rows `b0 ..< b0+R` and 16-column chunks `c0 ..< c0+C` of the first factor for one block:
-/// `h[b][qq] = Σ_pp x[b][pp] · w1t[pp][qq]`, stored at middle row `rr = qq / l` of the block, lane `qq % l`.
+/// Rows `b0 ..< b0+R` and 16-column chunks `c0 ..< c0+C` of the first factor for the block whose middle rows
+/// start at `rr0`: `Σ_pp x[b][pp] · w1t[pp][qq]` is middle index `(rr0 + qq / l)·l + qq % l`, stored in the
+/// lane-chunk-major layout `h[ll / 16][b][rr][ll % 16]` (`r` middle rows).
 SML_INLINE void sml_first_micro(
-    const float *x, ptrdiff_t ldx, const float *w1t, int p, int q, int l, int rows, int b0, int c0, float *hk,
-    const int R, const int C) {
+    const float *x, ptrdiff_t ldx, const float *w1t, int p, int q, int l, int r, int rows, int b0, int c0, int rr0,
+    float *h, const int R, const int C) {
   sml_f32x16 acc[6][4];
   for (int i = 0; i < R; i++)
     for (int c = 0; c < C; c++) acc[i][c] = (sml_f32x16){0};
@@ -57,30 +61,34 @@ SML_INLINE void sml_first_micro(
     }
   }
   for (int c = 0; c < C; c++) {
-    int qq = (c0 + c) * 16;
-    float *base = hk + ((ptrdiff_t)(qq / l) * rows) * l + qq % l;
-    for (int i = 0; i < R; i++) sml_store16(base + (ptrdiff_t)(b0 + i) * l, acc[i][c]);
+    int qq = (c0 + c) * 16, lanes = (qq % l) / 16;
+    float *base = h + ((ptrdiff_t)lanes * rows * r + rr0 + qq / l) * 16;
+    for (int i = 0; i < R; i++) sml_store16(base + (ptrdiff_t)(b0 + i) * r * 16, acc[i][c]);
   }
 }
 
-/// Rows `b0 ..< b0+R`, outputs `ss0 ..< ss0+S` and lanes `ll0 ..< ll0+16` of the second factor:
-/// `y[b][ss·l + ll] = Σ_rr w2p[ss][rr][ll] · h[rr][b][ll]`.
+/// Rows `b0 ..< b0+R`, outputs `ss0 ..< ss0+S` and lanes `16·lanes ..< 16·lanes + 16` of the second factor:
+/// `y[b][ss·l + ll] = Σ_rr w2p[ll / 16][ss][rr][ll % 16] · h[ll / 16][b][rr][ll % 16]`; both operands are read
+/// as contiguous runs over `rr`.
 SML_INLINE void sml_second_micro(
-    const float *h, const float *w2p, int r, int l, int rows, int b0, int ss0, int ll0, float *y, ptrdiff_t ldy,
-    const int R, const int S) {
-  sml_f32x16 acc[4][4];
+    const float *h, const float *w2p, int r, int l, int s, int rows, int b0, int ss0, int lanes, float *y,
+    ptrdiff_t ldy, const int R, const int S) {
+  const float *hb = h + ((ptrdiff_t)lanes * rows + b0) * r * 16;
+  const float *wb = w2p + ((ptrdiff_t)lanes * s + ss0) * r * 16;
+  sml_f32x16 acc[4][6];
   for (int i = 0; i < R; i++)
     for (int j = 0; j < S; j++) acc[i][j] = (sml_f32x16){0};
   for (int rr = 0; rr < r; rr++) {
     sml_f32x16 hv[4];
-    for (int i = 0; i < R; i++) hv[i] = sml_load16(h + ((ptrdiff_t)rr * rows + b0 + i) * l + ll0);
+    for (int i = 0; i < R; i++) hv[i] = sml_load16(hb + ((ptrdiff_t)i * r + rr) * 16);
     for (int j = 0; j < S; j++) {
-      sml_f32x16 w = sml_load16(w2p + ((ptrdiff_t)(ss0 + j) * r + rr) * l + ll0);
+      sml_f32x16 w = sml_load16(wb + ((ptrdiff_t)j * r + rr) * 16);
       for (int i = 0; i < R; i++) acc[i][j] += hv[i] * w;
     }
   }
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < S; j++) sml_store16(y + (ptrdiff_t)(b0 + i) * ldy + (ptrdiff_t)(ss0 + j) * l + ll0, acc[i][j]);
+    for (int j = 0; j < S; j++)
+      sml_store16(y + (ptrdiff_t)(b0 + i) * ldy + (ptrdiff_t)(ss0 + j) * l + lanes * 16, acc[i][j]);
 }
 
 /// The whole forward multiply of one tile, register blocks `R1 × C1` (first factor) and `R2 × S2` (second).
@@ -91,28 +99,26 @@ SML_INLINE void sml_forward_tile(
   for (int kk = 0; kk < k; kk++) {
     const float *xk = x + (ptrdiff_t)kk * p;
     const float *wk = w1t + (ptrdiff_t)kk * p * q;
-    float *hk = h + (ptrdiff_t)kk * rank * rows * l;
+    const int rr0 = kk * rank;
     int c0 = 0;
     for (; c0 + C1 <= chunks; c0 += C1) {
       int b0 = 0;
-      for (; b0 + R1 <= rows; b0 += R1) sml_first_micro(xk, ldx, wk, p, q, l, rows, b0, c0, hk, R1, C1);
-      for (; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, rows, b0, c0, hk, 1, C1);
+      for (; b0 + R1 <= rows; b0 += R1) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, R1, C1);
+      for (; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, 1, C1);
     }
     for (; c0 < chunks; c0++) {
-      for (int b0 = 0; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, rows, b0, c0, hk, 1, 1);
+      for (int b0 = 0; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, 1, 1);
     }
   }
-  int ss0 = 0;
-  for (; ss0 + S2 <= s; ss0 += S2) {
-    for (int ll0 = 0; ll0 < l; ll0 += 16) {
+  for (int lanes = 0; lanes < l / 16; lanes++) {
+    int ss0 = 0;
+    for (; ss0 + S2 <= s; ss0 += S2) {
       int b0 = 0;
-      for (; b0 + R2 <= rows; b0 += R2) sml_second_micro(h, w2p, r, l, rows, b0, ss0, ll0, y, ldy, R2, S2);
-      for (; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, rows, b0, ss0, ll0, y, ldy, 1, S2);
+      for (; b0 + R2 <= rows; b0 += R2) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, R2, S2);
+      for (; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 1, S2);
     }
-  }
-  for (; ss0 < s; ss0++) {
-    for (int ll0 = 0; ll0 < l; ll0 += 16) {
-      for (int b0 = 0; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, rows, b0, ss0, ll0, y, ldy, 1, 1);
+    for (; ss0 < s; ss0++) {
+      for (int b0 = 0; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 1, 1);
     }
   }
 }

@@ -17,9 +17,10 @@ int sml_cpu_vector_level(void);
 /// `l` a multiple of 16 and no padding (`in = k·p`, `out = l·s`).
 ///
 /// Step 1 is a register-blocked small GEMM per block `kk` that broadcasts `x` and reads rows of the packed
-/// `w1t[kk][pp][qq] = w1[kk][qq][pp]`; it stores the middle activation as `h[rr][b][ll]` (middle index
-/// `rr·l + ll`). Step 2 needs no permutation copies: `y[b][ss·l ..< ss·l + l]` is contiguous and equals
-/// `Σ_rr w2p[ss][rr][0 ..< l] ⊙ h[rr][b][0 ..< l]`, with `w2p[ss][rr][ll] = w2[ll][ss][rr]`.
+/// `w1t[kk][pp][qq] = w1[kk][qq][pp]`; it stores the middle activation (middle index `rr·l + ll`) lane-chunk
+/// major, `h[ll / 16][b][rr][ll % 16]`. Step 2 needs no permutation copies: `y[b][ss·l + ll]` over 16
+/// consecutive `ll` is contiguous and equals `Σ_rr w2p[ll / 16][ss][rr][ll % 16] · h[ll / 16][b][rr][ll % 16]`,
+/// with `w2p` packed from `w2[ll][ss][rr]`: a sum of elementwise products of two contiguous runs.
 ///
 /// - Parameters:
 ///   - x: The first input row; rows are `ldx` floats apart.

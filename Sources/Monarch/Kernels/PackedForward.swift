@@ -5,10 +5,9 @@ import TensorCore
 /// uniform slice rank, `l` a multiple of 16 and no padding.
 ///
 /// The factors are packed once per multiply so that both steps read contiguous 16-lane vectors:
-/// `w1t[kk][pp][qq] = w1[kk][qq][pp]` and `w2p[ss][rr][ll] = w2[ll][ss][rr]`. The second step then needs no
-/// permutation copies: the output run `y[b, ss·l ..< ss·l + l]` is contiguous and is a sum over `rr` of
-/// elementwise products of `w2p[ss][rr]` with the middle activation `h[rr][b]` (see
-/// `sml_monarch_forward_tile_f32`).
+/// `w1t[kk][pp][qq] = w1[kk][qq][pp]` and `w2p[ll / 16][ss][rr][ll % 16] = w2[ll][ss][rr]`. The second step
+/// then needs no permutation copies: 16 consecutive outputs `y[b, ss·l + ll]` are contiguous and are a sum over
+/// `rr` of elementwise products of `w2p` with the middle activation (see `sml_monarch_forward_tile_f32`).
 struct PackedForward {
   /// The batch rows of one tile: the tile's middle activation (`k·q·64` bytes per row) stays in L2.
   static let tileRows = 32
@@ -49,10 +48,11 @@ struct PackedForward {
     }
     w2p = [Float](unsafeUninitializedCapacity: s * r * l) { packed, count in
       matrix.w2.scalars.withUnsafeBufferPointer { w2 in
-        for ss in 0..<s {
-          transposeCopy(
-            w2.baseAddress! + ss * r, rows: l, columns: r, sourceStride: s * r,
-            into: packed.baseAddress! + ss * r * l, targetStride: l)
+        for ll in 0..<l {
+          for ss in 0..<s {
+            let target = ((ll / 16 * s + ss) * r) * 16 + ll % 16
+            for rr in 0..<r { packed[target + rr * 16] = w2[(ll * s + ss) * r + rr] }
+          }
         }
       }
       count = s * r * l

@@ -174,7 +174,9 @@ private struct SliceProjector: @unchecked Sendable {
   }
 
   func project(slice: Int, workspace: inout Workspace) {
-    let (kk, ll) = (slice / layout.outBlocks, slice % layout.outBlocks)
+    // Consecutive slices share their rows (same ll, next kk), so the strided rows stream through the cache
+    // instead of each slice touching `s` pages far apart.
+    let (kk, ll) = (slice % layout.inBlocks, slice / layout.inBlocks)
     let (l, p, q) = (layout.outBlocks, layout.inBlockSize, layout.firstBlockRows)
     let rows = (layout.outFeatures - ll + l - 1) / l  // real rows ss with ss·l + ll < out
     let columns = min(p, layout.inFeatures - kk * p)
