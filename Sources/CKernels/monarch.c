@@ -129,7 +129,7 @@ SML_INLINE void sml_forward_tile(
 #define SML_FORWARD_PASS x, ldx, rows, w1t, w2p, k, p, rank, l, s, h, y, ldy
 
 SML_AVX512 static void sml_forward_tile_avx512(SML_FORWARD_ARGUMENTS) {
-  sml_forward_tile(SML_FORWARD_PASS, 6, 4, 4, 4);
+  sml_forward_tile(SML_FORWARD_PASS, 6, 4, 4, 6);
 }
 SML_AVX2 static void sml_forward_tile_avx2(SML_FORWARD_ARGUMENTS) { sml_forward_tile(SML_FORWARD_PASS, 4, 1, 2, 2); }
 static void sml_forward_tile_baseline(SML_FORWARD_ARGUMENTS) { sml_forward_tile(SML_FORWARD_PASS, 2, 1, 1, 2); }
@@ -217,6 +217,33 @@ static double sml_tridiagonal_top(const double *a, const double *b, int m, doubl
   return upper;
 }
 
+/// Refines a right singular vector in double: `v` normalized, `u = A v / σ` with `σ = ‖A v‖`, and the
+/// residual `‖A − σ u vᵀ‖²` of the factors. The sums may be reassociated, so they vectorize.
+SML_INLINE double sml_refine_pair(const float *a, int lda, int rows, int cols, double *u, double *v, double *error2) {
+  _Pragma("clang fp reassociate(on)")
+  double vv = 0;
+  for (int j = 0; j < cols; j++) vv += v[j] * v[j];
+  vv = sqrt(vv);
+  for (int j = 0; j < cols; j++) v[j] /= vv;
+  double sigma2 = 0, error = 0;
+  for (int i = 0; i < rows; i++) {
+    const float *row = a + (ptrdiff_t)i * lda;
+    double sum = 0;
+    for (int j = 0; j < cols; j++) sum += row[j] * v[j];
+    u[i] = sum;
+    sigma2 += sum * sum;
+    for (int j = 0; j < cols; j++) {
+      double residual = row[j] - sum * v[j];
+      error += residual * residual;
+    }
+  }
+  *error2 = error;
+  double sigma = sqrt(sigma2);
+  if (sigma > 0)
+    for (int i = 0; i < rows; i++) u[i] /= sigma;
+  return sigma;
+}
+
 SML_INLINE int sml_round16(int n) { return (n + 15) / 16 * 16; }
 
 size_t sml_monarch_top_singular_workspace(int rows, int cols, int steps) {
@@ -293,30 +320,7 @@ SML_INLINE double sml_top_singular(
       v[j] = sum;
     }
   }
-  // Refine in double: v normalized, u = A v, σ = ‖u‖, and the residual ‖A − σ u vᵀ‖² of the factors.
-  double vv = 0;
-  for (int j = 0; j < cols; j++) vv += v[j] * v[j];
-  vv = sqrt(vv);
-  for (int j = 0; j < cols; j++) v[j] /= vv;
-  double sigma2 = 0;
-  for (int i = 0; i < rows; i++) {
-    double sum = 0;
-    for (int j = 0; j < cols; j++) sum += a[(ptrdiff_t)i * ca + j] * v[j];
-    u[i] = sum;
-    sigma2 += sum * sum;
-  }
-  double error = 0;
-  for (int i = 0; i < rows; i++) {
-    for (int j = 0; j < cols; j++) {
-      double residual = a[(ptrdiff_t)i * ca + j] - u[i] * v[j];
-      error += residual * residual;
-    }
-  }
-  *error2 = error;
-  double sigma = sqrt(sigma2);
-  if (sigma > 0)
-    for (int i = 0; i < rows; i++) u[i] /= sigma;
-  return sigma;
+  return sml_refine_pair(a, ca, rows, cols, u, v, error2);
 }
 
 #define SML_TOP_SINGULAR_ARGUMENTS                                                                              \
