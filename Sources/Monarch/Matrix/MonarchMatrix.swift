@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// A Monarch matrix `M = Π_out · blockdiag(w2) · Π_mid · blockdiag(w1)`, stored as its two block-diagonal
@@ -132,6 +133,22 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     precondition(
       x.rank == 2 && x.shape[1] == layout.inFeatures && y.shape == [x.shape[0], layout.outFeatures],
       "MonarchMatrix.multiply: input \(x.shape) and output \(y.shape) do not fit \(layout)")
+    if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout) {
+      x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+          guard let xBase = px.baseAddress, let yBase = py.baseAddress else { return }
+          PackedForward(matrix).multiply(
+            UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
+            into: UnsafeMutableRawPointer(yBase).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
+        }
+      }
+    } else {
+      multiplyByGEMM(x, into: &y)
+    }
+  }
+
+  /// The forward multiply by BLAS GEMMs on tiles of batch rows held as columns: the path for every layout.
+  func multiplyByGEMM(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     let batch = x.shape[0]
     let tile = min(batch, Self.tileRows)
     let tiles = (batch + tile - 1) / max(1, tile)
