@@ -11,7 +11,7 @@ extension StateSpaceMatrices {
   ///   - method: The discretization rule.
   /// - Returns: `(Ā, B̄)`.
   /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a bad step, ``StateSpaceError/invalidInput(_:)``
-  ///   when an implicit rule meets a singular `I − αA`.
+  ///   when an implicit rule meets a singular `I − αA` or the exponential of ZOH overflows.
   /// - Complexity: O(N³).
   public func discretized(step: Double, method: DiscretizationMethod) throws -> StateSpaceMatrices {
     try Self.validate(step: step)
@@ -30,7 +30,12 @@ extension StateSpaceMatrices {
         for k in 0..<n { augmented[i, k] = step * a[i, k] }
         augmented[i, n] = step * b[i]
       }
-      let exponential = DenseAlgebra.exponential(augmented)
+      let exponential: Tensor<Double>
+      do {
+        exponential = try matrixExponential(augmented)
+      } catch {
+        throw StateSpaceError.invalidInput("zero-order hold with step \(step): e^{ΔA} failed: \(error)")
+      }
       var discreteA = Tensor<Double>(zeros: [n, n])
       for i in 0..<n {
         for k in 0..<n { discreteA[i, k] = exponential[i, k] }

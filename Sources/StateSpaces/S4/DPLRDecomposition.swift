@@ -5,8 +5,8 @@ import TensorCore
 ///
 /// A rank-r correction P makes `S = A + PPᵀ = −cI + K` with K skew-symmetric (LegS: `P_n = √(n+½)`, c = ½;
 /// LegT (θ): `P = r/√θ` split into even and odd indices, c = 0). `H = −iK` is Hermitian, so its
-/// eigenvectors are orthonormal; they come from the real symmetric eigendecomposition of `[[0, K], [−K, 0]]`
-/// (each eigenvalue w of H appears twice, with vectors `[u; v]`, `z = u + iv`), in Double. `Λ = −c + iw`.
+/// eigenvectors are orthonormal; they come from the Hermitian eigensolver (LAPACK `zheevd`) in Double, and
+/// `Λ = −c + iw` for each eigenvalue w of H.
 /// Only the N/2 eigenvalues with negative imaginary part are kept; the others are their conjugates.
 /// `eig(A)` is never used: LegS's eigenvector matrix has condition 8·10¹⁰ at N = 16.
 public struct DPLRDecomposition: Sendable {
@@ -57,27 +57,23 @@ public struct DPLRDecomposition: Sendable {
       }
       skew[i, i] += shift
     }
-    var embedding = Tensor<Double>(zeros: [2 * n, 2 * n])
+    // H = −iK is Hermitian; zheevd returns its eigenvalues w in ascending order, the N/2 negative ones first.
+    var hermitian = [Complex<Double>](repeating: .zero, count: n * n)
     for i in 0..<n {
-      for k in 0..<n {
-        embedding[i, n + k] = skew[i, k]
-        embedding[n + i, k] = -skew[i, k]
-      }
+      for k in 0..<n { hermitian[i * n + k] = Complex(0, -skew[i, k]) }
     }
-    let (values, eigenvectors): ([Double], Tensor<Double>)
+    let (values, eigenvectors): ([Double], [Complex<Double>])
     do {
-      (values, eigenvectors) = try symmetricEigendecomposition(embedding)
+      (values, eigenvectors) = try hermitianEigendecomposition(hermitian, order: n)
     } catch {
       throw StateSpaceError.invalidInput("DPLR: eigendecomposition of the skew part failed: \(error)")
     }
-    // Ascending eigenvalues: the first N are the N/2 negative w, each twice.
     let half = n / 2
     var kept: [Complex<Double>] = []
     var basis = [Complex<Double>](repeating: .zero, count: n * half)
     for j in 0..<half {
-      let column = 2 * j
-      kept.append(Complex(-shift, values[column]))
-      for i in 0..<n { basis[i * half + j] = Complex(eigenvectors[i, column], eigenvectors[n + i, column]) }
+      kept.append(Complex(-shift, values[j]))
+      for i in 0..<n { basis[i * half + j] = eigenvectors[i * n + j] }
     }
     func project(_ x: [Double]) -> [Complex<Double>] {
       (0..<half).map { j in
@@ -108,17 +104,27 @@ public struct DPLRDecomposition: Sendable {
 
   /// `A` rebuilt from the decomposition: `2·Re(V Λ V*) − PPᵀ` (the conjugate half supplies the other terms).
   ///
+  /// With `W = VΛ`, `Re(W V*) = Re W (Re V)ᵀ + Im W (Im V)ᵀ`: one real product of N × N inner dimension.
+  ///
   /// - Returns: The N × N matrix.
+  /// - Complexity: O(N³), one BLAS product.
   public func reconstructedMatrix() -> Tensor<Double> {
     let half = order / 2
-    var a = Tensor<Double>(zeros: [order, order])
+    // Rows [Re W | Im W] and [Re V | Im V], N × N each.
+    var scaled = Tensor<Double>(zeros: [order, order])
+    var basis = Tensor<Double>(zeros: [order, order])
+    for i in 0..<order {
+      for j in 0..<half {
+        let v = vectors[i * half + j]
+        let w = v * eigenvalues[j]
+        (scaled[i, j], scaled[i, half + j]) = (2 * w.real, 2 * w.imaginary)
+        (basis[i, j], basis[i, half + j]) = (v.real, v.imaginary)
+      }
+    }
+    var a = matmul(scaled, basis, transposeB: true)
     for i in 0..<order {
       for k in 0..<order {
-        var sum = Complex<Double>.zero
-        for j in 0..<half { sum += vectors[i * half + j] * eigenvalues[j] * vectors[k * half + j].conjugate }
-        var value = 2 * sum.real
-        for p in correction { value -= p[i] * p[k] }
-        a[i, k] = value
+        for p in correction { a[i, k] -= p[i] * p[k] }
       }
     }
     return a
@@ -135,17 +141,22 @@ extension DPLRDecomposition {
   ///   - length: L.
   /// - Returns: The channel.
   /// - Throws: ``StateSpaceError`` for a bad step or a C of the wrong size.
-  /// - Complexity: O(N²·L) (`C Āᴸ` by L products with Āᵀ).
+  /// - Complexity: O(N³ log L) (`Āᴸ` by repeated squaring).
   public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
     guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
-    let a = reconstructedMatrix()
-    let discrete = try StateSpaceMatrices(a: a, b: [Double](repeating: 0, count: order))
+    let discrete = try StateSpaceMatrices(a: reconstructedMatrix(), b: [Double](repeating: 0, count: order))
       .discretized(step: step, method: .bilinear)
-    let transposed = try StateSpaceMatrices(a: discrete.a.transposed(), b: discrete.b)
-    var row = c
-    for _ in 0..<length { row = transposed.apply(to: row, input: 0) }
+    // C Āᴸ: multiply the row by Ā^(2^k) for every set bit k of L.
+    var row = Tensor<Double>(shape: [1, order], scalars: c)
+    var power = discrete.a
+    var remaining = length
+    while remaining > 0 {
+      if remaining & 1 == 1 { row = matmul(row, power) }
+      remaining >>= 1
+      if remaining > 0 { power = matmul(power, power) }
+    }
     return try S4Channel(
       eigenvalues: eigenvalues, lowRank: lowRank, input: input,
-      output: projectedOutput(zip(c, row).map { $0 - $1 }), step: step)
+      output: projectedOutput(zip(c, row.scalars).map { $0 - $1 }), step: step)
   }
 }
