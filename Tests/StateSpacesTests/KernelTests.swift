@@ -54,6 +54,18 @@ enum KernelFixtures {
     #expect(error.isWithinTolerance, "\(measure.name) N=\(order) L=\(length): \(error)")
   }
 
+  @Test(arguments: [Int32(0), 2, 3])
+  func everyVectorLevelMatchesThePowerSeries(level: Int32) throws {
+    // Ranks 1 and 2, node counts that leave partial vectors (L = 100: 51 nodes; L = 37: 19 nodes).
+    for (measure, order, length) in [(HiPPOMeasure.legS, 16, 100), (.legT(window: 1), 12, 37)] {
+      var generator = SeededGenerator(seed: 5)
+      let c = (0..<order).map { _ in generator.nextNormal() }
+      let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 0.07, length: length, c: c)
+      let error = discrepancy(S4Kernel.kernels([channel], length: length, vectorLevel: level), naive, absoluteTolerance: 1e-10)
+      #expect(error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
+    }
+  }
+
   @Test(arguments: [(HiPPOMeasure.legS, 8), (.legS, 64), (.legT(window: 2), 16), (.legT(window: 1), 32)])
   func decompositionReconstructsTheMatrix(measure: HiPPOMeasure, order: Int) throws {
     let decomposition = try DPLRDecomposition(measure: measure, order: order)

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// One S4 channel in diagonal-plus-low-rank form: `A = Λ − P̃P̃*` over N/2 stored modes and their conjugates,
@@ -53,8 +54,10 @@ public struct S4Channel: Sendable {
 ///
 /// The multiplied-through form has no division by `1 + ω`, so the Nyquist node `ω = −1` of even L needs no
 /// special case (there `K̂ = (Δ/2)Σ` and the correction vanishes). Each conjugate pair shares one real
-/// denominator, so the inner loop is one reciprocal and a few multiply-adds per (node, mode), on contiguous
-/// arrays of real and imaginary parts in blocks of nodes.
+/// denominator, so the inner loop is one division and a few multiply-adds per (node, mode). The step is folded
+/// into the per-mode coefficients (dividing by `(2/Δ)²`), so the nodes `1 − ω` are shared by all channels; the
+/// sums run in a C kernel on eight nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels
+/// in parallel, and one batched inverse FFT turns the spectra into kernels.
 public enum S4Kernel {
   /// The kernels of H channels, channels in parallel.
   ///
@@ -64,112 +67,73 @@ public enum S4Kernel {
   /// - Returns: `H × L` taps, row-major.
   /// - Complexity: O(H·N·L) for the Cauchy sums plus O(H·L log L) for the transforms.
   public static func kernels(_ channels: [S4Channel], length: Int) -> [Double] {
+    kernels(channels, length: length, vectorLevel: sml_cpu_vector_level())
+  }
+
+  /// ``kernels(_:length:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2, 3 AVX-512;
+  /// lowered to what the processor has), so that tests reach every variant.
+  static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) -> [Double] {
     precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
     let bins = length / 2 + 1
+    // m = 1 − ω = 2 sin²(θ/2) + i sin θ for ω = e^{−iθ}, θ = 2πk/L: no cancellation near ω = 1, exact at ω = −1.
+    var nodeReal = [Double](repeating: 0, count: bins)
+    var nodeImaginary = [Double](repeating: 0, count: bins)
+    for k in 1..<bins {
+      if 2 * k == length {
+        nodeReal[k] = 2
+      } else {
+        let theta = 2 * Double.pi * Double(k) / Double(length)
+        let halfSine = Double.sine(theta / 2)
+        (nodeReal[k], nodeImaginary[k]) = (2 * halfSine * halfSine, Double.sine(theta))
+      }
+    }
     var spectrum = [Complex<Double>](repeating: .zero, count: channels.count * bins)
-    spectrum.withUnsafeMutableBufferPointer { out in
-      let base = out.baseAddress!
-      parallelFor(channels.count) { range in
-        for h in range {
-          generatingFunction(channels[h], length: length, into: UnsafeMutableBufferPointer(start: base + h * bins, count: bins))
+    nodeReal.withUnsafeBufferPointer { mRe in
+      nodeImaginary.withUnsafeBufferPointer { mIm in
+        spectrum.withUnsafeMutableBufferPointer { out in
+          let base = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: Double.self)
+          parallelFor(channels.count) { range in
+            var terms: [Double] = []
+            for h in range {
+              let channel = channels[h]
+              channel.cauchyTerms(into: &terms)
+              terms.withUnsafeBufferPointer { termBuffer in
+                sml_s4_generating_function(
+                  mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
+                  Int32(channel.lowRank.count), base + 2 * h * bins, vectorLevel)
+              }
+            }
+          }
         }
       }
     }
     return inverseRealFFT(spectrum, count: length, rows: channels.count)
   }
+}
 
-  private static let blockSize = 128
-
-  /// `K̂(ω_k)` for `k = 0 … L/2` of one channel.
-  private static func generatingFunction(
-    _ channel: S4Channel, length: Int, into out: UnsafeMutableBufferPointer<Complex<Double>>
-  ) {
-    let modes = channel.eigenvalues.count
-    let rank = channel.lowRank.count
-    let rows = [channel.output] + channel.lowRank.map { $0.map(\.conjugate) }
-    let columns = [channel.input] + channel.lowRank
+extension S4Channel {
+  /// The per-mode coefficients of the Cauchy kernel, `2 + 2S` per mode for `S = (r + 1)²` sums:
+  /// `p = 2Re λ/σ`, `q = |λ|²/σ²`, `a_k = 4Re(u v)/σ`, `b_k = 4Re(u v λ̄)/σ²` with `σ = 2/Δ`, rows
+  /// `u ∈ {C̃, P̃*}` and columns `v ∈ {B̃, P̃}`.
+  ///
+  /// - Parameter terms: Replaced by the coefficients (its storage is reused).
+  /// - Complexity: O(N·r²).
+  func cauchyTerms(into terms: inout [Double]) {
+    let rank = lowRank.count
     let sums = (rank + 1) * (rank + 1)
-    // Per mode: 2Re λ, |λ|², and for each sum Re(u v) and Re(u v λ̄).
-    var twiceReal = [Double](repeating: 0, count: modes)
-    var squaredLength = [Double](repeating: 0, count: modes)
-    var alpha = [Double](repeating: 0, count: sums * modes)
-    var beta = [Double](repeating: 0, count: sums * modes)
-    for i in 0..<modes {
-      let lambda = channel.eigenvalues[i]
-      twiceReal[i] = 2 * lambda.real
-      squaredLength[i] = lambda.lengthSquared
-      for (row, u) in rows.enumerated() {
-        for (column, v) in columns.enumerated() {
-          let product = u[i] * v[i]
-          alpha[(row * (rank + 1) + column) * modes + i] = product.real
-          beta[(row * (rank + 1) + column) * modes + i] = (product * lambda.conjugate).real
-        }
-      }
-    }
-    let bins = out.count
-    let scale = 2 / channel.step
-    var s2Re = [Double](repeating: 0, count: blockSize), s2Im = s2Re, stRe = s2Re, stIm = s2Re, t2Re = s2Re, t2Im = s2Re
-    var reciprocalRe = s2Re, reciprocalIm = s2Re
-    var accumulators = [Double](repeating: 0, count: 4 * sums * blockSize)
-    var sValues = [Complex<Double>](repeating: .zero, count: blockSize)
-    var tValues = sValues
-    for start in stride(from: 0, to: bins, by: blockSize) {
-      let count = min(blockSize, bins - start)
-      for j in 0..<count {
-        let omega = Complex<Double>(unitPhase: -2 * Double.pi * Double(start + j) / Double(length))
-        let s = scale * (Complex<Double>.one - omega)
-        let t = Complex<Double>.one + omega
-        (sValues[j], tValues[j]) = (s, t)
-        let (s2, st, t2) = (s * s, s * t, t * t)
-        (s2Re[j], s2Im[j], stRe[j], stIm[j], t2Re[j], t2Im[j]) = (s2.real, s2.imaginary, st.real, st.imaginary, t2.real, t2.imaginary)
-      }
-      for index in 0..<accumulators.count { accumulators[index] = 0 }
-      accumulators.withUnsafeMutableBufferPointer { acc in
-        for i in 0..<modes {
-          let (p, q) = (twiceReal[i], squaredLength[i])
-          for j in 0..<count {
-            let re = s2Re[j] - p * stRe[j] + q * t2Re[j]
-            let im = s2Im[j] - p * stIm[j] + q * t2Im[j]
-            let inverse = 1 / (re * re + im * im)
-            reciprocalRe[j] = re * inverse
-            reciprocalIm[j] = -im * inverse
-          }
-          for sum in 0..<sums {
-            let (a, b) = (alpha[sum * modes + i], beta[sum * modes + i])
-            let row = acc.baseAddress! + 4 * sum * blockSize
-            for j in 0..<count {
-              row[j] += a * reciprocalRe[j]
-              row[blockSize + j] += a * reciprocalIm[j]
-              row[2 * blockSize + j] += b * reciprocalRe[j]
-              row[3 * blockSize + j] += b * reciprocalIm[j]
-            }
-          }
-        }
-      }
-      for j in 0..<count {
-        let (s, t) = (sValues[j], tValues[j])
-        func cauchy(_ sum: Int) -> Complex<Double> {
-          let row = 4 * sum * blockSize
-          let a = Complex(accumulators[row + j], accumulators[row + blockSize + j])
-          let b = Complex(accumulators[row + 2 * blockSize + j], accumulators[row + 3 * blockSize + j])
-          return 4 * (s * a - t * b)
-        }
-        let half = 0.5 * t
-        let direct = cauchy(0)
-        if rank == 1 {
-          let correction = cauchy(1) * half * cauchy(2) / (.one + half * cauchy(3))
-          out[start + j] = direct - correction
-        } else {
-          // (I + ½t·K₁₁) x = ½t·k₁₀ by Cramer's rule, then K̂ = k₀₀ − k₀₁·x.
-          let (m00, m01) = (Complex<Double>.one + half * cauchy(4), half * cauchy(5))
-          let (m10, m11) = (half * cauchy(7), Complex<Double>.one + half * cauchy(8))
-          let (r0, r1) = (half * cauchy(3), half * cauchy(6))
-          let determinant = m00 * m11 - m01 * m10
-          let x0 = (r0 * m11 - m01 * r1) / determinant
-          let x1 = (m00 * r1 - m10 * r0) / determinant
-          out[start + j] = direct - cauchy(1) * x0 - cauchy(2) * x1
-        }
-      }
+    let stride = 2 + 2 * sums
+    let sigma = 2 / step
+    terms.removeAll(keepingCapacity: true)
+    terms.reserveCapacity(eigenvalues.count * stride)
+    for i in eigenvalues.indices {
+      let lambda = eigenvalues[i]
+      terms.append(2 * lambda.real / sigma)
+      terms.append(lambda.lengthSquared / (sigma * sigma))
+      let rows = [output[i]] + lowRank.map { $0[i].conjugate }
+      let columns = [input[i]] + lowRank.map { $0[i] }
+      let products = rows.flatMap { u in columns.map { v in u * v } }
+      terms.append(contentsOf: products.map { 4 * $0.real / sigma })
+      terms.append(contentsOf: products.map { 4 * ($0 * lambda.conjugate).real / (sigma * sigma) })
     }
   }
 }
