@@ -49,18 +49,15 @@ public struct DPLRDecomposition: Sendable {
     default:
       throw StateSpaceError.invalidParameter("DPLR: only legs and legt have a decomposition here, not \(measure.name)")
     }
-    // K = A + PPᵀ + cI, skew-symmetric.
-    var skew = system.a
-    for i in 0..<n {
-      for k in 0..<n {
-        for p in correction { skew[i, k] += p[i] * p[k] }
-      }
-      skew[i, i] += shift
-    }
-    // H = −iK is Hermitian; zheevd returns its eigenvalues w in ascending order, the N/2 negative ones first.
+    // H = −iK with K = A + PPᵀ + cI skew-symmetric, so H is Hermitian; zheevd returns its eigenvalues w in
+    // ascending order, the N/2 negative ones first.
     var hermitian = [Complex<Double>](repeating: .zero, count: n * n)
     for i in 0..<n {
-      for k in 0..<n { hermitian[i * n + k] = Complex(0, -skew[i, k]) }
+      for k in 0..<n {
+        var skew = system.a.scalars[i * n + k] + (i == k ? shift : 0)
+        for p in correction { skew += p[i] * p[k] }
+        hermitian[i * n + k] = Complex(0, -skew)
+      }
     }
     let (values, eigenvectors): ([Double], [Complex<Double>])
     do {
@@ -110,24 +107,26 @@ public struct DPLRDecomposition: Sendable {
   /// - Complexity: O(N³), one BLAS product.
   public func reconstructedMatrix() -> Tensor<Double> {
     let half = order / 2
-    // Rows [Re W | Im W] and [Re V | Im V], N × N each.
-    var scaled = Tensor<Double>(zeros: [order, order])
-    var basis = Tensor<Double>(zeros: [order, order])
+    // Rows [2 Re W | 2 Im W] and [Re V | Im V], N × N each.
+    var scaled = [Double](repeating: 0, count: order * order)
+    var basis = [Double](repeating: 0, count: order * order)
     for i in 0..<order {
       for j in 0..<half {
         let v = vectors[i * half + j]
         let w = v * eigenvalues[j]
-        (scaled[i, j], scaled[i, half + j]) = (2 * w.real, 2 * w.imaginary)
-        (basis[i, j], basis[i, half + j]) = (v.real, v.imaginary)
+        (scaled[i * order + j], scaled[i * order + half + j]) = (2 * w.real, 2 * w.imaginary)
+        (basis[i * order + j], basis[i * order + half + j]) = (v.real, v.imaginary)
       }
     }
-    var a = matmul(scaled, basis, transposeB: true)
+    var a = matmul(
+      Tensor(shape: [order, order], scalars: scaled), Tensor(shape: [order, order], scalars: basis), transposeB: true
+    ).scalars
     for i in 0..<order {
       for k in 0..<order {
-        for p in correction { a[i, k] -= p[i] * p[k] }
+        for p in correction { a[i * order + k] -= p[i] * p[k] }
       }
     }
-    return a
+    return Tensor(shape: [order, order], scalars: a)
   }
 }
 
@@ -146,15 +145,7 @@ extension DPLRDecomposition {
     guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
     let discrete = try StateSpaceMatrices(a: reconstructedMatrix(), b: [Double](repeating: 0, count: order))
       .discretized(step: step, method: .bilinear)
-    // C Āᴸ: multiply the row by Ā^(2^k) for every set bit k of L.
-    var row = Tensor<Double>(shape: [1, order], scalars: c)
-    var power = discrete.a
-    var remaining = length
-    while remaining > 0 {
-      if remaining & 1 == 1 { row = matmul(row, power) }
-      remaining >>= 1
-      if remaining > 0 { power = matmul(power, power) }
-    }
+    let row = matmul(Tensor(shape: [1, order], scalars: c), DenseAlgebra.power(discrete.a, length))
     return try S4Channel(
       eigenvalues: eigenvalues, lowRank: lowRank, input: input,
       output: projectedOutput(zip(c, row.scalars).map { $0 - $1 }), step: step)

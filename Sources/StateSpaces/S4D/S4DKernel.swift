@@ -196,18 +196,17 @@ extension DiagonalStateSpace {
   /// - Returns: `(Ā, B̄)` and the output row.
   public func realSystem(method: DiagonalDiscretization) throws -> (system: StateSpaceMatrices, c: [Double]) {
     let m = a.count
-    var matrix = Tensor<Double>(zeros: [2 * m, 2 * m])
+    var matrix = [Double](repeating: 0, count: 4 * m * m)
     var input = [Double](repeating: 0, count: 2 * m)
     var output = [Double](repeating: 0, count: 2 * m)
     for n in 0..<m {
       let mode = discretized(n, method: method)
-      matrix[2 * n, 2 * n] = mode.aBar.real
-      matrix[2 * n, 2 * n + 1] = -mode.aBar.imaginary
-      matrix[2 * n + 1, 2 * n] = mode.aBar.imaginary
-      matrix[2 * n + 1, 2 * n + 1] = mode.aBar.real
+      let (row, next) = (2 * n * 2 * m, (2 * n + 1) * 2 * m)
+      (matrix[row + 2 * n], matrix[row + 2 * n + 1]) = (mode.aBar.real, -mode.aBar.imaginary)
+      (matrix[next + 2 * n], matrix[next + 2 * n + 1]) = (mode.aBar.imaginary, mode.aBar.real)
       (input[2 * n], input[2 * n + 1]) = (mode.bBar.real, mode.bBar.imaginary)
       (output[2 * n], output[2 * n + 1]) = (2 * c[n].real, -2 * c[n].imaginary)
     }
-    return (try StateSpaceMatrices(a: matrix, b: input), output)
+    return (try StateSpaceMatrices(a: Tensor(shape: [2 * m, 2 * m], scalars: matrix), b: input), output)
   }
 }

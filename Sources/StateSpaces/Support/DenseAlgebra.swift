@@ -52,4 +52,19 @@ enum DenseAlgebra {
     }
     return det
   }
+
+  /// The matrix power `Aᵏ` by repeated squaring.
+  ///
+  /// - Complexity: O(n³ log k), BLAS products.
+  static func power(_ a: Tensor<Double>, _ exponent: Int) -> Tensor<Double> {
+    var result = Tensor<Double>(identity: a.rows)
+    var base = a
+    var remaining = exponent
+    while remaining > 0 {
+      if remaining & 1 == 1 { result = matmul(result, base) }
+      remaining >>= 1
+      if remaining > 0 { base = matmul(base, base) }
+    }
+    return result
+  }
 }
