@@ -116,6 +116,19 @@ enum KernelFixtures {
     }
   }
 
+  @Test(arguments: [Int32(0), 2, 3])
+  func everyVectorLevelMatchesThePowerSeries(level: Int32) throws {
+    // L = 300: nine full blocks of 32 taps and a partial one; L = 5: a single partial block.
+    let channel = try KernelFixtures.randomDiagonal(order: 16, seed: 7)
+    let (system, c) = try KernelFixtures.realSystem(channel, method: .zeroOrderHold)
+    for length in [300, 5] {
+      let kernel = S4DKernel.kernels([channel, channel], length: length, method: .zeroOrderHold, vectorLevel: level)
+      let naive = system.powerSeriesKernel(output: c, length: length)
+      let error = discrepancy(kernel, naive + naive, absoluteTolerance: 1e-10)
+      #expect(kernel.count == 2 * length && error.isWithinTolerance, "level \(level), L = \(length): \(error)")
+    }
+  }
+
   @Test(arguments: DiagonalDiscretization.allCases)
   func gradientMatchesFiniteDifferences(method: DiagonalDiscretization) throws {
     let channel = try KernelFixtures.randomDiagonal(order: 6, seed: 9)

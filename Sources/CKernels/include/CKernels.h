@@ -28,3 +28,22 @@ int sml_cpu_vector_level(void);
 void sml_s4_generating_function(
     const double *m_re, const double *m_im, ptrdiff_t nodes, const double *terms, ptrdiff_t modes, int rank,
     double *spectrum, int level);
+
+/// The doubles of scratch per mode that `sml_s4d_vandermonde` needs.
+#define SML_S4D_VANDERMONDE_WORKSPACE_PER_MODE 68
+
+/// The S4D Vandermonde sum `out[l] = Re Σ_n w_n z_nˡ` for `l < length`.
+///
+/// The powers come by repeated multiplication (`z^j`, `j ≤ 32`, once per mode; then `z^32` from one block of
+/// 32 taps to the next), so the rounding error grows like `l·ε`, as for the plain recurrence.
+///
+/// - Parameters:
+///   - w_re, w_im: The weights w, `modes` each.
+///   - z_re, z_im: The ratios z, `modes` each.
+///   - out: `length` outputs.
+///   - level: The widest vector level to use (see `sml_cpu_vector_level`); lowered to what the processor has.
+///   - workspace: `SML_S4D_VANDERMONDE_WORKSPACE_PER_MODE · modes` doubles of scratch.
+/// - Complexity: O(modes·length).
+void sml_s4d_vandermonde(
+    const double *w_re, const double *w_im, const double *z_re, const double *z_im, ptrdiff_t modes,
+    ptrdiff_t length, double *out, double *workspace, int level);

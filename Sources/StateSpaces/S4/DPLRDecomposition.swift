@@ -5,8 +5,8 @@ import TensorCore
 ///
 /// A rank-r correction P makes `S = A + PPᵀ = −cI + K` with K skew-symmetric (LegS: `P_n = √(n+½)`, c = ½;
 /// LegT (θ): `P = r/√θ` split into even and odd indices, c = 0). `H = −iK` is Hermitian, so its
-/// eigenvectors are orthonormal; they come from the Hermitian eigensolver (LAPACK `zheevd`) in Double, and
-/// `Λ = −c + iw` for each eigenvalue w of H.
+/// eigenvectors are orthonormal; they come from the real symmetric eigendecomposition of `[[0, K], [−K, 0]]`
+/// (each eigenvalue w of H appears twice, with vectors `[u; v]`, `z = u + iv`), in Double. `Λ = −c + iw`.
 /// Only the N/2 eigenvalues with negative imaginary part are kept; the others are their conjugates.
 /// `eig(A)` is never used: LegS's eigenvector matrix has condition 8·10¹⁰ at N = 16.
 public struct DPLRDecomposition: Sendable {
@@ -49,28 +49,35 @@ public struct DPLRDecomposition: Sendable {
     default:
       throw StateSpaceError.invalidParameter("DPLR: only legs and legt have a decomposition here, not \(measure.name)")
     }
-    // H = −iK with K = A + PPᵀ + cI skew-symmetric, so H is Hermitian; zheevd returns its eigenvalues w in
-    // ascending order, the N/2 negative ones first.
-    var hermitian = [Complex<Double>](repeating: .zero, count: n * n)
+    // K = A + PPᵀ + cI is skew-symmetric; its eigenvectors come from the real symmetric embedding
+    // E = [[0, K], [−K, 0]]: E[u; v] = w[u; v] gives K(u + iv) = iw(u + iv). zheevd on H = −iK would do it in
+    // one N × N call, but OpenBLAS 0.3.21 crashes inside it (zgemv_n in zhetrd) for some heap layouts.
+    let size = 2 * n
+    var embedding = [Double](repeating: 0, count: size * size)
     for i in 0..<n {
       for k in 0..<n {
         var skew = system.a.scalars[i * n + k] + (i == k ? shift : 0)
         for p in correction { skew += p[i] * p[k] }
-        hermitian[i * n + k] = Complex(0, -skew)
+        embedding[i * size + n + k] = skew
+        embedding[(n + i) * size + k] = -skew
       }
     }
-    let (values, eigenvectors): ([Double], [Complex<Double>])
+    let (values, eigenvectors): ([Double], Tensor<Double>)
     do {
-      (values, eigenvectors) = try hermitianEigendecomposition(hermitian, order: n)
+      (values, eigenvectors) = try symmetricEigendecomposition(Tensor(shape: [size, size], scalars: embedding))
     } catch {
       throw StateSpaceError.invalidInput("DPLR: eigendecomposition of the skew part failed: \(error)")
     }
+    // Ascending eigenvalues: the first N are the N/2 negative w, each twice; take every other one.
     let half = n / 2
     var kept: [Complex<Double>] = []
     var basis = [Complex<Double>](repeating: .zero, count: n * half)
-    for j in 0..<half {
-      kept.append(Complex(-shift, values[j]))
-      for i in 0..<n { basis[i * half + j] = eigenvectors[i * n + j] }
+    eigenvectors.scalars.withUnsafeBufferPointer { v in
+      for j in 0..<half {
+        let column = 2 * j
+        kept.append(Complex(-shift, values[column]))
+        for i in 0..<n { basis[i * half + j] = Complex(v[i * size + column], v[(n + i) * size + column]) }
+      }
     }
     func project(_ x: [Double]) -> [Complex<Double>] {
       (0..<half).map { j in

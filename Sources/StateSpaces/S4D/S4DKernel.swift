@@ -1,4 +1,4 @@
-import CRelaxed
+import CKernels
 import TensorCore
 
 /// One channel of a diagonal state space (S4D): N/2 complex eigenvalues with their input and output weights
@@ -83,7 +83,9 @@ struct DiscreteMode {
 public enum S4DKernel {
   /// The kernels of H channels, `K_l = 2·Re Σ_n C_n B̄_n Ā_nˡ`, channels in parallel.
   ///
-  /// Powers come by repeated multiplication, vectorized across the modes; the reduction over modes is relaxed.
+  /// A C kernel (AVX-512, AVX2 or baseline, chosen at run time) takes blocks of 32 taps: per mode the lane
+  /// powers `Āʲ`, `j < 32`, are computed once, and the block start `2C B̄ Ā^{l₀}` advances by `Ā³²`, so each
+  /// (tap, mode) pair costs a quarter of a multiply-add per lane and no reduction across lanes.
   ///
   /// - Parameters:
   ///   - channels: The H channels.
@@ -94,56 +96,42 @@ public enum S4DKernel {
   public static func kernels(
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization
   ) -> [Double] {
+    kernels(channels, length: length, method: method, vectorLevel: sml_cpu_vector_level())
+  }
+
+  /// ``kernels(_:length:method:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2,
+  /// 3 AVX-512; lowered to what the processor has), so that tests reach every variant.
+  static func kernels(
+    _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization, vectorLevel: Int32
+  ) -> [Double] {
     precondition(length >= 1, "S4DKernel: length \(length) must be at least 1")
     var output = [Double](repeating: 0, count: channels.count * length)
     output.withUnsafeMutableBufferPointer { out in
       let base = out.baseAddress!
       parallelFor(channels.count) { range in
+        // Per channel: weights 2C B̄ and ratios Ā (real, imaginary), then the C kernel's scratch.
+        var scratch: [Double] = []
         for h in range {
           let channel = channels[h]
           let modes = channel.a.count
-          var powerRe = [Double](repeating: 0, count: modes)
-          var powerIm = [Double](repeating: 0, count: modes)
-          var ratioRe = [Double](repeating: 0, count: modes)
-          var ratioIm = [Double](repeating: 0, count: modes)
+          let workspace = Int(SML_S4D_VANDERMONDE_WORKSPACE_PER_MODE) * modes
+          scratch.removeAll(keepingCapacity: true)
+          scratch.append(contentsOf: repeatElement(0, count: 4 * modes + workspace))
           for n in 0..<modes {
             let mode = channel.discretized(n, method: method)
-            let weight = channel.c[n] * mode.bBar
-            (powerRe[n], powerIm[n]) = (2 * weight.real, 2 * weight.imaginary)
-            (ratioRe[n], ratioIm[n]) = (mode.aBar.real, mode.aBar.imaginary)
+            let weight = 2 * channel.c[n] * mode.bBar
+            (scratch[n], scratch[modes + n]) = (weight.real, weight.imaginary)
+            (scratch[2 * modes + n], scratch[3 * modes + n]) = (mode.aBar.real, mode.aBar.imaginary)
           }
-          vandermondeSum(
-            &powerRe, &powerIm, ratioRe, ratioIm, into: UnsafeMutableBufferPointer(start: base + h * length, count: length))
+          scratch.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            sml_s4d_vandermonde(
+              p, p + modes, p + 2 * modes, p + 3 * modes, modes, length, base + h * length, p + 4 * modes, vectorLevel)
+          }
         }
       }
     }
     return output
-  }
-
-  /// `out[l] = Re Σ_n w_n z_nˡ`, the powers advanced in place.
-  private static func vandermondeSum(
-    _ wRe: inout [Double], _ wIm: inout [Double], _ zRe: [Double], _ zIm: [Double],
-    into out: UnsafeMutableBufferPointer<Double>
-  ) {
-    let modes = zRe.count
-    wRe.withUnsafeMutableBufferPointer { wr in
-      wIm.withUnsafeMutableBufferPointer { wi in
-        zRe.withUnsafeBufferPointer { zr in
-          zIm.withUnsafeBufferPointer { zi in
-            for l in 0..<out.count {
-              var sum = 0.0
-              for n in 0..<modes {
-                sum = sml_add_d(sum, wr[n])
-                let re = wr[n] * zr[n] - wi[n] * zi[n]
-                wi[n] = wr[n] * zi[n] + wi[n] * zr[n]
-                wr[n] = re
-              }
-              out[l] = sum
-            }
-          }
-        }
-      }
-    }
   }
 
   /// The gradient of `Σ_l g_l K_l` for one channel with respect to its parameters.

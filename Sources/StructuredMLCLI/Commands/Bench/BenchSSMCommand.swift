@@ -61,6 +61,11 @@ enum BenchSSMCommand {
   }
 
   static func measure(length: Int, maxN: Int, channels: Int) throws -> Result {
+    // The kernels split channels over the cores themselves; idle OpenBLAS threads left spinning by the setup's
+    // products would compete with them.
+    let previousThreads = BLASThreads.current
+    BLASThreads.set(1)
+    defer { BLASThreads.set(previousThreads) }
     var result = Result()
     var sizes: [Int] = []
     var n = 16
