@@ -76,25 +76,27 @@ public enum S4Kernel {
     precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
     let bins = length / 2 + 1
     let (nodeReal, nodeImaginary) = nodes(length: length)
-    var spectrum = [Complex<Double>](repeating: .zero, count: channels.count * bins)
-    nodeReal.withUnsafeBufferPointer { mRe in
-      nodeImaginary.withUnsafeBufferPointer { mIm in
-        spectrum.withUnsafeMutableBufferPointer { out in
-          let base = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: Double.self)
-          parallelFor(channels.count) { range in
-            var terms: [Double] = []
-            for h in range {
-              let channel = channels[h]
-              channel.cauchyTerms(into: &terms)
-              terms.withUnsafeBufferPointer { termBuffer in
-                sml_s4_generating_function(
-                  mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
-                  Int32(channel.lowRank.count), base + 2 * h * bins, vectorLevel)
+    // Every bin is written by the C kernel, so the spectrum skips zero-filling.
+    let spectrum = [Complex<Double>](unsafeUninitializedCapacity: channels.count * bins) { buffer, initialized in
+      buffer.withMemoryRebound(to: Double.self) { out in
+        nodeReal.withUnsafeBufferPointer { mRe in
+          nodeImaginary.withUnsafeBufferPointer { mIm in
+            parallelFor(channels.count) { range in
+              var terms: [Double] = []
+              for h in range {
+                let channel = channels[h]
+                channel.cauchyTerms(into: &terms)
+                terms.withUnsafeBufferPointer { termBuffer in
+                  sml_s4_generating_function(
+                    mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
+                    Int32(channel.lowRank.count), out.baseAddress! + 2 * h * bins, vectorLevel)
+                }
               }
             }
           }
         }
       }
+      initialized = channels.count * bins
     }
     return inverseRealFFT(spectrum, count: length, rows: channels.count)
   }
@@ -142,17 +144,26 @@ extension S4Channel {
     let sums = (rank + 1) * (rank + 1)
     let stride = 2 + 2 * sums
     let sigma = 2 / step
+    let (scaleA, scaleB) = (4 / sigma, 4 / (sigma * sigma))
     terms.removeAll(keepingCapacity: true)
-    terms.reserveCapacity(eigenvalues.count * stride)
+    terms.append(contentsOf: repeatElement(0, count: eigenvalues.count * stride))
     for i in eigenvalues.indices {
-      let lambda = eigenvalues[i]
-      terms.append(2 * lambda.real / sigma)
-      terms.append(lambda.lengthSquared / (sigma * sigma))
-      let rows = [output[i]] + lowRank.map { $0[i].conjugate }
-      let columns = [input[i]] + lowRank.map { $0[i] }
-      let products = rows.flatMap { u in columns.map { v in u * v } }
-      terms.append(contentsOf: products.map { 4 * $0.real / sigma })
-      terms.append(contentsOf: products.map { 4 * ($0 * lambda.conjugate).real / (sigma * sigma) })
+      let (lambdaRe, lambdaIm) = (eigenvalues[i].real, eigenvalues[i].imaginary)
+      let base = i * stride
+      terms[base] = 2 * lambdaRe / sigma
+      terms[base + 1] = (lambdaRe * lambdaRe + lambdaIm * lambdaIm) / (sigma * sigma)
+      for row in 0...rank {
+        // u = C̃ for row 0, P̃*_r otherwise; v = B̃ for column 0, P̃_c otherwise.
+        let (uRe, uIm) = row == 0 ? (output[i].real, output[i].imaginary) : (lowRank[row - 1][i].real, -lowRank[row - 1][i].imaginary)
+        for column in 0...rank {
+          let v = column == 0 ? input[i] : lowRank[column - 1][i]
+          let (productRe, productIm) = (uRe * v.real - uIm * v.imaginary, uRe * v.imaginary + uIm * v.real)
+          let k = row * (rank + 1) + column
+          terms[base + 2 + k] = scaleA * productRe
+          // Re(u v λ̄) = Re(uv)·Re λ + Im(uv)·Im λ.
+          terms[base + 2 + sums + k] = scaleB * (productRe * lambdaRe + productIm * lambdaIm)
+        }
+      }
     }
   }
 }

@@ -105,9 +105,10 @@ public enum S4DKernel {
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization, vectorLevel: Int32
   ) -> [Double] {
     precondition(length >= 1, "S4DKernel: length \(length) must be at least 1")
-    var output = [Double](repeating: 0, count: channels.count * length)
-    output.withUnsafeMutableBufferPointer { out in
-      let base = out.baseAddress!
+    // Every tap is written by the C kernel, so the output skips zero-filling.
+    return [Double](unsafeUninitializedCapacity: channels.count * length) { out, initialized in
+      initialized = out.count
+      guard let base = out.baseAddress else { return }
       parallelFor(channels.count) { range in
         // Per channel: weights 2C B̄ and ratios Ā (real, imaginary), then the C kernel's scratch.
         var scratch: [Double] = []
@@ -131,7 +132,6 @@ public enum S4DKernel {
         }
       }
     }
-    return output
   }
 
   /// The gradient of `Σ_l g_l K_l` for one channel with respect to its parameters.
