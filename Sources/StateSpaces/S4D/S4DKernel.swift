@@ -36,6 +36,38 @@ public struct DiagonalStateSpace: Sendable, Equatable {
     (self.a, self.b, self.c, self.step) = (a, b, c, step)
   }
 
+  /// The kernel terms of mode n, the weight `2C_n B̄_n` and the ratio `Ā_n`, as (real, imaginary) pairs.
+  ///
+  /// The same rules as ``discretized(_:method:)`` without the derivatives, on plain doubles: the kernel
+  /// computes them for every mode of every channel, and the generic complex operators are not specialized
+  /// across modules.
+  func kernelTerms(_ n: Int, method: DiagonalDiscretization) -> (weight: (Double, Double), ratio: (Double, Double)) {
+    let (re, im, dt) = (a[n].real, a[n].imaginary, step)
+    // B̄ = B·f with f = (Ā − 1)/A (ZOH) or Δ/(1 − ΔA/2) (bilinear).
+    let ratio: (Double, Double)
+    let factor: (Double, Double)
+    switch method {
+    case .zeroOrderHold:
+      let magnitude = Double.exponential(dt * re)
+      ratio = (magnitude * Double.cosine(dt * im), magnitude * Double.sine(dt * im))
+      let (numeratorRe, numeratorIm) = (ratio.0 - 1, ratio.1)
+      let inverse = 1 / (re * re + im * im)
+      factor = ((numeratorRe * re + numeratorIm * im) * inverse, (numeratorIm * re - numeratorRe * im) * inverse)
+    case .bilinear:
+      let (denominatorRe, denominatorIm) = (1 - dt / 2 * re, -dt / 2 * im)
+      let (numeratorRe, numeratorIm) = (1 + dt / 2 * re, dt / 2 * im)
+      let inverse = 1 / (denominatorRe * denominatorRe + denominatorIm * denominatorIm)
+      ratio = (
+        (numeratorRe * denominatorRe + numeratorIm * denominatorIm) * inverse,
+        (numeratorIm * denominatorRe - numeratorRe * denominatorIm) * inverse
+      )
+      factor = (dt * denominatorRe * inverse, -dt * denominatorIm * inverse)
+    }
+    // 2·C·B·f.
+    let (cbRe, cbIm) = (c[n].real * b[n].real - c[n].imaginary * b[n].imaginary, c[n].real * b[n].imaginary + c[n].imaginary * b[n].real)
+    return ((2 * (cbRe * factor.0 - cbIm * factor.1), 2 * (cbRe * factor.1 + cbIm * factor.0)), ratio)
+  }
+
   /// The discrete pair `(Ā_n, B̄_n)` and the derivatives `dĀ/dA, dĀ/dΔ, dB̄/dA (per unit B), dB̄/dΔ (per
   /// unit B)` for the ZOH or bilinear rule.
   func discretized(_ n: Int, method: DiagonalDiscretization) -> DiscreteMode {
@@ -119,10 +151,9 @@ public enum S4DKernel {
           scratch.removeAll(keepingCapacity: true)
           scratch.append(contentsOf: repeatElement(0, count: 4 * modes + workspace))
           for n in 0..<modes {
-            let mode = channel.discretized(n, method: method)
-            let weight = 2 * channel.c[n] * mode.bBar
-            (scratch[n], scratch[modes + n]) = (weight.real, weight.imaginary)
-            (scratch[2 * modes + n], scratch[3 * modes + n]) = (mode.aBar.real, mode.aBar.imaginary)
+            let (weight, ratio) = channel.kernelTerms(n, method: method)
+            (scratch[n], scratch[modes + n]) = weight
+            (scratch[2 * modes + n], scratch[3 * modes + n]) = ratio
           }
           scratch.withUnsafeMutableBufferPointer { buffer in
             let p = buffer.baseAddress!
