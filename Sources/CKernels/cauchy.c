@@ -18,7 +18,9 @@ static int sml_cauchy_level(int level) {
 }
 
 /// A vector with every lane `x` (a macro: returning a vector from a function changes the ABI between levels).
-#define SML_SPLAT8(x) ((sml_f64x8){0} + (x))
+/// Listing the lanes lets the compiler broadcast straight from memory; `{0} + x` would add `+0.0` first,
+/// which is not an identity for `−0.0`.
+#define SML_SPLAT8(x) ((sml_f64x8){(x), (x), (x), (x), (x), (x), (x), (x)})
 
 /// Complex vectors: real and imaginary lanes side by side.
 typedef struct {

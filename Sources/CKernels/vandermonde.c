@@ -26,7 +26,8 @@ SML_VDM_INLINE void sml_vandermonde(
     for (ptrdiff_t n = 0; n < modes; n++) {
       const double *powers = table + n * SML_VDM_STRIDE;
       double c_re = current[2 * n], c_im = current[2 * n + 1];
-      sml_vdm_f64x8 re = (sml_vdm_f64x8){0} + c_re, im = (sml_vdm_f64x8){0} + c_im;
+      sml_vdm_f64x8 re = {c_re, c_re, c_re, c_re, c_re, c_re, c_re, c_re};
+      sml_vdm_f64x8 im = {c_im, c_im, c_im, c_im, c_im, c_im, c_im, c_im};
       for (int u = 0; u < SML_VDM_BLOCK / 8; u++) {
         sml_vdm_f64x8 p_re, p_im;
         memcpy(&p_re, powers + 8 * u, sizeof p_re);
