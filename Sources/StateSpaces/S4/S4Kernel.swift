@@ -57,8 +57,11 @@ public struct S4Channel: Sendable {
 /// denominator, so the inner loop is one division and a few multiply-adds per (node, mode). The step is folded
 /// into the per-mode coefficients (dividing by `(2/Δ)²`), so the nodes `1 − ω` are shared by all channels; the
 /// sums run in a C kernel on eight nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels
-/// in parallel, and one batched inverse FFT turns the spectra into kernels.
+/// in parallel, and batched inverse FFTs of 16 channels at a time turn the spectra into kernels.
 public enum S4Kernel {
+  /// Channels per inverse FFT: enough rows for the batched transform, few enough to stay in cache.
+  private static let chunkSize = 16
+
   /// The kernels of H channels, channels in parallel.
   ///
   /// - Parameters:
@@ -76,29 +79,42 @@ public enum S4Kernel {
     precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
     let bins = length / 2 + 1
     let (nodeReal, nodeImaginary) = nodes(length: length)
-    // Every bin is written by the C kernel, so the spectrum skips zero-filling.
-    let spectrum = [Complex<Double>](unsafeUninitializedCapacity: channels.count * bins) { buffer, initialized in
-      buffer.withMemoryRebound(to: Double.self) { out in
-        nodeReal.withUnsafeBufferPointer { mRe in
-          nodeImaginary.withUnsafeBufferPointer { mIm in
-            parallelFor(channels.count) { range in
-              var terms: [Double] = []
-              for h in range {
-                let channel = channels[h]
-                channel.cauchyTerms(into: &terms)
-                terms.withUnsafeBufferPointer { termBuffer in
-                  sml_s4_generating_function(
-                    mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
-                    Int32(channel.lowRank.count), out.baseAddress! + 2 * h * bins, vectorLevel)
+    // Each core takes a range of channels in chunks: the spectra of a chunk go through the inverse FFT while
+    // they are still in cache, and the chunk's kernels are copied into the output (every tap is written, so
+    // the output skips zero-filling).
+    return [Double](unsafeUninitializedCapacity: channels.count * length) { output, initialized in
+      initialized = output.count
+      guard let outputBase = output.baseAddress else { return }
+      nodeReal.withUnsafeBufferPointer { mRe in
+        nodeImaginary.withUnsafeBufferPointer { mIm in
+          parallelFor(channels.count) { range in
+            var terms: [Double] = []
+            var spectrum = [Complex<Double>](repeating: .zero, count: min(chunkSize, range.count) * bins)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkSize) {
+              let rows = min(chunkSize, range.upperBound - start)
+              spectrum.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: Double.self) { out in
+                  for row in 0..<rows {
+                    let channel = channels[start + row]
+                    channel.cauchyTerms(into: &terms)
+                    terms.withUnsafeBufferPointer { termBuffer in
+                      sml_s4_generating_function(
+                        mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
+                        Int32(channel.lowRank.count), out.baseAddress! + 2 * row * bins, vectorLevel)
+                    }
+                  }
                 }
+              }
+              let kernels = inverseRealFFT(
+                rows * bins == spectrum.count ? spectrum : Array(spectrum[0..<rows * bins]), count: length, rows: rows)
+              kernels.withUnsafeBufferPointer { source in
+                (outputBase + start * length).update(from: source.baseAddress!, count: rows * length)
               }
             }
           }
         }
       }
-      initialized = channels.count * bins
     }
-    return inverseRealFFT(spectrum, count: length, rows: channels.count)
   }
 }
 
