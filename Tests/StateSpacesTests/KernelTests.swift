@@ -284,6 +284,13 @@ enum KernelFixtures {
     let s4dConvolution = try causalConvolution(
       input, kernel: S4DKernel.kernels([s4d], length: length, method: .zeroOrderHold), channels: 1, length: length)
     #expect(discrepancy(s4dConvolution, blocks.recurrentOutput(input, output: blockC), absoluteTolerance: 1e-10).isWithinTolerance)
+    // S4D: the diagonal O(N) recurrence, for both rules.
+    for method in DiagonalDiscretization.allCases {
+      let convolution = try causalConvolution(
+        input, kernel: S4DKernel.kernels([s4d], length: length, method: method), channels: 1, length: length)
+      let error = discrepancy(s4d.recurrentOutput(input, method: method), convolution, absoluteTolerance: 1e-10)
+      #expect(error.isWithinTolerance, "\(method): \(error)")
+    }
     // RTF: companion recurrence with the corrected weights.
     let rtf = KernelFixtures.rtf
     let rtfConvolution = try causalConvolution(
