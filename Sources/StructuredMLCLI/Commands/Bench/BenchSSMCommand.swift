@@ -3,7 +3,7 @@ import StateSpaces
 import TensorCore
 
 /// `structml bench ssm`: kernel time against the state size for S4, S4D and RTF, the S4 / S4D ratio at
-/// N = 64 with many channels, and convolution mode against recurrent mode on a long sequence.
+/// N = 64 with many channels, and convolution mode against recurrent mode on a sequence of 4L.
 enum BenchSSMCommand {
   static let command = Command(
     path: ["bench", "ssm"],
@@ -93,7 +93,7 @@ enum BenchSSMCommand {
     result.kernels.append(Entry(kind: "s4d", n: 64, length: length, channels: channels, seconds: s4dSeconds))
     result.ratios.append(("s4 / s4d time, N=64 H=\(channels)", s4Seconds / s4dSeconds))
     // Convolution mode (kernel + FFT convolution) against the S4D recurrence (O(N) per step), one channel, N = 64.
-    let sequence = 1 << 16
+    let sequence = 4 * length
     var generator = SeededGenerator(seed: 3)
     let input = (0..<sequence).map { _ in generator.nextNormal() }
     let channel = try DiagonalStateSpace(
