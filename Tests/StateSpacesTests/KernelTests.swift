@@ -54,6 +54,18 @@ enum KernelFixtures {
     #expect(error.isWithinTolerance, "\(measure.name) N=\(order) L=\(length): \(error)")
   }
 
+  @Test(arguments: [Int32(0), 2, 3])
+  func everyVectorLevelMatchesThePowerSeries(level: Int32) throws {
+    // Ranks 1 and 2, node counts that leave partial vectors (L = 100: 51 nodes; L = 37: 19 nodes).
+    for (measure, order, length) in [(HiPPOMeasure.legS, 16, 100), (.legT(window: 1), 12, 37)] {
+      var generator = SeededGenerator(seed: 5)
+      let c = (0..<order).map { _ in generator.nextNormal() }
+      let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 0.07, length: length, c: c)
+      let error = discrepancy(S4Kernel.kernels([channel], length: length, vectorLevel: level), naive, absoluteTolerance: 1e-10)
+      #expect(error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
+    }
+  }
+
   @Test(arguments: [(HiPPOMeasure.legS, 8), (.legS, 64), (.legT(window: 2), 16), (.legT(window: 1), 32)])
   func decompositionReconstructsTheMatrix(measure: HiPPOMeasure, order: Int) throws {
     let decomposition = try DPLRDecomposition(measure: measure, order: order)
@@ -101,6 +113,19 @@ enum KernelFixtures {
       let (system, c) = try KernelFixtures.realSystem(channel, method: method)
       let error = discrepancy(Array(kernels[h * 300..<(h + 1) * 300]), system.powerSeriesKernel(output: c, length: 300), absoluteTolerance: 1e-10)
       #expect(error.isWithinTolerance, "\(method) channel \(h): \(error)")
+    }
+  }
+
+  @Test(arguments: [Int32(0), 2, 3])
+  func everyVectorLevelMatchesThePowerSeries(level: Int32) throws {
+    // L = 300: nine full blocks of 32 taps and a partial one; L = 5: a single partial block.
+    let channel = try KernelFixtures.randomDiagonal(order: 16, seed: 7)
+    let (system, c) = try KernelFixtures.realSystem(channel, method: .zeroOrderHold)
+    for length in [300, 5] {
+      let kernel = S4DKernel.kernels([channel, channel], length: length, method: .zeroOrderHold, vectorLevel: level)
+      let naive = system.powerSeriesKernel(output: c, length: length)
+      let error = discrepancy(kernel, naive + naive, absoluteTolerance: 1e-10)
+      #expect(kernel.count == 2 * length && error.isWithinTolerance, "level \(level), L = \(length): \(error)")
     }
   }
 
@@ -259,6 +284,13 @@ enum KernelFixtures {
     let s4dConvolution = try causalConvolution(
       input, kernel: S4DKernel.kernels([s4d], length: length, method: .zeroOrderHold), channels: 1, length: length)
     #expect(discrepancy(s4dConvolution, blocks.recurrentOutput(input, output: blockC), absoluteTolerance: 1e-10).isWithinTolerance)
+    // S4D: the diagonal O(N) recurrence, for both rules.
+    for method in DiagonalDiscretization.allCases {
+      let convolution = try causalConvolution(
+        input, kernel: S4DKernel.kernels([s4d], length: length, method: method), channels: 1, length: length)
+      let error = discrepancy(s4d.recurrentOutput(input, method: method), convolution, absoluteTolerance: 1e-10)
+      #expect(error.isWithinTolerance, "\(method): \(error)")
+    }
     // RTF: companion recurrence with the corrected weights.
     let rtf = KernelFixtures.rtf
     let rtfConvolution = try causalConvolution(

@@ -31,6 +31,26 @@ import Testing
     #expect(unstable.code == 0 && unstable.stderr.contains("unstable"))
   }
 
+  @Test func benchReportsEveryKernelAndTheRatios() throws {
+    let result = run(["bench", "ssm", "--length", "64", "--max-n", "32", "--channels", "2", "--json"])
+    #expect(result.code == 0, "\(result.stderr)")
+    let kernels = try #require(result.json?["kernels"] as? [[String: Any]])
+    let rows = kernels.compactMap { entry -> String? in
+      guard let kind = entry["kind"] as? String, let n = entry["n"] as? Int, let length = entry["length"] as? Int,
+        let channels = entry["channels"] as? Int, let seconds = entry["seconds"] as? Double, seconds > 0
+      else { return nil }
+      return "\(kind) \(n) \(length) \(channels)"
+    }
+    #expect(
+      rows == [
+        "s4 16 64 1", "s4 32 64 1", "s4d 16 64 1", "s4d 32 64 1", "rtf 16 64 1", "rtf 32 64 1", "s4 64 64 2",
+        "s4d 64 64 2", "s4d-convolution 64 256 1", "s4d-recurrence 64 256 1",
+      ])
+    let ratios = try #require(result.json?["ratios"] as? [String: Double])
+    #expect(ratios.count == 5 && ratios.values.allSatisfy { $0 > 0 && $0.isFinite })
+    #expect(run(["bench", "ssm", "--max-n", "8"]).code == 2)
+  }
+
   @Test func approximateReportsTheReferenceMSE() throws {
     let result = run(["ssm", "approximate", "--measure", "legs", "--n", "32", "--method", "bilinear", "--json"])
     #expect(result.code == 0)

@@ -11,7 +11,7 @@ extension StateSpaceMatrices {
   ///   - method: The discretization rule.
   /// - Returns: `(Ā, B̄)`.
   /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a bad step, ``StateSpaceError/invalidInput(_:)``
-  ///   when an implicit rule meets a singular `I − αA`.
+  ///   when an implicit rule meets a singular `I − αA` or the exponential of ZOH overflows.
   /// - Complexity: O(N³).
   public func discretized(step: Double, method: DiscretizationMethod) throws -> StateSpaceMatrices {
     try Self.validate(step: step)
@@ -25,17 +25,20 @@ extension StateSpaceMatrices {
     case .bilinear:
       return try implicitStep(explicitPart: identity + (step / 2) * a, implicitWeight: step / 2, step: step)
     case .zeroOrderHold:
-      var augmented = Tensor<Double>(zeros: [n + 1, n + 1])
+      var augmented = [Double](repeating: 0, count: (n + 1) * (n + 1))
       for i in 0..<n {
-        for k in 0..<n { augmented[i, k] = step * a[i, k] }
-        augmented[i, n] = step * b[i]
+        for k in 0..<n { augmented[i * (n + 1) + k] = step * a.scalars[i * n + k] }
+        augmented[i * (n + 1) + n] = step * b[i]
       }
-      let exponential = DenseAlgebra.exponential(augmented)
-      var discreteA = Tensor<Double>(zeros: [n, n])
-      for i in 0..<n {
-        for k in 0..<n { discreteA[i, k] = exponential[i, k] }
+      let exponential: [Double]
+      do {
+        exponential = try matrixExponential(Tensor(shape: [n + 1, n + 1], scalars: augmented)).scalars
+      } catch {
+        throw StateSpaceError.invalidInput("zero-order hold with step \(step): e^{ΔA} failed: \(error)")
       }
-      return try StateSpaceMatrices(a: discreteA, b: (0..<n).map { exponential[$0, n] })
+      return try StateSpaceMatrices(
+        a: Tensor(shape: [n, n], scalars: topLeft(of: exponential, columns: n + 1, order: n)),
+        b: (0..<n).map { exponential[$0 * (n + 1) + n] })
     }
   }
 
@@ -47,16 +50,23 @@ extension StateSpaceMatrices {
     let implicitPart = Tensor<Double>(identity: n) - alpha * a
     var rightHandSides = [Double](repeating: 0, count: n * (n + 1))
     for i in 0..<n {
-      for k in 0..<n { rightHandSides[i * (n + 1) + k] = explicitPart[i, k] }
+      for k in 0..<n { rightHandSides[i * (n + 1) + k] = explicitPart.scalars[i * n + k] }
       rightHandSides[i * (n + 1) + n] = step * b[i]
     }
     let solution = try DenseAlgebra.solve(
       implicitPart, rightHandSides, columns: n + 1, what: "discretization with step \(step): I − \(alpha)·A")
-    var discreteA = Tensor<Double>(zeros: [n, n])
+    return try StateSpaceMatrices(
+      a: Tensor(shape: [n, n], scalars: topLeft(of: solution, columns: n + 1, order: n)),
+      b: (0..<n).map { solution[$0 * (n + 1) + n] })
+  }
+
+  /// The leading `order × order` block of a row-major matrix with `columns` columns.
+  private func topLeft(of matrix: [Double], columns: Int, order n: Int) -> [Double] {
+    var block = [Double](repeating: 0, count: n * n)
     for i in 0..<n {
-      for k in 0..<n { discreteA[i, k] = solution[i * (n + 1) + k] }
+      for k in 0..<n { block[i * n + k] = matrix[i * columns + k] }
     }
-    return try StateSpaceMatrices(a: discreteA, b: (0..<n).map { solution[$0 * (n + 1) + n] })
+    return block
   }
 
   /// Checks that a step is positive and finite.

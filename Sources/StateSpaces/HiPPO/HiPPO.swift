@@ -25,13 +25,14 @@ public enum HiPPO {
   public static func matrices(_ measure: HiPPOMeasure, order n: Int) throws -> StateSpaceMatrices {
     guard n >= 1 else { throw StateSpaceError.invalidParameter("HiPPO: state size N must be at least 1, got \(n)") }
     let r = (0..<n).map { Double(2 * $0 + 1).squareRoot() }
-    var a = Tensor<Double>(zeros: [n, n])
+    // Filled as a flat row-major array: element writes through the tensor subscript copy its storage.
+    var a = [Double](repeating: 0, count: n * n)
     var b = [Double](repeating: 0, count: n)
     switch measure {
     case .legS:
       for i in 0..<n {
-        for k in 0..<i { a[i, k] = -r[i] * r[k] }
-        a[i, i] = -Double(i + 1)
+        for k in 0..<i { a[i * n + k] = -r[i] * r[k] }
+        a[i * n + i] = -Double(i + 1)
       }
       b = r
     case .legT(let theta):
@@ -41,28 +42,28 @@ public enum HiPPO {
       for i in 0..<n {
         for k in 0..<n {
           let sign: Double = i >= k || (i - k) % 2 == 0 ? 1 : -1
-          a[i, k] = -sign * r[i] * r[k] / theta
+          a[i * n + k] = -sign * r[i] * r[k] / theta
         }
       }
       b = r.map { $0 / theta }
     case .lagT(let beta):
       guard beta.isFinite else { throw StateSpaceError.invalidParameter("HiPPO LagT: β must be finite, got \(beta)") }
       for i in 0..<n {
-        for k in 0..<i { a[i, k] = -1 }
-        a[i, i] = -0.5
+        for k in 0..<i { a[i * n + k] = -1 }
+        a[i * n + i] = -0.5
       }
       b = [Double](repeating: beta, count: n)
     case .fouT:
       for i in 0..<n { b[i] = i == 0 ? 1 : (i % 2 == 1 ? 0 : Double(2).squareRoot()) }
       for i in 0..<n {
-        for k in 0..<n { a[i, k] = -b[i] * b[k] }
+        for k in 0..<n { a[i * n + k] = -b[i] * b[k] }
       }
       for i in stride(from: 2, to: n, by: 2) where i + 1 < n {
         let frequency = Double.pi * Double(i / 2)
-        a[i, i + 1] -= frequency
-        a[i + 1, i] += frequency
+        a[i * n + i + 1] -= frequency
+        a[(i + 1) * n + i] += frequency
       }
     }
-    return try StateSpaceMatrices(a: a, b: b)
+    return try StateSpaceMatrices(a: Tensor(shape: [n, n], scalars: a), b: b)
   }
 }

@@ -20,11 +20,16 @@ public enum RTFKernel {
   ) throws -> [Double] {
     let spectra = try spectra(channels, length: length)
     let bins = length / 2 + 1
+    // B̂/Â + h₀ on plain doubles: the generic complex operators are not specialized across modules.
     var response = [Complex<Double>](repeating: .zero, count: channels.count * bins)
     for (h, channel) in channels.enumerated() {
       for k in 0..<bins {
         let index = h * bins + k
-        response[index] = spectra.numerator[index] / spectra.denominator[index] + Complex(channel.feedthrough)
+        let (b, a) = (spectra.numerator[index], spectra.denominator[index])
+        let inverse = 1 / (a.real * a.real + a.imaginary * a.imaginary)
+        response[index] = Complex(
+          (b.real * a.real + b.imaginary * a.imaginary) * inverse + channel.feedthrough,
+          (b.imaginary * a.real - b.real * a.imaginary) * inverse)
       }
     }
     var kernel = inverseRealFFT(response, count: length, rows: channels.count)
@@ -54,7 +59,7 @@ public enum RTFKernel {
       }
     }
     let denominator = realFFT(denominators, length: length)
-    guard denominator.allSatisfy({ $0.length > 0 }) else {
+    guard denominator.allSatisfy({ $0.real * $0.real + $0.imaginary * $0.imaginary > 0 }) else {
       throw StateSpaceError.invalidInput("RTF: the denominator vanishes at a root of unity of order \(length)")
     }
     return (denominator, realFFT(numerators, length: length))

@@ -48,12 +48,12 @@ extension StateSpaceMatrices {
     guard c.count == order else {
       throw StateSpaceError.invalidInput("state space -> transfer function: C has \(c.count) entries, not \(order)")
     }
-    var coupled = a
+    var coupled = a.scalars
     for i in 0..<order {
-      for k in 0..<order { coupled[i, k] -= b[i] * c[k] }
+      for k in 0..<order { coupled[i * order + k] -= b[i] * c[k] }
     }
     let denominator = characteristicPolynomial()
-    let shifted = Self.characteristicPolynomial(of: coupled)
+    let shifted = Self.characteristicPolynomial(of: Tensor(shape: [order, order], scalars: coupled))
     return try TransferFunction(
       denominator: denominator, numerator: zip(shifted, denominator).map { $0 - $1 }, feedthrough: feedthrough)
   }

@@ -40,13 +40,13 @@ public struct TransferFunction: Sendable, Equatable {
   /// - Returns: `(Ā, B)`.
   public func companion() -> StateSpaceMatrices {
     let n = order
-    var a = Tensor<Double>(zeros: [n, n])
-    for k in 0..<n { a[0, k] = -denominator[k] }
-    for k in 1..<max(n, 1) { a[k, k - 1] = 1 }
+    var a = [Double](repeating: 0, count: n * n)
+    for k in 0..<n { a[k] = -denominator[k] }
+    for k in 1..<max(n, 1) { a[k * n + k - 1] = 1 }
     var b = [Double](repeating: 0, count: n)
     b[0] = 1
     // The shapes match by construction and every entry is finite.
-    return try! StateSpaceMatrices(a: a, b: b)
+    return try! StateSpaceMatrices(a: Tensor(shape: [n, n], scalars: a), b: b)
   }
 
   /// The stability projection of RTF's `l1_montel`: `a ← a/(‖a‖₁ + |s| + 10⁻⁶)`.
@@ -71,15 +71,7 @@ public struct TransferFunction: Sendable, Equatable {
   /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `I − Āᴸ` is singular (a pole on the unit circle).
   /// - Complexity: O(n³ log L).
   public func recurrentOutputWeights(length: Int) throws -> [Double] {
-    let companionA = companion().a
-    var power = Tensor<Double>(identity: order)
-    var base = companionA
-    var exponent = length
-    while exponent > 0 {
-      if exponent & 1 == 1 { power = matmul(power, base) }
-      base = matmul(base, base)
-      exponent >>= 1
-    }
+    let power = DenseAlgebra.power(companion().a, length)
     let system = (Tensor<Double>(identity: order) - power).transposed()
     return try DenseAlgebra.solve(system, numerator, columns: 1, what: "RTF correction (I − Ā^\(length))ᵀ")
   }

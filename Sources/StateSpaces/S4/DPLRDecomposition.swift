@@ -49,35 +49,35 @@ public struct DPLRDecomposition: Sendable {
     default:
       throw StateSpaceError.invalidParameter("DPLR: only legs and legt have a decomposition here, not \(measure.name)")
     }
-    // K = A + PPᵀ + cI, skew-symmetric.
-    var skew = system.a
+    // K = A + PPᵀ + cI is skew-symmetric; its eigenvectors come from the real symmetric embedding
+    // E = [[0, K], [−K, 0]]: E[u; v] = w[u; v] gives K(u + iv) = iw(u + iv). zheevd on H = −iK would do it in
+    // one N × N call, but OpenBLAS 0.3.21 crashes inside it (zgemv_n in zhetrd) for some heap layouts.
+    let size = 2 * n
+    var embedding = [Double](repeating: 0, count: size * size)
     for i in 0..<n {
       for k in 0..<n {
-        for p in correction { skew[i, k] += p[i] * p[k] }
-      }
-      skew[i, i] += shift
-    }
-    var embedding = Tensor<Double>(zeros: [2 * n, 2 * n])
-    for i in 0..<n {
-      for k in 0..<n {
-        embedding[i, n + k] = skew[i, k]
-        embedding[n + i, k] = -skew[i, k]
+        var skew = system.a.scalars[i * n + k] + (i == k ? shift : 0)
+        for p in correction { skew += p[i] * p[k] }
+        embedding[i * size + n + k] = skew
+        embedding[(n + i) * size + k] = -skew
       }
     }
     let (values, eigenvectors): ([Double], Tensor<Double>)
     do {
-      (values, eigenvectors) = try symmetricEigendecomposition(embedding)
+      (values, eigenvectors) = try symmetricEigendecomposition(Tensor(shape: [size, size], scalars: embedding))
     } catch {
       throw StateSpaceError.invalidInput("DPLR: eigendecomposition of the skew part failed: \(error)")
     }
-    // Ascending eigenvalues: the first N are the N/2 negative w, each twice.
+    // Ascending eigenvalues: the first N are the N/2 negative w, each twice; take every other one.
     let half = n / 2
     var kept: [Complex<Double>] = []
     var basis = [Complex<Double>](repeating: .zero, count: n * half)
-    for j in 0..<half {
-      let column = 2 * j
-      kept.append(Complex(-shift, values[column]))
-      for i in 0..<n { basis[i * half + j] = Complex(eigenvectors[i, column], eigenvectors[n + i, column]) }
+    eigenvectors.scalars.withUnsafeBufferPointer { v in
+      for j in 0..<half {
+        let column = 2 * j
+        kept.append(Complex(-shift, values[column]))
+        for i in 0..<n { basis[i * half + j] = Complex(v[i * size + column], v[(n + i) * size + column]) }
+      }
     }
     func project(_ x: [Double]) -> [Complex<Double>] {
       (0..<half).map { j in
@@ -108,20 +108,32 @@ public struct DPLRDecomposition: Sendable {
 
   /// `A` rebuilt from the decomposition: `2·Re(V Λ V*) − PPᵀ` (the conjugate half supplies the other terms).
   ///
+  /// With `W = VΛ`, `Re(W V*) = Re W (Re V)ᵀ + Im W (Im V)ᵀ`: one real product of N × N inner dimension.
+  ///
   /// - Returns: The N × N matrix.
+  /// - Complexity: O(N³), one BLAS product.
   public func reconstructedMatrix() -> Tensor<Double> {
     let half = order / 2
-    var a = Tensor<Double>(zeros: [order, order])
+    // Rows [2 Re W | 2 Im W] and [Re V | Im V], N × N each.
+    var scaled = [Double](repeating: 0, count: order * order)
+    var basis = [Double](repeating: 0, count: order * order)
     for i in 0..<order {
-      for k in 0..<order {
-        var sum = Complex<Double>.zero
-        for j in 0..<half { sum += vectors[i * half + j] * eigenvalues[j] * vectors[k * half + j].conjugate }
-        var value = 2 * sum.real
-        for p in correction { value -= p[i] * p[k] }
-        a[i, k] = value
+      for j in 0..<half {
+        let v = vectors[i * half + j]
+        let w = v * eigenvalues[j]
+        (scaled[i * order + j], scaled[i * order + half + j]) = (2 * w.real, 2 * w.imaginary)
+        (basis[i * order + j], basis[i * order + half + j]) = (v.real, v.imaginary)
       }
     }
-    return a
+    var a = matmul(
+      Tensor(shape: [order, order], scalars: scaled), Tensor(shape: [order, order], scalars: basis), transposeB: true
+    ).scalars
+    for i in 0..<order {
+      for k in 0..<order {
+        for p in correction { a[i * order + k] -= p[i] * p[k] }
+      }
+    }
+    return Tensor(shape: [order, order], scalars: a)
   }
 }
 
@@ -135,17 +147,14 @@ extension DPLRDecomposition {
   ///   - length: L.
   /// - Returns: The channel.
   /// - Throws: ``StateSpaceError`` for a bad step or a C of the wrong size.
-  /// - Complexity: O(N²·L) (`C Āᴸ` by L products with Āᵀ).
+  /// - Complexity: O(N³ log L) (`Āᴸ` by repeated squaring).
   public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
     guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
-    let a = reconstructedMatrix()
-    let discrete = try StateSpaceMatrices(a: a, b: [Double](repeating: 0, count: order))
+    let discrete = try StateSpaceMatrices(a: reconstructedMatrix(), b: [Double](repeating: 0, count: order))
       .discretized(step: step, method: .bilinear)
-    let transposed = try StateSpaceMatrices(a: discrete.a.transposed(), b: discrete.b)
-    var row = c
-    for _ in 0..<length { row = transposed.apply(to: row, input: 0) }
+    let row = matmul(Tensor(shape: [1, order], scalars: c), DenseAlgebra.power(discrete.a, length))
     return try S4Channel(
       eigenvalues: eigenvalues, lowRank: lowRank, input: input,
-      output: projectedOutput(zip(c, row).map { $0 - $1 }), step: step)
+      output: projectedOutput(zip(c, row.scalars).map { $0 - $1 }), step: step)
   }
 }

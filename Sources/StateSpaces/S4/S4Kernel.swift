@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// One S4 channel in diagonal-plus-low-rank form: `A = Λ − P̃P̃*` over N/2 stored modes and their conjugates,
@@ -53,9 +54,14 @@ public struct S4Channel: Sendable {
 ///
 /// The multiplied-through form has no division by `1 + ω`, so the Nyquist node `ω = −1` of even L needs no
 /// special case (there `K̂ = (Δ/2)Σ` and the correction vanishes). Each conjugate pair shares one real
-/// denominator, so the inner loop is one reciprocal and a few multiply-adds per (node, mode), on contiguous
-/// arrays of real and imaginary parts in blocks of nodes.
+/// denominator, so the inner loop is one division and a few multiply-adds per (node, mode). The step is folded
+/// into the per-mode coefficients (dividing by `(2/Δ)²`), so the nodes `1 − ω` are shared by all channels; the
+/// sums run in a C kernel on eight nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels
+/// in parallel, and batched inverse FFTs of 16 channels at a time turn the spectra into kernels.
 public enum S4Kernel {
+  /// Channels per inverse FFT: enough rows for the batched transform, few enough to stay in cache.
+  private static let chunkSize = 16
+
   /// The kernels of H channels, channels in parallel.
   ///
   /// - Parameters:
@@ -64,110 +70,114 @@ public enum S4Kernel {
   /// - Returns: `H × L` taps, row-major.
   /// - Complexity: O(H·N·L) for the Cauchy sums plus O(H·L log L) for the transforms.
   public static func kernels(_ channels: [S4Channel], length: Int) -> [Double] {
-    precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
-    let bins = length / 2 + 1
-    var spectrum = [Complex<Double>](repeating: .zero, count: channels.count * bins)
-    spectrum.withUnsafeMutableBufferPointer { out in
-      let base = out.baseAddress!
-      parallelFor(channels.count) { range in
-        for h in range {
-          generatingFunction(channels[h], length: length, into: UnsafeMutableBufferPointer(start: base + h * bins, count: bins))
-        }
-      }
-    }
-    return inverseRealFFT(spectrum, count: length, rows: channels.count)
+    kernels(channels, length: length, vectorLevel: sml_cpu_vector_level())
   }
 
-  private static let blockSize = 128
-
-  /// `K̂(ω_k)` for `k = 0 … L/2` of one channel.
-  private static func generatingFunction(
-    _ channel: S4Channel, length: Int, into out: UnsafeMutableBufferPointer<Complex<Double>>
-  ) {
-    let modes = channel.eigenvalues.count
-    let rank = channel.lowRank.count
-    let rows = [channel.output] + channel.lowRank.map { $0.map(\.conjugate) }
-    let columns = [channel.input] + channel.lowRank
-    let sums = (rank + 1) * (rank + 1)
-    // Per mode: 2Re λ, |λ|², and for each sum Re(u v) and Re(u v λ̄).
-    var twiceReal = [Double](repeating: 0, count: modes)
-    var squaredLength = [Double](repeating: 0, count: modes)
-    var alpha = [Double](repeating: 0, count: sums * modes)
-    var beta = [Double](repeating: 0, count: sums * modes)
-    for i in 0..<modes {
-      let lambda = channel.eigenvalues[i]
-      twiceReal[i] = 2 * lambda.real
-      squaredLength[i] = lambda.lengthSquared
-      for (row, u) in rows.enumerated() {
-        for (column, v) in columns.enumerated() {
-          let product = u[i] * v[i]
-          alpha[(row * (rank + 1) + column) * modes + i] = product.real
-          beta[(row * (rank + 1) + column) * modes + i] = (product * lambda.conjugate).real
-        }
-      }
-    }
-    let bins = out.count
-    let scale = 2 / channel.step
-    var s2Re = [Double](repeating: 0, count: blockSize), s2Im = s2Re, stRe = s2Re, stIm = s2Re, t2Re = s2Re, t2Im = s2Re
-    var reciprocalRe = s2Re, reciprocalIm = s2Re
-    var accumulators = [Double](repeating: 0, count: 4 * sums * blockSize)
-    var sValues = [Complex<Double>](repeating: .zero, count: blockSize)
-    var tValues = sValues
-    for start in stride(from: 0, to: bins, by: blockSize) {
-      let count = min(blockSize, bins - start)
-      for j in 0..<count {
-        let omega = Complex<Double>(unitPhase: -2 * Double.pi * Double(start + j) / Double(length))
-        let s = scale * (Complex<Double>.one - omega)
-        let t = Complex<Double>.one + omega
-        (sValues[j], tValues[j]) = (s, t)
-        let (s2, st, t2) = (s * s, s * t, t * t)
-        (s2Re[j], s2Im[j], stRe[j], stIm[j], t2Re[j], t2Im[j]) = (s2.real, s2.imaginary, st.real, st.imaginary, t2.real, t2.imaginary)
-      }
-      for index in 0..<accumulators.count { accumulators[index] = 0 }
-      accumulators.withUnsafeMutableBufferPointer { acc in
-        for i in 0..<modes {
-          let (p, q) = (twiceReal[i], squaredLength[i])
-          for j in 0..<count {
-            let re = s2Re[j] - p * stRe[j] + q * t2Re[j]
-            let im = s2Im[j] - p * stIm[j] + q * t2Im[j]
-            let inverse = 1 / (re * re + im * im)
-            reciprocalRe[j] = re * inverse
-            reciprocalIm[j] = -im * inverse
-          }
-          for sum in 0..<sums {
-            let (a, b) = (alpha[sum * modes + i], beta[sum * modes + i])
-            let row = acc.baseAddress! + 4 * sum * blockSize
-            for j in 0..<count {
-              row[j] += a * reciprocalRe[j]
-              row[blockSize + j] += a * reciprocalIm[j]
-              row[2 * blockSize + j] += b * reciprocalRe[j]
-              row[3 * blockSize + j] += b * reciprocalIm[j]
+  /// ``kernels(_:length:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2, 3 AVX-512;
+  /// lowered to what the processor has), so that tests reach every variant.
+  static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) -> [Double] {
+    precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
+    let bins = length / 2 + 1
+    let (nodeReal, nodeImaginary) = nodes(length: length)
+    // Each core takes a range of channels in chunks: the spectra of a chunk go through the inverse FFT while
+    // they are still in cache, and the chunk's kernels are copied into the output (every tap is written, so
+    // the output skips zero-filling).
+    return [Double](unsafeUninitializedCapacity: channels.count * length) { output, initialized in
+      initialized = output.count
+      guard let outputBase = output.baseAddress else { return }
+      nodeReal.withUnsafeBufferPointer { mRe in
+        nodeImaginary.withUnsafeBufferPointer { mIm in
+          parallelFor(channels.count) { range in
+            var terms: [Double] = []
+            var spectrum = [Complex<Double>](repeating: .zero, count: min(chunkSize, range.count) * bins)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkSize) {
+              let rows = min(chunkSize, range.upperBound - start)
+              spectrum.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: Double.self) { out in
+                  for row in 0..<rows {
+                    let channel = channels[start + row]
+                    channel.cauchyTerms(into: &terms)
+                    terms.withUnsafeBufferPointer { termBuffer in
+                      sml_s4_generating_function(
+                        mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
+                        Int32(channel.lowRank.count), out.baseAddress! + 2 * row * bins, vectorLevel)
+                    }
+                  }
+                }
+              }
+              let kernels = inverseRealFFT(
+                rows * bins == spectrum.count ? spectrum : Array(spectrum[0..<rows * bins]), count: length, rows: rows)
+              kernels.withUnsafeBufferPointer { source in
+                (outputBase + start * length).update(from: source.baseAddress!, count: rows * length)
+              }
             }
           }
         }
       }
-      for j in 0..<count {
-        let (s, t) = (sValues[j], tValues[j])
-        func cauchy(_ sum: Int) -> Complex<Double> {
-          let row = 4 * sum * blockSize
-          let a = Complex(accumulators[row + j], accumulators[row + blockSize + j])
-          let b = Complex(accumulators[row + 2 * blockSize + j], accumulators[row + 3 * blockSize + j])
-          return 4 * (s * a - t * b)
-        }
-        let half = 0.5 * t
-        let direct = cauchy(0)
-        if rank == 1 {
-          let correction = cauchy(1) * half * cauchy(2) / (.one + half * cauchy(3))
-          out[start + j] = direct - correction
-        } else {
-          // (I + ½t·K₁₁) x = ½t·k₁₀ by Cramer's rule, then K̂ = k₀₀ − k₀₁·x.
-          let (m00, m01) = (Complex<Double>.one + half * cauchy(4), half * cauchy(5))
-          let (m10, m11) = (half * cauchy(7), Complex<Double>.one + half * cauchy(8))
-          let (r0, r1) = (half * cauchy(3), half * cauchy(6))
-          let determinant = m00 * m11 - m01 * m10
-          let x0 = (r0 * m11 - m01 * r1) / determinant
-          let x1 = (m00 * r1 - m10 * r0) / determinant
-          out[start + j] = direct - cauchy(1) * x0 - cauchy(2) * x1
+    }
+  }
+}
+
+extension S4Kernel {
+  /// The nodes `m = 1 − ω_k = 2 sin(θ/2)·(sin(θ/2) + i cos(θ/2))`, `θ = 2πk/L`, `k = 0 … L/2`: no cancellation
+  /// near `ω = 1`, and exactly 2 at `ω = −1` for even L.
+  ///
+  /// The half-angle phases `e^{iπk/L}` come from two tables of about `√L` sines and cosines each,
+  /// `e^{iπ(aB + b)/L} = e^{iπaB/L}·e^{iπb/L}`, so the error stays within a few units in the last place.
+  ///
+  /// - Complexity: O(L) multiplications and O(√L) sines and cosines.
+  static func nodes(length: Int) -> (real: [Double], imaginary: [Double]) {
+    let bins = length / 2 + 1
+    let block = max(1, Int(Double(bins).squareRoot()))
+    let fine = (0..<block).map { Double.pi * Double($0) / Double(length) }
+    let coarse = stride(from: 0, to: bins, by: block).map { Double.pi * Double($0) / Double(length) }
+    let (fineCosine, fineSine) = (fine.map(Double.cosine), fine.map(Double.sine))
+    let (coarseCosine, coarseSine) = (coarse.map(Double.cosine), coarse.map(Double.sine))
+    var real = [Double](repeating: 0, count: bins)
+    var imaginary = [Double](repeating: 0, count: bins)
+    for (a, start) in stride(from: 0, to: bins, by: block).enumerated() {
+      for b in 0..<min(block, bins - start) {
+        let k = start + b
+        var cosine = coarseCosine[a] * fineCosine[b] - coarseSine[a] * fineSine[b]
+        var sine = coarseSine[a] * fineCosine[b] + coarseCosine[a] * fineSine[b]
+        if 2 * k == length { (cosine, sine) = (0, 1) }
+        (real[k], imaginary[k]) = (2 * sine * sine, 2 * sine * cosine)
+      }
+    }
+    return (real, imaginary)
+  }
+}
+
+extension S4Channel {
+  /// The per-mode coefficients of the Cauchy kernel, `2 + 2S` per mode for `S = (r + 1)²` sums:
+  /// `p = 2Re λ/σ`, `q = |λ|²/σ²`, `a_k = 4Re(u v)/σ`, `b_k = 4Re(u v λ̄)/σ²` with `σ = 2/Δ`, rows
+  /// `u ∈ {C̃, P̃*}` and columns `v ∈ {B̃, P̃}`.
+  ///
+  /// - Parameter terms: Replaced by the coefficients (its storage is reused).
+  /// - Complexity: O(N·r²).
+  func cauchyTerms(into terms: inout [Double]) {
+    let rank = lowRank.count
+    let sums = (rank + 1) * (rank + 1)
+    let stride = 2 + 2 * sums
+    let sigma = 2 / step
+    let (scaleA, scaleB) = (4 / sigma, 4 / (sigma * sigma))
+    terms.removeAll(keepingCapacity: true)
+    terms.append(contentsOf: repeatElement(0, count: eigenvalues.count * stride))
+    for i in eigenvalues.indices {
+      let (lambdaRe, lambdaIm) = (eigenvalues[i].real, eigenvalues[i].imaginary)
+      let base = i * stride
+      terms[base] = 2 * lambdaRe / sigma
+      terms[base + 1] = (lambdaRe * lambdaRe + lambdaIm * lambdaIm) / (sigma * sigma)
+      for row in 0...rank {
+        // u = C̃ for row 0, P̃*_r otherwise; v = B̃ for column 0, P̃_c otherwise.
+        let (uRe, uIm) = row == 0 ? (output[i].real, output[i].imaginary) : (lowRank[row - 1][i].real, -lowRank[row - 1][i].imaginary)
+        for column in 0...rank {
+          let v = column == 0 ? input[i] : lowRank[column - 1][i]
+          let (productRe, productIm) = (uRe * v.real - uIm * v.imaginary, uRe * v.imaginary + uIm * v.real)
+          let k = row * (rank + 1) + column
+          terms[base + 2 + k] = scaleA * productRe
+          // Re(u v λ̄) = Re(uv)·Re λ + Im(uv)·Im λ.
+          terms[base + 2 + sums + k] = scaleB * (productRe * lambdaRe + productIm * lambdaIm)
         }
       }
     }

@@ -1,7 +1,7 @@
 import TensorCore
 
-/// Dense linear algebra for the state-space setup steps (discretization, corrections, conversions), where
-/// matrices are N × N with N in the hundreds at most; solves go to TensorCore's LAPACK wrappers.
+/// Dense linear algebra for the state-space setup steps (discretization, corrections, conversions): solves that
+/// rethrow TensorCore's errors as state-space errors, and the complex determinant TensorCore does not provide.
 enum DenseAlgebra {
   /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `what`.
   ///
@@ -53,35 +53,18 @@ enum DenseAlgebra {
     return det
   }
 
-  /// The matrix exponential `e^A` by scaling and squaring of a 20-term Taylor series.
+  /// The matrix power `Aᵏ` by repeated squaring.
   ///
-  /// A is scaled by `2^{−s}` until its 1-norm is at most ½, where the truncated series is exact to
-  /// rounding (remainder below `0.5²¹/21!`); the result is then squared `s` times.
-  ///
-  /// - Complexity: O(N³ (20 + s)).
-  static func exponential(_ a: Tensor<Double>) -> Tensor<Double> {
-    let n = a.rows
-    var norm = 0.0
-    for column in 0..<n {
-      var sum = 0.0
-      for row in 0..<n { sum += abs(a.scalars[row * n + column]) }
-      norm = max(norm, sum)
+  /// - Complexity: O(n³ log k), BLAS products.
+  static func power(_ a: Tensor<Double>, _ exponent: Int) -> Tensor<Double> {
+    var result = Tensor<Double>(identity: a.rows)
+    var base = a
+    var remaining = exponent
+    while remaining > 0 {
+      if remaining & 1 == 1 { result = matmul(result, base) }
+      remaining >>= 1
+      if remaining > 0 { base = matmul(base, base) }
     }
-    var squarings = 0
-    var scale = 1.0
-    while norm > 0.5 {
-      norm /= 2
-      scale /= 2
-      squarings += 1
-    }
-    let scaled = scale * a
-    var result = Tensor<Double>(identity: n)
-    var term = Tensor<Double>(identity: n)
-    for k in 1...20 {
-      term = (1 / Double(k)) * matmul(term, scaled)
-      result = result + term
-    }
-    for _ in 0..<squarings { result = matmul(result, result) }
     return result
   }
 }

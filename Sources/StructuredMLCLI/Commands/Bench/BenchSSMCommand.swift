@@ -3,7 +3,7 @@ import StateSpaces
 import TensorCore
 
 /// `structml bench ssm`: kernel time against the state size for S4, S4D and RTF, the S4 / S4D ratio at
-/// N = 64 with many channels, and convolution mode against recurrent mode on a long sequence.
+/// N = 64 with many channels, and convolution mode against recurrent mode on a sequence of 4L.
 enum BenchSSMCommand {
   static let command = Command(
     path: ["bench", "ssm"],
@@ -61,6 +61,11 @@ enum BenchSSMCommand {
   }
 
   static func measure(length: Int, maxN: Int, channels: Int) throws -> Result {
+    // The kernels split channels over the cores themselves; idle OpenBLAS threads left spinning by the setup's
+    // products would compete with them.
+    let previousThreads = BLASThreads.current
+    BLASThreads.set(1)
+    defer { BLASThreads.set(previousThreads) }
     var result = Result()
     var sizes: [Int] = []
     var n = 16
@@ -87,8 +92,8 @@ enum BenchSSMCommand {
     result.kernels.append(Entry(kind: "s4", n: 64, length: length, channels: channels, seconds: s4Seconds))
     result.kernels.append(Entry(kind: "s4d", n: 64, length: length, channels: channels, seconds: s4dSeconds))
     result.ratios.append(("s4 / s4d time, N=64 H=\(channels)", s4Seconds / s4dSeconds))
-    // Convolution mode (kernel + FFT convolution) against the S4D recurrence (2×2 blocks), one channel, N = 64.
-    let sequence = 1 << 16
+    // Convolution mode (kernel + FFT convolution) against the S4D recurrence (O(N) per step), one channel, N = 64.
+    let sequence = 4 * length
     var generator = SeededGenerator(seed: 3)
     let input = (0..<sequence).map { _ in generator.nextNormal() }
     let channel = try DiagonalStateSpace(
@@ -98,8 +103,9 @@ enum BenchSSMCommand {
       let kernel = S4DKernel.kernels([channel], length: sequence, method: .zeroOrderHold)
       return (try? causalConvolution(input, kernel: kernel, channels: 1, length: sequence))?.count ?? 0
     }
-    let (system, c) = try channel.realSystem(method: .zeroOrderHold)
-    let recurrence = BenchmarkTimer.median(warmup: 0, samples: 1) { system.recurrentOutput(input, output: c).count }
+    let recurrence = BenchmarkTimer.median(warmup: 1, samples: 3) {
+      channel.recurrentOutput(input, method: .zeroOrderHold).count
+    }
     result.kernels.append(Entry(kind: "s4d-convolution", n: 64, length: sequence, channels: 1, seconds: convolution))
     result.kernels.append(Entry(kind: "s4d-recurrence", n: 64, length: sequence, channels: 1, seconds: recurrence))
     result.ratios.append(("recurrence / convolution time, N=64 L=\(sequence)", recurrence / convolution))
