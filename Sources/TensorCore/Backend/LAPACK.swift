@@ -4,6 +4,7 @@
   import CLAPACKE
 
   private let rowMajor = Int32(LAPACK_ROW_MAJOR)
+  private let columnMajor = Int32(LAPACK_COL_MAJOR)
 
   /// A LAPACK job character such as `"S"` or `"V"`.
   private func job(_ letter: Unicode.Scalar) -> CChar { CChar(UInt8(ascii: letter)) }
@@ -133,7 +134,44 @@
     static func hermitianEigen(
       n: Int, a: UnsafeMutablePointer<Complex<Double>>, values: UnsafeMutablePointer<Double>
     ) -> Int {
-      Int(LAPACKE_zheevd(rowMajor, job("V"), job("U"), blasInt(n), lapackComplex(a), blasInt(n), values))
+      // OpenBLAS 0.3.21's zgemv_n kernel (reached through zhetrd) reads up to 16 bytes past the vectors it is
+      // given, which crashes when a buffer ends at a page boundary. LAPACKE's row-major path copies into
+      // buffers of exact size, so this calls the column-major routine on copies with slack at the end of
+      // every buffer (valgrind-clean for n = 2…80). The row-major H read column-major is Hᵀ = conj(H): its
+      // lower triangle is H's upper one, and its eigenvectors are the conjugates of H's.
+      let slack = 8
+      let count = n * n
+      var matrix = [Complex<Double>](repeating: .zero, count: count + slack)
+      var eigenvalues = [Double](repeating: 0, count: n + slack)
+      matrix.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: a, count: count) }
+      let info = matrix.withUnsafeMutableBufferPointer { pm -> Int32 in
+        eigenvalues.withUnsafeMutableBufferPointer { pw -> Int32 in
+          var workSize = Complex<Double>.zero
+          var realWorkSize = 0.0
+          var integerWorkSize: Int32 = 0
+          let query = withUnsafeMutablePointer(to: &workSize) { pq in
+            LAPACKE_zheevd_work(
+              columnMajor, job("V"), job("L"), blasInt(n), lapackComplex(pm.baseAddress!), blasInt(n),
+              pw.baseAddress, lapackComplex(pq), -1, &realWorkSize, -1, &integerWorkSize, -1)
+          }
+          guard query == 0 else { return query }
+          var work = [Complex<Double>](repeating: .zero, count: Int(workSize.real) + slack)
+          var realWork = [Double](repeating: 0, count: Int(realWorkSize) + slack)
+          var integerWork = [Int32](repeating: 0, count: Int(integerWorkSize) + slack)
+          return work.withUnsafeMutableBufferPointer { pwork in
+            LAPACKE_zheevd_work(
+              columnMajor, job("V"), job("L"), blasInt(n), lapackComplex(pm.baseAddress!), blasInt(n),
+              pw.baseAddress, lapackComplex(pwork.baseAddress!), blasInt(Int(workSize.real)), &realWork,
+              blasInt(Int(realWorkSize)), &integerWork, integerWorkSize)
+          }
+        }
+      }
+      guard info == 0 else { return Int(info) }
+      for i in 0..<n {
+        values[i] = eigenvalues[i]
+        for j in 0..<n { a[i * n + j] = matrix[j * n + i].conjugate }
+      }
+      return 0
     }
 
     /// Solves the complex system `A X = B` (`zgesv`); `b` (`n × rightHandSides`) is overwritten by `X`.
