@@ -7,6 +7,8 @@
 /// - Parameter x: `n` complex points.
 /// - Returns: The `n` bins `X[0..<n]`.
 /// - Complexity: O(n log n) for every `n` (FFTW), prime lengths included.
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func fft<S: TensorScalar>(_ x: [Complex<S>]) -> [Complex<S>] {
   fft(x, length: x.count)
 }
@@ -20,6 +22,8 @@ public func fft<S: TensorScalar>(_ x: [Complex<S>]) -> [Complex<S>] {
 /// - Parameter x: `n` complex bins.
 /// - Returns: The `n` points.
 /// - Complexity: O(n log n).
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func inverseFFT<S: TensorScalar>(_ x: [Complex<S>]) -> [Complex<S>] {
   inverseFFT(x, length: x.count)
 }
@@ -32,6 +36,8 @@ public func inverseFFT<S: TensorScalar>(_ x: [Complex<S>]) -> [Complex<S>] {
 ///   - length: The points per row.
 /// - Returns: The transformed rows in the same layout.
 /// - Complexity: O(x.count · log length), rows split across cores.
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func fft<S: TensorScalar>(_ x: [Complex<S>], length: Int) -> [Complex<S>] {
   complexTransform(x, length: length, kind: .forward, operation: "fft")
 }
@@ -43,6 +49,8 @@ public func fft<S: TensorScalar>(_ x: [Complex<S>], length: Int) -> [Complex<S>]
 ///   - length: The bins per row.
 /// - Returns: The rows of points in the same layout.
 /// - Complexity: O(x.count · log length), rows split across cores.
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func inverseFFT<S: TensorScalar>(_ x: [Complex<S>], length: Int) -> [Complex<S>] {
   complexTransform(x, length: length, kind: .backward, operation: "inverseFFT")
 }

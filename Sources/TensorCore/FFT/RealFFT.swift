@@ -5,6 +5,8 @@
 /// - Parameter x: `n` real points.
 /// - Returns: The bins `X[0...n/2]` (unnormalized).
 /// - Complexity: O(n log n).
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func realFFT<S: TensorScalar>(_ x: [S]) -> [Complex<S>] {
   realFFT(x, length: x.count)
 }
@@ -19,6 +21,8 @@ public func realFFT<S: TensorScalar>(_ x: [S]) -> [Complex<S>] {
 ///   - n: The number of real points; needed because `n` and `n + 1` share a bin count when `n` is even.
 /// - Returns: The `n` real points.
 /// - Complexity: O(n log n).
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func inverseRealFFT<S: TensorScalar>(_ spectrum: [Complex<S>], count n: Int) -> [S] {
   inverseRealFFT(spectrum, count: n, rows: n > 0 ? 1 : 0)
 }
@@ -30,6 +34,8 @@ public func inverseRealFFT<S: TensorScalar>(_ spectrum: [Complex<S>], count n: I
 ///   - length: The real points per row.
 /// - Returns: `x.count / length` rows of `length/2 + 1` bins.
 /// - Complexity: O(x.count · log length), rows split across cores.
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func realFFT<S: TensorScalar>(_ x: [S], length: Int) -> [Complex<S>] {
   let rows = batchRows(count: x.count, rowLength: length, operation: "realFFT")
   let bins = length / 2 + 1
@@ -56,6 +62,8 @@ public func realFFT<S: TensorScalar>(_ x: [S], length: Int) -> [Complex<S>] {
 ///   - rows: The number of rows.
 /// - Returns: `rows · n` reals.
 /// - Complexity: O(rows · n log n), rows split across cores.
+@specialized(where S == Float)
+@specialized(where S == Double)
 public func inverseRealFFT<S: TensorScalar>(_ spectrum: [Complex<S>], count n: Int, rows: Int) -> [S] {
   let bins = n / 2 + 1
   precondition(

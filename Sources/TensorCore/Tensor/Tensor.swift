@@ -13,12 +13,26 @@
 public struct Tensor<Scalar: TensorScalar>: Sendable, Equatable {
   /// The extent of each axis, outermost first.
   public private(set) var shape: [Int]
+  /// The elements in row-major order, stored here.
+  @usableFromInline var storage: [Scalar]
+
   /// The elements in row-major order.
+  ///
+  /// Mutation happens in place (no copy of the array unless it is shared); the element count must not change.
   public var scalars: [Scalar] {
-    didSet {
+    @inlinable get { storage }
+    @inlinable _modify {
+      let count = storage.count
+      yield &storage
       precondition(
-        scalars.count == oldValue.count,
-        "Tensor.scalars: replacing \(oldValue.count) elements with \(scalars.count) would break shape \(shape)")
+        storage.count == count,
+        "Tensor.scalars: replacing \(count) elements with \(storage.count) would break shape \(shape)")
+    }
+    @inlinable set {
+      precondition(
+        newValue.count == storage.count,
+        "Tensor.scalars: replacing \(storage.count) elements with \(newValue.count) would break shape \(shape)")
+      storage = newValue
     }
   }
 
@@ -30,7 +44,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable, Equatable {
       count == scalars.count,
       "Tensor: shape \(shape) holds \(count) elements but \(scalars.count) were given")
     self.shape = shape
-    self.scalars = scalars
+    self.storage = scalars
   }
 
   /// Creates a tensor of the given shape with every element equal to `value`.
