@@ -29,13 +29,15 @@ enum BenchProbmapCommand {
         ]).serialized())
     } else {
       console.print("probability maps on \(rows)×\(n) Float scores (N(0,1)), \(processorCount) thread(s)")
-      console.print("map                 forward s   ×softmax   fwd+bwd s   ×softmax")
-      for result in results {
-        let name = result.map.padding(toLength: 18, withPad: " ", startingAt: 0)
-        console.print(
-          "\(name)  \(formatted(result.forwardSeconds, digits: 4))    \(formatted(result.forwardRatio, digits: 3))"
-            + "      \(formatted(result.forwardBackwardSeconds, digits: 4))    \(formatted(result.forwardBackwardRatio, digits: 3))")
+      func cell(_ value: Double, digits: Int) -> String { value.isFinite ? formatted(value, digits: digits) : "-" }
+      let rows = results.map { result in
+        [
+          result.map, cell(result.forwardSeconds, digits: 4), cell(result.forwardRatio, digits: 3),
+          cell(result.forwardBackwardSeconds, digits: 4), cell(result.forwardBackwardRatio, digits: 3),
+        ]
       }
+      let header = ["map", "forward s", "×softmax", "fwd+bwd s", "×softmax"]
+      for line in TextTable(header: header, rows: rows, firstNumericColumn: 1).lines { console.print(line) }
     }
   }
 

@@ -79,15 +79,7 @@ enum InspectCommand {
         }
         return cells
       }
-      let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
-      for line in [header] + cells {
-        let padded = line.indices.map { column in
-          let cell = line[column]
-          let padding = String(repeating: " ", count: widths[column] - cell.count)
-          return column >= 3 ? padding + cell : cell + padding
-        }
-        lines.append(padded.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-      }
+      lines += TextTable(header: header, rows: cells, firstNumericColumn: 3).lines
       return lines.joined(separator: "\n")
     }
   }
