@@ -1,5 +1,5 @@
-// S4 generating function: Cauchy sums over the modes of one channel at a block of eight roots of unity, then
-// the Woodbury combination, on 8-lane double vectors. One always-inline body per rank, instantiated for
+// S4 generating function: Cauchy sums over the modes of one channel at a block of eight roots of unity (given by
+// their half-angle tangents τ), then the Woodbury combination, on 8-lane double vectors. One always-inline body per rank, instantiated for
 // AVX-512 (one zmm per vector), AVX2+FMA and baseline x86-64, chosen at run time.
 #include "CKernels.h"
 
@@ -49,9 +49,9 @@ SML_INLINE void sml_s4_generating(
   for (ptrdiff_t first = 0; first < nodes; first += 8) {
     // τ of eight nodes; lanes past `nodes` get τ = 0 (their results are dropped).
     ptrdiff_t count = nodes - first < 8 ? nodes - first : 8;
-    sml_f64x8 t = {0};
-    memcpy(&t, tau + first, (size_t)count * sizeof(double));
-    sml_f64x8 w = t * t;
+    sml_f64x8 tangent = {0};
+    memcpy(&tangent, tau + first, (size_t)count * sizeof(double));
+    sml_f64x8 w = tangent * tangent;
     // Per sum: Σ b·u, Σ ap·g, Σ a·u, Σ bp·g with g = 1/|D'|², u = Re D'·g.
     sml_f64x8 bu[MAX_SUMS], apg[MAX_SUMS], au[MAX_SUMS], bpg[MAX_SUMS];
     for (int k = 0; k < S; k++) bu[k] = apg[k] = au[k] = bpg[k] = (sml_f64x8){0};
@@ -70,7 +70,7 @@ SML_INLINE void sml_s4_generating(
     }
     // P_k = Σ (iτa − b)·conj(D')/|D'|² = −Σ b·u − τ²·Σ ap·g + iτ·(Σ a·u − Σ bp·g).
     sml_c64x8 sums[MAX_SUMS];
-    for (int k = 0; k < S; k++) sums[k] = (sml_c64x8){-bu[k] - w * apg[k], t * (au[k] - bpg[k])};
+    for (int k = 0; k < S; k++) sums[k] = (sml_c64x8){-bu[k] - w * apg[k], tangent * (au[k] - bpg[k])};
     sml_c64x8 value;
     if (R == 1) {
       value = sml_csub(sums[0], sml_cdiv(sml_cmul(sums[1], sums[2]), sml_cadd_real(sums[3], 2.0)));
@@ -84,13 +84,13 @@ SML_INLINE void sml_s4_generating(
       sml_c64x8 x1 = sml_cdiv(sml_csub(sml_cmul(m00, r1), sml_cmul(m10, r0)), determinant);
       value = sml_csub(sml_csub(sums[0], sml_cmul(sums[1], x0)), sml_cmul(sums[2], x1));
     }
-    value = sml_cmul((sml_c64x8){SML_SPLAT8(0.5), 0.5 * t}, value);  // 1/t = ½(1 + iτ)
+    value = sml_cmul((sml_c64x8){SML_SPLAT8(0.5), 0.5 * tangent}, value);  // 1/(1 + ω) = ½(1 + iτ)
     for (ptrdiff_t j = 0; j < count; j++) {
       spectrum[2 * (first + j)] = value.re[j];
       spectrum[2 * (first + j) + 1] = value.im[j];
     }
   }
-  // ω = −1 (τ = ∞, t = 0): K̂ = ĉk₀₀ = ½·Σ a₀ and the correction vanishes.
+  // ω = −1 (τ = ∞, 1 + ω = 0): K̂ = ĉk₀₀ = ½·Σ_i a_i0, and the correction vanishes.
   if (nodes > 0 && __builtin_isinf(tau[nodes - 1])) {
     double sum = 0;
     for (ptrdiff_t i = 0; i < modes; i++) sum += terms[i * stride + 2 + 2 * S];
