@@ -54,8 +54,8 @@ public struct S4Channel: Sendable {
 ///
 /// On the unit circle `1 − ω = iτ·(1 + ω)` with the real `τ = tan(πk/L)`, and `1/(1 + ω) = ½(1 + iτ)`.
 /// Dividing each denominator by `t²` leaves `(q − τ²) − ipτ` (`p = 2Re λ/σ`, `q = |λ|²/σ²`, `σ = 2/Δ`), whose
-/// squared modulus is real, so a (node, mode) pair costs one subtraction, one division and three
-/// multiplications shared by all sums, then four multiply-adds per sum with per-mode coefficients. The
+/// squared modulus is real, so a (node, mode) pair costs a subtraction, two multiplications, a multiply-add
+/// and a division shared by all sums, then four multiply-adds per sum with per-mode coefficients. The
 /// factor `t` comes back once per node, and `ω = −1` (`τ = ∞`, even L) is the closed form `K̂ = ½Σ a_i0`
 /// (there the correction vanishes). The nodes are shared by all channels; the sums run in a C kernel on eight
 /// nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels in parallel, and each channel's
