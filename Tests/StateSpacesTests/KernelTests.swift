@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 import TestSupport
 import Testing
@@ -64,6 +65,46 @@ enum KernelFixtures {
       let error = discrepancy(S4Kernel.kernels([channel], length: length, vectorLevel: level), naive, absoluteTolerance: 1e-10)
       #expect(error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
     }
+  }
+
+  @Test(arguments: [Int32(0), 2, 3])
+  func stiffChannelsMatchThePowerSeries(level: Int32) throws {
+    // Δ = 10⁻³ puts the poles next to the unit circle (|D'|² nearly vanishes between nodes), at N = 64 for
+    // rank 1 and N = 32 for rank 2; L = 256 has the node ω = −1, L = 255 does not.
+    for (measure, order, length) in [(HiPPOMeasure.legS, 64, 256), (.legT(window: 1), 32, 255)] {
+      var generator = SeededGenerator(seed: 19)
+      let c = (0..<order).map { _ in generator.nextNormal() }
+      let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 1e-3, length: length, c: c)
+      let kernel = S4Kernel.kernels([channel], length: length, vectorLevel: level)
+      let error = discrepancy(kernel, naive, absoluteTolerance: 1e-10)
+      #expect(kernel.count == length && error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
+    }
+  }
+
+  @Test(arguments: [1, 2, 3, 4])
+  func shortKernelsMatchThePowerSeries(length: Int) throws {
+    // L = 1 has the node ω = 1 only, L = 2 ends on ω = −1, L = 3 has two nodes and no ω = −1.
+    let (channel, naive) = try KernelFixtures.s4(
+      measure: .legS, order: 8, step: 0.2, length: length, c: [1, -2, 0.5, 3, -1, 0.25, 2, -0.75])
+    let kernel = S4Kernel.kernels([channel], length: length)
+    #expect(kernel.count == length)
+    #expect(discrepancy(kernel, naive, absoluteTolerance: 1e-12).isWithinTolerance, "L=\(length)")
+  }
+
+  @Test(arguments: [1, 2, 37, 100, 16384])
+  func nodesAreTheHalfAngleTangents(length: Int) {
+    // τ_k = tan(πk/L): the angle atan(τ_k) is within a few ulps of πk/L, and τ = +∞ exactly at 2k = L.
+    let tangents = S4Kernel.nodes(length: length)
+    #expect(tangents.count == length / 2 + 1)
+    var worst = 0.0
+    for (k, tau) in tangents.enumerated() {
+      if 2 * k == length {
+        #expect(tau == .infinity)
+      } else {
+        worst = max(worst, abs(atan(tau) - Double.pi * Double(k) / Double(length)))
+      }
+    }
+    #expect(worst < 1e-15, "L=\(length): worst angle error \(worst)")
   }
 
   @Test(arguments: [(HiPPOMeasure.legS, 8), (.legS, 64), (.legT(window: 2), 16), (.legT(window: 1), 32)])

@@ -161,24 +161,29 @@ double sml_monarch_top_singular_f32(
 
 // MARK: - State-space kernels (cauchy.c)
 
-/// The S4 generating function `K̂(ω)` of one channel at the nodes `m = 1 − ω` (Cauchy sums over the stored
-/// modes and the Woodbury combination of rank 1 or 2), with `t = 1 + ω = 2 − m`:
+/// The S4 generating function `K̂(ω)` of one channel at the nodes `τ = tan(θ/2)`, `ω = e^{−iθ}` (Cauchy sums
+/// over the stored modes and the Woodbury combination of rank 1 or 2).
 ///
-/// `D_i = m² − p_i·m·t + q_i·t²`, `ĉk_k = m·Σ_i a_ik/D_i − t·Σ_i b_ik/D_i` for the `S = (rank + 1)²` sums
-/// `k = row·(rank + 1) + column` (rows C̃, P̃*; columns B̃, P̃), then
-/// `K̂ = ĉk_0 − ĉk_1·(½t)·ĉk_2/(1 + ½t·ĉk_3)` for rank 1 and the 2 × 2 solve for rank 2.
+/// With `1 − ω = iτ·(1 + ω)` and `1/(1 + ω) = ½(1 + iτ)`, each mode's denominator divided by `(1 + ω)²` is
+/// `D' = (q − τ²) − i·pτ`, so one real `|D'|² = (q − τ²)² + p²τ²` serves the conjugate pair, and for the
+/// `S = (rank + 1)²` sums `k = row·(rank + 1) + column` (rows C̃, P̃*; columns B̃, P̃)
+///
+/// `P_k = Σ_i (iτ·a_ik − b_ik)·conj(D'_i)/|D'_i|²`, then
+/// `K̂ = ½(1 + iτ)·(P_0 − P_1·P_2/(2 + P_3))` for rank 1 and `½(1 + iτ)·(P_00 − p_01·(2I + P_11)⁻¹·p_10)`
+/// for rank 2. At `τ = ∞` (ω = −1) `K̂ = ½·Σ_i a_i0`.
 ///
 /// - Parameters:
-///   - m_re, m_im: The nodes `1 − ω`, `nodes` each.
-///   - terms: Per mode `2 + 2S` doubles: `p, q, a_0 … a_{S−1}, b_0 … b_{S−1}` (the step already folded in).
+///   - tau: The nodes `τ`, `nodes` of them (`+∞` allowed for the last one only).
+///   - terms: Per mode `2 + 4S` doubles: `q, p², b_0 … b_{S−1}, a_0·p … a_{S−1}·p, a_0 … a_{S−1},
+///     b_0·p … b_{S−1}·p` (the step already folded in).
 ///   - modes: The stored modes.
 ///   - rank: 1 or 2.
 ///   - spectrum: `nodes` complex outputs, real and imaginary parts interleaved.
 ///   - level: The widest vector level to use (see `sml_cpu_vector_level`); lowered to what the processor has.
 /// - Complexity: O(nodes·modes·S).
 void sml_s4_generating_function(
-    const double *m_re, const double *m_im, ptrdiff_t nodes, const double *terms, ptrdiff_t modes, int rank,
-    double *spectrum, int level);
+    const double *tau, ptrdiff_t nodes, const double *terms, ptrdiff_t modes, int rank, double *spectrum,
+    int level);
 
 /// The doubles of scratch per mode that `sml_s4d_vandermonde` needs.
 #define SML_S4D_VANDERMONDE_WORKSPACE_PER_MODE 68

@@ -52,16 +52,15 @@ public struct S4Channel: Sendable {
 /// K        = irfft(K̂, n = L)
 /// ```
 ///
-/// The multiplied-through form has no division by `1 + ω`, so the Nyquist node `ω = −1` of even L needs no
-/// special case (there `K̂ = (Δ/2)Σ` and the correction vanishes). Each conjugate pair shares one real
-/// denominator, so the inner loop is one division and a few multiply-adds per (node, mode). The step is folded
-/// into the per-mode coefficients (dividing by `(2/Δ)²`), so the nodes `1 − ω` are shared by all channels; the
-/// sums run in a C kernel on eight nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels
-/// in parallel, and batched inverse FFTs of 16 channels at a time turn the spectra into kernels.
+/// On the unit circle `1 − ω = iτ·(1 + ω)` with the real `τ = tan(πk/L)`, and `1/(1 + ω) = ½(1 + iτ)`.
+/// Dividing each denominator by `t²` leaves `(q − τ²) − ipτ` (`p = 2Re λ/σ`, `q = |λ|²/σ²`, `σ = 2/Δ`), whose
+/// squared modulus is real, so a (node, mode) pair costs a subtraction, two multiplications, a multiply-add
+/// and a division shared by all sums, then four multiply-adds per sum with per-mode coefficients. The
+/// factor `t` comes back once per node, and `ω = −1` (`τ = ∞`, even L) is the closed form `K̂ = ½Σ a_i0`
+/// (there the correction vanishes). The nodes are shared by all channels; the sums run in a C kernel on eight
+/// nodes per vector (AVX-512, AVX2 or baseline, chosen at run time), channels in parallel, and each channel's
+/// spectrum goes through the inverse FFT while it is still in cache.
 public enum S4Kernel {
-  /// Channels per inverse FFT: enough rows for the batched transform, few enough to stay in cache.
-  private static let chunkSize = 16
-
   /// The kernels of H channels, channels in parallel.
   ///
   /// - Parameters:
@@ -78,38 +77,30 @@ public enum S4Kernel {
   static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) -> [Double] {
     precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
     let bins = length / 2 + 1
-    let (nodeReal, nodeImaginary) = nodes(length: length)
-    // Each core takes a range of channels in chunks: the spectra of a chunk go through the inverse FFT while
-    // they are still in cache, and the chunk's kernels are copied into the output (every tap is written, so
-    // the output skips zero-filling).
+    let tangents = nodes(length: length)
+    // One channel at a time per core: its spectrum (L/2 + 1 bins) and the transform's temporaries stay in
+    // cache and are recycled by the allocator, and every tap of the output is written (no zero-filling).
     return [Double](unsafeUninitializedCapacity: channels.count * length) { output, initialized in
       initialized = output.count
       guard let outputBase = output.baseAddress else { return }
-      nodeReal.withUnsafeBufferPointer { mRe in
-        nodeImaginary.withUnsafeBufferPointer { mIm in
-          parallelFor(channels.count) { range in
-            var terms: [Double] = []
-            var spectrum = [Complex<Double>](repeating: .zero, count: min(chunkSize, range.count) * bins)
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkSize) {
-              let rows = min(chunkSize, range.upperBound - start)
-              spectrum.withUnsafeMutableBufferPointer { buffer in
-                buffer.withMemoryRebound(to: Double.self) { out in
-                  for row in 0..<rows {
-                    let channel = channels[start + row]
-                    channel.cauchyTerms(into: &terms)
-                    terms.withUnsafeBufferPointer { termBuffer in
-                      sml_s4_generating_function(
-                        mRe.baseAddress!, mIm.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
-                        Int32(channel.lowRank.count), out.baseAddress! + 2 * row * bins, vectorLevel)
-                    }
-                  }
+      tangents.withUnsafeBufferPointer { tau in
+        parallelFor(channels.count) { range in
+          var terms: [Double] = []
+          var spectrum = [Complex<Double>](repeating: .zero, count: bins)
+          for h in range {
+            let channel = channels[h]
+            channel.cauchyTerms(into: &terms)
+            spectrum.withUnsafeMutableBufferPointer { buffer in
+              buffer.withMemoryRebound(to: Double.self) { out in
+                terms.withUnsafeBufferPointer { termBuffer in
+                  sml_s4_generating_function(
+                    tau.baseAddress!, bins, termBuffer.baseAddress!, channel.eigenvalues.count,
+                    Int32(channel.lowRank.count), out.baseAddress!, vectorLevel)
                 }
               }
-              let kernels = inverseRealFFT(
-                rows * bins == spectrum.count ? spectrum : Array(spectrum[0..<rows * bins]), count: length, rows: rows)
-              kernels.withUnsafeBufferPointer { source in
-                (outputBase + start * length).update(from: source.baseAddress!, count: rows * length)
-              }
+            }
+            inverseRealFFT(spectrum, count: length).withUnsafeBufferPointer { kernel in
+              (outputBase + h * length).update(from: kernel.baseAddress!, count: length)
             }
           }
         }
@@ -119,65 +110,65 @@ public enum S4Kernel {
 }
 
 extension S4Kernel {
-  /// The nodes `m = 1 − ω_k = 2 sin(θ/2)·(sin(θ/2) + i cos(θ/2))`, `θ = 2πk/L`, `k = 0 … L/2`: no cancellation
-  /// near `ω = 1`, and exactly 2 at `ω = −1` for even L.
+  /// The nodes `τ_k = tan(θ/2)`, `θ = 2πk/L`, `k = 0 … L/2`, for which `1 − ω = iτ·(1 + ω)`; `+∞` at `ω = −1`
+  /// for even L.
   ///
   /// The half-angle phases `e^{iπk/L}` come from two tables of about `√L` sines and cosines each,
   /// `e^{iπ(aB + b)/L} = e^{iπaB/L}·e^{iπb/L}`, so the error stays within a few units in the last place.
   ///
   /// - Complexity: O(L) multiplications and O(√L) sines and cosines.
-  static func nodes(length: Int) -> (real: [Double], imaginary: [Double]) {
+  static func nodes(length: Int) -> [Double] {
     let bins = length / 2 + 1
     let block = max(1, Int(Double(bins).squareRoot()))
     let fine = (0..<block).map { Double.pi * Double($0) / Double(length) }
     let coarse = stride(from: 0, to: bins, by: block).map { Double.pi * Double($0) / Double(length) }
     let (fineCosine, fineSine) = (fine.map(Double.cosine), fine.map(Double.sine))
     let (coarseCosine, coarseSine) = (coarse.map(Double.cosine), coarse.map(Double.sine))
-    var real = [Double](repeating: 0, count: bins)
-    var imaginary = [Double](repeating: 0, count: bins)
+    var tangents = [Double](repeating: 0, count: bins)
     for (a, start) in stride(from: 0, to: bins, by: block).enumerated() {
       for b in 0..<min(block, bins - start) {
         let k = start + b
-        var cosine = coarseCosine[a] * fineCosine[b] - coarseSine[a] * fineSine[b]
-        var sine = coarseSine[a] * fineCosine[b] + coarseCosine[a] * fineSine[b]
-        if 2 * k == length { (cosine, sine) = (0, 1) }
-        (real[k], imaginary[k]) = (2 * sine * sine, 2 * sine * cosine)
+        let cosine = coarseCosine[a] * fineCosine[b] - coarseSine[a] * fineSine[b]
+        let sine = coarseSine[a] * fineCosine[b] + coarseCosine[a] * fineSine[b]
+        tangents[k] = 2 * k == length ? .infinity : sine / cosine
       }
     }
-    return (real, imaginary)
+    return tangents
   }
 }
 
 extension S4Channel {
-  /// The per-mode coefficients of the Cauchy kernel, `2 + 2S` per mode for `S = (r + 1)²` sums:
-  /// `p = 2Re λ/σ`, `q = |λ|²/σ²`, `a_k = 4Re(u v)/σ`, `b_k = 4Re(u v λ̄)/σ²` with `σ = 2/Δ`, rows
-  /// `u ∈ {C̃, P̃*}` and columns `v ∈ {B̃, P̃}`.
+  /// The per-mode coefficients of the Cauchy kernel, `2 + 4S` per mode for `S = (r + 1)²` sums:
+  /// `q = |λ|²/σ²`, `p²`, then `b_k`, `a_k·p`, `a_k`, `b_k·p` for every sum, where `p = 2Re λ/σ`,
+  /// `a_k = 4Re(u v)/σ`, `b_k = 4Re(u v λ̄)/σ²`, `σ = 2/Δ`, rows `u ∈ {C̃, P̃*}` and columns `v ∈ {B̃, P̃}`.
   ///
   /// - Parameter terms: Replaced by the coefficients (its storage is reused).
   /// - Complexity: O(N·r²).
   func cauchyTerms(into terms: inout [Double]) {
     let rank = lowRank.count
     let sums = (rank + 1) * (rank + 1)
-    let stride = 2 + 2 * sums
+    let stride = 2 + 4 * sums
     let sigma = 2 / step
     let (scaleA, scaleB) = (4 / sigma, 4 / (sigma * sigma))
     terms.removeAll(keepingCapacity: true)
     terms.append(contentsOf: repeatElement(0, count: eigenvalues.count * stride))
     for i in eigenvalues.indices {
       let (lambdaRe, lambdaIm) = (eigenvalues[i].real, eigenvalues[i].imaginary)
+      let p = 2 * lambdaRe / sigma
       let base = i * stride
-      terms[base] = 2 * lambdaRe / sigma
-      terms[base + 1] = (lambdaRe * lambdaRe + lambdaIm * lambdaIm) / (sigma * sigma)
+      terms[base] = (lambdaRe * lambdaRe + lambdaIm * lambdaIm) / (sigma * sigma)
+      terms[base + 1] = p * p
       for row in 0...rank {
         // u = C̃ for row 0, P̃*_r otherwise; v = B̃ for column 0, P̃_c otherwise.
         let (uRe, uIm) = row == 0 ? (output[i].real, output[i].imaginary) : (lowRank[row - 1][i].real, -lowRank[row - 1][i].imaginary)
         for column in 0...rank {
           let v = column == 0 ? input[i] : lowRank[column - 1][i]
           let (productRe, productIm) = (uRe * v.real - uIm * v.imaginary, uRe * v.imaginary + uIm * v.real)
-          let k = row * (rank + 1) + column
-          terms[base + 2 + k] = scaleA * productRe
+          let k = base + 2 + row * (rank + 1) + column
+          let a = scaleA * productRe
           // Re(u v λ̄) = Re(uv)·Re λ + Im(uv)·Im λ.
-          terms[base + 2 + sums + k] = scaleB * (productRe * lambdaRe + productIm * lambdaIm)
+          let b = scaleB * (productRe * lambdaRe + productIm * lambdaIm)
+          (terms[k], terms[k + sums], terms[k + 2 * sums], terms[k + 3 * sums]) = (b, a * p, a, b * p)
         }
       }
     }

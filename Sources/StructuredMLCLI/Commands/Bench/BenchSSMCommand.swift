@@ -56,8 +56,20 @@ enum BenchSSMCommand {
     }
   }
 
-  static func time(_ workload: KernelWorkload, samples: Int = 3) -> Double {
-    BenchmarkTimer.median(warmup: 1, samples: samples) { (try? workload.kernels())?.count ?? 0 }
+  static func time(_ workload: KernelWorkload, warmup: Int = 1, samples: Int = 3) -> Double {
+    BenchmarkTimer.median(warmup: warmup, samples: samples) { (try? workload.kernels())?.count ?? 0 }
+  }
+
+  /// The median seconds of each workload, sampled in turn (`samples` rounds after one warm-up each), so that
+  /// drift on a shared machine affects all of them alike.
+  static func alternatingMedians(_ workloads: [KernelWorkload], samples: Int) -> [Double] {
+    var times = [[Double]](repeating: [], count: workloads.count)
+    for round in 0..<samples {
+      for (index, workload) in workloads.enumerated() {
+        times[index].append(time(workload, warmup: round == 0 ? 1 : 0, samples: 1))
+      }
+    }
+    return times.map { $0.sorted()[samples / 2] }
   }
 
   static func measure(length: Int, maxN: Int, channels: Int) throws -> Result {
@@ -87,8 +99,8 @@ enum BenchSSMCommand {
     }
     let s4 = try KernelWorkload(kind: .s4, order: 64, length: length, channels: channels)
     let s4d = try KernelWorkload(kind: .s4d, order: 64, length: length, channels: channels)
-    let s4Seconds = time(s4)
-    let s4dSeconds = time(s4d)
+    let medians = alternatingMedians([s4, s4d], samples: 7)
+    let (s4Seconds, s4dSeconds) = (medians[0], medians[1])
     result.kernels.append(Entry(kind: "s4", n: 64, length: length, channels: channels, seconds: s4Seconds))
     result.kernels.append(Entry(kind: "s4d", n: 64, length: length, channels: channels, seconds: s4dSeconds))
     result.ratios.append(("s4 / s4d time, N=64 H=\(channels)", s4Seconds / s4dSeconds))
