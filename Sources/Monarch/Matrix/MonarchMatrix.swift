@@ -26,6 +26,9 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   public let w1: Tensor<Scalar>
   /// The second factor, shape `(l, s, r)`.
   public let w2: Tensor<Scalar>
+  /// The factors packed for the `Float` forward kernels, filled by the first multiply that uses them and shared
+  /// by every copy of this value (the factors never change).
+  let packedForward = PackedForwardCache()
 
   /// Creates a Monarch matrix from its factors.
   ///
@@ -92,6 +95,16 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     return MonarchMatrix(validated: layout, w1: w1, w2: w2)
   }
 
+  /// Whether two matrices have the same layout and factors.
+  ///
+  /// - Parameters:
+  ///   - lhs: A matrix.
+  ///   - rhs: Another matrix.
+  /// - Returns: `true` when the layouts and both factors are equal, element by element.
+  public static func == (lhs: MonarchMatrix, rhs: MonarchMatrix) -> Bool {
+    lhs.layout == rhs.layout && lhs.w1 == rhs.w1 && lhs.w2 == rhs.w2
+  }
+
   /// The number of stored parameters.
   public var parameterCount: Int { layout.parameterCount }
 
@@ -113,7 +126,9 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameter x: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
-  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete.
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
+  ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
+  ///   for later multiplies by this matrix and its copies.
   public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     var y = Tensor<Scalar>(zeros: [x.shape.first ?? 0, layout.outFeatures])
     multiply(x, into: &y)
@@ -137,7 +152,7 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
       x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
           guard let xBase = px.baseAddress, let yBase = py.baseAddress else { return }
-          PackedForward(matrix).multiply(
+          packedForward.packed(for: matrix).multiply(
             UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
             into: UnsafeMutableRawPointer(yBase).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
         }

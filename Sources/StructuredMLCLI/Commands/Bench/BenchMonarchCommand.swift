@@ -88,7 +88,13 @@ enum BenchMonarchCommand {
 
   static func seconds(_ start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
-  /// Times dense and Monarch forward (alternating, medians), projection and one square GEMM.
+  /// How long a Monarch sample waits after a dense one. OpenBLAS worker threads keep polling (`sched_yield`) for
+  /// about 0.1 s after a multi-threaded GEMM; on two cores that poller takes a whole core from the Monarch
+  /// tiles and doubles their time, which would measure the idle BLAS rather than the forward.
+  static let blasIdleSeconds = 0.2
+
+  /// Times dense and Monarch forward (alternating, medians; each Monarch sample after `blasIdleSeconds`),
+  /// projection and one square GEMM.
   static func measure(layout: MonarchLayout, batch: Int) throws -> Result {
     let previousThreads = BLASThreads.current
     defer { BLASThreads.set(previousThreads) }
@@ -117,6 +123,7 @@ enum BenchMonarchCommand {
           return y.scalars[0]
         })
       BLASThreads.set(1)
+      Thread.sleep(forTimeInterval: blasIdleSeconds)
       monarch.append(
         BenchmarkTimer.median(warmup: sample == 0 ? 1 : 0, samples: 1) {
           m.multiply(x, into: &y)

@@ -1,0 +1,88 @@
+import Foundation
+import TensorCore
+import TestSupport
+import Testing
+
+@testable import Monarch
+
+@Suite("Monarch packed-factor cache: shared by copies, never stale, safe under concurrent multiplies")
+struct MonarchPackedCacheTests {
+  let layout: MonarchLayout
+
+  init() throws {
+    layout = try MonarchLayout(inFeatures: 256, outFeatures: 256, blocks: 16)
+  }
+
+  @Test func copiesShareOnePackingAndGiveIdenticalResults() throws {
+    var generator = SeededGenerator(seed: 41)
+    let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let x = Tensor<Float>.normal(shape: [40, 256], using: &generator)
+    let first = m.multiply(x)
+    let copy = m
+    #expect(copy.packedForward.packed(for: copy) === m.packedForward.packed(for: m))
+    #expect(copy.multiply(x) == first)
+    #expect(copy == m)
+    let check = discrepancy(first, referenceMultiply(x, m), absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
+    #expect(check.isWithinTolerance, "\(check)")
+  }
+
+  @Test func packedFactorsAreCacheLineAligned() throws {
+    var generator = SeededGenerator(seed: 42)
+    let packed = PackedForward(MonarchMatrix<Float>.random(layout: layout, using: &generator))
+    #expect(Int(bitPattern: packed.w1t) % PackedForward.alignment == 0)
+    #expect(Int(bitPattern: packed.w2p) % PackedForward.alignment == 0)
+  }
+
+  @Test func aMatrixWithChangedFactorsIsPackedAfresh() throws {
+    var generator = SeededGenerator(seed: 43)
+    let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let x = Tensor<Float>.normal(shape: [9, 256], using: &generator)
+    let before = m.multiply(x)
+    var w2 = m.w2
+    w2.scalars[5] += 1
+    let changed = try MonarchMatrix(layout: layout, w1: m.w1, w2: w2)
+    #expect(changed != m)
+    let after = changed.multiply(x)
+    #expect(after != before)
+    let check = discrepancy(after, referenceMultiply(x, changed), absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
+    #expect(check.isWithinTolerance, "\(check)")
+    // A layer whose weight is replaced multiplies by the new weight.
+    var layer = try MonarchLinear(weight: m, bias: nil)
+    #expect(layer(x) == before)
+    layer.weight = changed
+    #expect(layer(x) == after)
+    #expect(m.multiply(x) == before)
+  }
+
+  @Test func concurrentFirstMultipliesPackOnceAndAgree() throws {
+    var generator = SeededGenerator(seed: 44)
+    let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let x = Tensor<Float>.normal(shape: [33, 256], using: &generator)
+    let serial = MonarchMatrix(validated: layout, w1: m.w1, w2: m.w2).multiply(x)
+    let results = ConcurrentResults(count: 8)
+    DispatchQueue.concurrentPerform(iterations: 8) { index in
+      results.set(index, m.multiply(x), m.packedForward.packed(for: m))
+    }
+    #expect(results.outputs.allSatisfy { $0 == serial })
+    #expect(results.packings.allSatisfy { $0 === results.packings[0] })
+  }
+}
+
+/// Results written by concurrent tasks, one slot each, under a lock.
+private final class ConcurrentResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var outputs: [Tensor<Float>?]
+  private(set) var packings: [PackedForward?]
+
+  init(count: Int) {
+    outputs = Array(repeating: nil, count: count)
+    packings = Array(repeating: nil, count: count)
+  }
+
+  func set(_ index: Int, _ output: Tensor<Float>, _ packing: PackedForward) {
+    lock.withLock {
+      outputs[index] = output
+      packings[index] = packing
+    }
+  }
+}
