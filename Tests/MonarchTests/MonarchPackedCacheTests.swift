@@ -5,7 +5,7 @@ import Testing
 
 @testable import Monarch
 
-@Suite("Monarch packed-factor cache: shared by copies, never stale, safe under concurrent multiplies")
+@Suite("Monarch forward: packed-factor cache shared by copies, never stale, safe concurrently; output handling")
 struct MonarchPackedCacheTests {
   let layout: MonarchLayout
 
@@ -65,6 +65,24 @@ struct MonarchPackedCacheTests {
     }
     #expect(results.outputs.allSatisfy { $0 == serial })
     #expect(results.packings.allSatisfy { $0 === results.packings[0] })
+  }
+
+  @Test func multiplyIntoAndEmptyBatchesAgreeWithMultiply() throws {
+    var generator = SeededGenerator(seed: 45)
+    let packed = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let general = MonarchMatrix<Double>.random(
+      layout: try MonarchLayout(inFeatures: 13, outFeatures: 11, blocks: 3), using: &generator)
+    let x = Tensor<Float>.normal(shape: [7, 256], using: &generator)
+    var y = Tensor<Float>(repeating: .nan, shape: [7, 256])
+    packed.multiply(x, into: &y)
+    #expect(y == packed.multiply(x))
+    #expect(discrepancy(y, referenceMultiply(x, packed), absoluteTolerance: 1e-5, relativeTolerance: 1e-5).isWithinTolerance)
+    let u = Tensor<Double>.normal(shape: [5, 13], using: &generator)
+    var v = Tensor<Double>(repeating: .nan, shape: [5, 11])
+    general.multiply(u, into: &v)
+    #expect(discrepancy(v, referenceMultiply(u, general), absoluteTolerance: 1e-12).isWithinTolerance)
+    #expect(packed.multiply(Tensor<Float>(zeros: [0, 256])).shape == [0, 256])
+    #expect(general.multiply(Tensor<Double>(zeros: [0, 13])).shape == [0, 11])
   }
 }
 

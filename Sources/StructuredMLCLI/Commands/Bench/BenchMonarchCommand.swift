@@ -88,13 +88,14 @@ enum BenchMonarchCommand {
 
   static func seconds(_ start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
-  /// How long a Monarch sample waits after a dense one. OpenBLAS worker threads keep polling (`sched_yield`) for
-  /// about 0.1 s after a multi-threaded GEMM; on two cores that poller takes a whole core from the Monarch
-  /// tiles and doubles their time, which would measure the idle BLAS rather than the forward.
-  static let blasIdleSeconds = 0.2
+  /// How long the forward runs untimed before each Monarch sample. After a multi-threaded GEMM the OpenBLAS
+  /// workers keep polling (`sched_yield`) for about 0.1 s and, on two cores, take a whole core from the Monarch
+  /// tiles (doubling their time); an idle pause instead lets the clock drop (the first forward after 0.2 s
+  /// idle takes twice as long as the next). Running first measures a steady stream of forwards, as in a model.
+  static let monarchWarmSeconds = 0.15
 
-  /// Times dense and Monarch forward (alternating, medians; each Monarch sample after `blasIdleSeconds`),
-  /// projection and one square GEMM.
+  /// Times dense and Monarch forward (alternating, medians; each Monarch sample the median of 3 forwards after
+  /// `monarchWarmSeconds` of untimed ones), projection and one square GEMM.
   static func measure(layout: MonarchLayout, batch: Int) throws -> Result {
     let previousThreads = BLASThreads.current
     defer { BLASThreads.set(previousThreads) }
@@ -123,12 +124,13 @@ enum BenchMonarchCommand {
           return y.scalars[0]
         })
       BLASThreads.set(1)
-      Thread.sleep(forTimeInterval: blasIdleSeconds)
-      monarch.append(
-        BenchmarkTimer.median(warmup: sample == 0 ? 1 : 0, samples: 1) {
-          m.multiply(x, into: &y)
-          return y.scalars[0]
-        })
+      let forward = {
+        m.multiply(x, into: &y)
+        return y.scalars[0]
+      }
+      let warmEnd = DispatchTime.now().uptimeNanoseconds + UInt64(monarchWarmSeconds * 1e9)
+      while DispatchTime.now().uptimeNanoseconds < warmEnd { BenchmarkTimer.blackHole(forward()) }
+      monarch.append(BenchmarkTimer.median(warmup: 0, samples: 3, forward))
     }
     BLASThreads.set(1)
     var start = DispatchTime.now().uptimeNanoseconds
