@@ -92,6 +92,7 @@ enum BenchMonarchCommand {
   /// workers keep polling (`sched_yield`) for about 0.1 s and, on two cores, take a whole core from the Monarch
   /// tiles (doubling their time); an idle pause instead lets the clock drop (the first forward after 0.2 s
   /// idle takes twice as long as the next). Running first measures a steady stream of forwards, as in a model.
+  /// Small shapes warm for at most 50 times the estimated dense time (their GEMMs leave no polling workers).
   static let monarchWarmSeconds = 0.15
 
   /// Times dense and Monarch forward (alternating, medians; each Monarch sample the median of 3 forwards after
@@ -107,7 +108,9 @@ enum BenchMonarchCommand {
     var y = Tensor<Float>(zeros: [batch, n])
     // A plain array: writing through `Tensor.scalars` would copy the whole output first.
     var denseOutput = [Float](repeating: 0, count: batch * n)
-    let samples = BenchmarkTimer.sampleCount(forSecondsPerRun: 2 * Double(batch) * Double(n * n) / 100e9, budget: 3)
+    let denseEstimate = 2 * Double(batch) * Double(n * n) / 100e9
+    let warmSeconds = min(monarchWarmSeconds, 50 * denseEstimate)
+    let samples = BenchmarkTimer.sampleCount(forSecondsPerRun: denseEstimate + warmSeconds, budget: 3)
     var dense: [Double] = []
     var monarch: [Double] = []
     for sample in 0..<samples {
@@ -130,7 +133,7 @@ enum BenchMonarchCommand {
         m.multiply(x, into: &y)
         return y.scalars[0]
       }
-      let warmEnd = DispatchTime.now().uptimeNanoseconds + UInt64(monarchWarmSeconds * 1e9)
+      let warmEnd = DispatchTime.now().uptimeNanoseconds + UInt64(warmSeconds * 1e9)
       while DispatchTime.now().uptimeNanoseconds < warmEnd { BenchmarkTimer.blackHole(forward()) }
       monarch.append(BenchmarkTimer.median(warmup: 0, samples: 3, forward))
     }
