@@ -5,8 +5,8 @@ import Testing
 
 @testable import Monarch
 
-@Suite("Monarch forward: packed-factor cache shared by copies, never stale, safe concurrently; output handling")
-struct MonarchPackedCacheTests {
+@Suite("Monarch packed forward: cache shared by copies, never stale, safe concurrently; outputs; tail blocks")
+struct MonarchPackedForwardTests {
   let layout: MonarchLayout
 
   init() throws {
@@ -83,6 +83,36 @@ struct MonarchPackedCacheTests {
     #expect(discrepancy(v, referenceMultiply(u, general), absoluteTolerance: 1e-12).isWithinTolerance)
     #expect(packed.multiply(Tensor<Float>(zeros: [0, 256])).shape == [0, 256])
     #expect(general.multiply(Tensor<Double>(zeros: [0, 13])).shape == [0, 11])
+  }
+
+  /// Batches of 1 ... 13 rows leave every remainder of the 6-, 4- and 2-row register blocks, and `s = 18` leaves
+  /// two outputs after the 4-output blocks of step 2.
+  @Test(arguments: [(256, 256, 16, 16, 1), (96, 288, 3, 16, 5)])
+  func everyTailBlockAtEveryVectorLevelMatchesTheReference(shape: (Int, Int, Int, Int, Int)) throws {
+    let layout = try MonarchLayout(
+      inFeatures: shape.0, outFeatures: shape.1, inBlocks: shape.2, outBlocks: shape.3, rank: shape.4)
+    var generator = SeededGenerator(seed: 46)
+    let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let x = Tensor<Float>.normal(shape: [13, shape.0], using: &generator)
+    let reference = referenceMultiply(x, m)
+    let packed = PackedForward(m)
+    var worst = 0.0
+    for level: Int32 in [0, 2, 3] {
+      for batch in 1...13 {
+        var y = [Float](repeating: .nan, count: batch * shape.1)
+        x.scalars.withUnsafeBufferPointer { px in
+          y.withUnsafeMutableBufferPointer { py in
+            packed.multiply(px.baseAddress!, batch: batch, into: py.baseAddress!, level: level)
+          }
+        }
+        for index in 0..<y.count {
+          let exact = reference.scalars[index]
+          let error = abs(Double(y[index]) - exact) / max(1, abs(exact))
+          worst = worst.isNaN || error.isNaN ? .nan : max(worst, error)  // NaN: an output left unwritten
+        }
+      }
+    }
+    #expect(worst <= 1e-5, "\(layout): worst relative error \(worst)")
   }
 }
 
