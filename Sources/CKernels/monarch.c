@@ -43,13 +43,16 @@ static int sml_effective_level(int level) {
 
 // MARK: - Packed forward multiply
 
+/// The most batch rows of a register block, in either step.
+#define SML_MAX_BLOCK_ROWS 6
+
 /// Rows `b0 ..< b0+R` and 16-column chunks `c0 ..< c0+C` of the first factor for the block whose middle rows
 /// start at `rr0`: `Σ_pp x[b][pp] · w1t[pp][qq]` is middle index `(rr0 + qq / l)·l + qq % l`, stored in the
 /// lane-chunk-major layout `h[ll / 16][b][rr][ll % 16]` (`r` middle rows).
 SML_INLINE void sml_first_micro(
     const float *x, ptrdiff_t ldx, const float *w1t, int p, int q, int l, int r, int rows, int b0, int c0, int rr0,
     float *h, const int R, const int C) {
-  sml_f32x16 acc[6][4];
+  sml_f32x16 acc[SML_MAX_BLOCK_ROWS][4];
   for (int i = 0; i < R; i++)
     for (int c = 0; c < C; c++) acc[i][c] = (sml_f32x16){0};
   for (int pp = 0; pp < p; pp++) {
@@ -75,11 +78,11 @@ SML_INLINE void sml_second_micro(
     ptrdiff_t ldy, const int R, const int S) {
   const float *hb = h + ((ptrdiff_t)lanes * rows + b0) * r * 16;
   const float *wb = w2p + ((ptrdiff_t)lanes * s + ss0) * r * 16;
-  sml_f32x16 acc[4][6];
+  sml_f32x16 acc[SML_MAX_BLOCK_ROWS][4];
   for (int i = 0; i < R; i++)
     for (int j = 0; j < S; j++) acc[i][j] = (sml_f32x16){0};
   for (int rr = 0; rr < r; rr++) {
-    sml_f32x16 hv[4];
+    sml_f32x16 hv[SML_MAX_BLOCK_ROWS];
     for (int i = 0; i < R; i++) hv[i] = sml_load16(hb + ((ptrdiff_t)i * r + rr) * 16);
     for (int j = 0; j < S; j++) {
       sml_f32x16 w = sml_load16(wb + ((ptrdiff_t)j * r + rr) * 16);
@@ -91,7 +94,36 @@ SML_INLINE void sml_second_micro(
       sml_store16(y + (ptrdiff_t)(b0 + i) * ldy + (ptrdiff_t)(ss0 + j) * l + lanes * 16, acc[i][j]);
 }
 
-/// The whole forward multiply of one tile, register blocks `R1 × C1` (first factor) and `R2 × S2` (second).
+/// `sml_first_micro` for the last `count < SML_MAX_BLOCK_ROWS` rows of a tile, as one register block of
+/// exactly `count` rows (so the tail keeps `count · C` independent accumulators).
+SML_INLINE void sml_first_tail(
+    const float *x, ptrdiff_t ldx, const float *w1t, int p, int q, int l, int r, int rows, int b0, int c0, int rr0,
+    float *h, int count, const int C) {
+  switch (count) {
+    case 1: sml_first_micro(x, ldx, w1t, p, q, l, r, rows, b0, c0, rr0, h, 1, C); break;
+    case 2: sml_first_micro(x, ldx, w1t, p, q, l, r, rows, b0, c0, rr0, h, 2, C); break;
+    case 3: sml_first_micro(x, ldx, w1t, p, q, l, r, rows, b0, c0, rr0, h, 3, C); break;
+    case 4: sml_first_micro(x, ldx, w1t, p, q, l, r, rows, b0, c0, rr0, h, 4, C); break;
+    default: sml_first_micro(x, ldx, w1t, p, q, l, r, rows, b0, c0, rr0, h, 5, C); break;
+  }
+}
+
+/// `sml_second_micro` for the last `count < SML_MAX_BLOCK_ROWS` rows of a tile, as one register block of
+/// exactly `count` rows.
+SML_INLINE void sml_second_tail(
+    const float *h, const float *w2p, int r, int l, int s, int rows, int b0, int ss0, int lanes, float *y,
+    ptrdiff_t ldy, int count, const int S) {
+  switch (count) {
+    case 1: sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 1, S); break;
+    case 2: sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 2, S); break;
+    case 3: sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 3, S); break;
+    case 4: sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 4, S); break;
+    default: sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 5, S); break;
+  }
+}
+
+/// The whole forward multiply of one tile, register blocks `R1 × C1` (first factor) and `R2 × S2` (second);
+/// the rows that the blocks leave over form one smaller block.
 SML_INLINE void sml_forward_tile(
     const float *x, ptrdiff_t ldx, int rows, const float *w1t, const float *w2p, int k, int p, int rank, int l,
     int s, float *h, float *y, ptrdiff_t ldy, const int R1, const int C1, const int R2, const int S2) {
@@ -104,10 +136,12 @@ SML_INLINE void sml_forward_tile(
     for (; c0 + C1 <= chunks; c0 += C1) {
       int b0 = 0;
       for (; b0 + R1 <= rows; b0 += R1) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, R1, C1);
-      for (; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, 1, C1);
+      if (b0 < rows) sml_first_tail(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, rows - b0, C1);
     }
     for (; c0 < chunks; c0++) {
-      for (int b0 = 0; b0 < rows; b0++) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, 1, 1);
+      int b0 = 0;
+      for (; b0 + R1 <= rows; b0 += R1) sml_first_micro(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, R1, 1);
+      if (b0 < rows) sml_first_tail(xk, ldx, wk, p, q, l, r, rows, b0, c0, rr0, h, rows - b0, 1);
     }
   }
   for (int lanes = 0; lanes < l / 16; lanes++) {
@@ -115,10 +149,12 @@ SML_INLINE void sml_forward_tile(
     for (; ss0 + S2 <= s; ss0 += S2) {
       int b0 = 0;
       for (; b0 + R2 <= rows; b0 += R2) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, R2, S2);
-      for (; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 1, S2);
+      if (b0 < rows) sml_second_tail(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, rows - b0, S2);
     }
     for (; ss0 < s; ss0++) {
-      for (int b0 = 0; b0 < rows; b0++) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, 1, 1);
+      int b0 = 0;
+      for (; b0 + R2 <= rows; b0 += R2) sml_second_micro(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, R2, 1);
+      if (b0 < rows) sml_second_tail(h, w2p, r, l, s, rows, b0, ss0, lanes, y, ldy, rows - b0, 1);
     }
   }
 }
@@ -129,7 +165,7 @@ SML_INLINE void sml_forward_tile(
 #define SML_FORWARD_PASS x, ldx, rows, w1t, w2p, k, p, rank, l, s, h, y, ldy
 
 SML_AVX512 static void sml_forward_tile_avx512(SML_FORWARD_ARGUMENTS) {
-  sml_forward_tile(SML_FORWARD_PASS, 6, 4, 4, 6);
+  sml_forward_tile(SML_FORWARD_PASS, 6, 4, 6, 4);
 }
 SML_AVX2 static void sml_forward_tile_avx2(SML_FORWARD_ARGUMENTS) { sml_forward_tile(SML_FORWARD_PASS, 4, 1, 2, 2); }
 static void sml_forward_tile_baseline(SML_FORWARD_ARGUMENTS) { sml_forward_tile(SML_FORWARD_PASS, 2, 1, 1, 2); }

@@ -131,8 +131,9 @@ void sml_simplex_backward_row_d(
 /// - Parameters:
 ///   - x: The first input row; rows are `ldx` floats apart.
 ///   - rows: The rows of the tile.
-///   - w1t, w2p: The packed factors, `k·p·q` and `s·r·l` floats.
-///   - h: Scratch for the middle activation, `k·q·rows` floats.
+///   - w1t, w2p: The packed factors, `k·p·q` and `s·r·l` floats; 64-byte aligned for whole-line loads (any
+///     alignment gives the same result).
+///   - h: Scratch for the middle activation, `k·q·rows` floats; 64-byte aligned as the factors.
 ///   - y: The first output row; rows are `ldy` floats apart.
 ///   - level: The widest vector level to use (see `sml_cpu_vector_level`); lowered to what the processor has.
 /// - Complexity: O(rows·(k·q·p + l·s·r)) multiply-adds.

@@ -26,6 +26,9 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   public let w1: Tensor<Scalar>
   /// The second factor, shape `(l, s, r)`.
   public let w2: Tensor<Scalar>
+  /// The factors packed for the `Float` forward kernels, filled by the first multiply that uses them and shared
+  /// by every copy of this value (the factors never change).
+  let packedForward = PackedForwardCache()
 
   /// Creates a Monarch matrix from its factors.
   ///
@@ -92,6 +95,16 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     return MonarchMatrix(validated: layout, w1: w1, w2: w2)
   }
 
+  /// Whether two matrices have the same layout and factors.
+  ///
+  /// - Parameters:
+  ///   - lhs: A matrix.
+  ///   - rhs: Another matrix.
+  /// - Returns: `true` when the layouts and both factors are equal, element by element.
+  public static func == (lhs: MonarchMatrix, rhs: MonarchMatrix) -> Bool {
+    lhs.layout == rhs.layout && lhs.w1 == rhs.w1 && lhs.w2 == rhs.w2
+  }
+
   /// The number of stored parameters.
   public var parameterCount: Int { layout.parameterCount }
 
@@ -113,66 +126,85 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameter x: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
-  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete.
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
+  ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
+  ///   for later multiplies by this matrix and its copies.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    var y = Tensor<Scalar>(zeros: [x.shape.first ?? 0, layout.outFeatures])
-    multiply(x, into: &y)
-    return y
+    precondition(
+      x.rank == 2 && x.shape[1] == layout.inFeatures,
+      "MonarchMatrix.multiply: input \(x.shape) does not fit \(layout)")
+    let (batch, width) = (x.shape[0], layout.outFeatures)
+    // Both paths write every output element, so the output starts uninitialized.
+    let scalars = [Scalar](unsafeUninitializedCapacity: batch * width) { y, initialized in
+      if let yBase = y.baseAddress { multiply(x, into: yBase) }
+      initialized = batch * width
+    }
+    return Tensor(shape: [batch, width], scalars: scalars)
   }
 
-  /// The forward multiply `y = x Mᵀ` into an existing output, so that repeated calls allocate nothing but
-  /// per-task scratch tiles.
+  /// The forward multiply `y = x Mᵀ` into an existing output.
+  ///
+  /// Writing through `y.scalars` in place would first copy the whole array (`Tensor.scalars` keeps its old
+  /// value for its observer), so `y` receives a new array, as from ``multiply(_:)``.
   ///
   /// - Parameters:
   ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
   ///   - y: Receives the rows of width `outFeatures`; its shape must be `(batch, out)`.
   /// - Complexity: See ``multiply(_:)``.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
   public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     precondition(
-      x.rank == 2 && x.shape[1] == layout.inFeatures && y.shape == [x.shape[0], layout.outFeatures],
-      "MonarchMatrix.multiply: input \(x.shape) and output \(y.shape) do not fit \(layout)")
+      y.shape == [x.shape.first ?? 0, layout.outFeatures],
+      "MonarchMatrix.multiply: output \(y.shape) does not fit input \(x.shape) and \(layout)")
+    y = multiply(x)
+  }
+
+  /// `y = x Mᵀ` written to `batch · out` scalars at `y`, by the packed kernels where they apply.
+  private func multiply(_ x: Tensor<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
     if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout) {
       x.scalars.withUnsafeBufferPointer { px in
-        y.scalars.withUnsafeMutableBufferPointer { py in
-          guard let xBase = px.baseAddress, let yBase = py.baseAddress else { return }
-          PackedForward(matrix).multiply(
-            UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
-            into: UnsafeMutableRawPointer(yBase).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
-        }
+        guard let xBase = px.baseAddress else { return }
+        packedForward.packed(for: matrix).multiply(
+          UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
+          into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
       }
     } else {
-      multiplyByGEMM(x, into: &y)
+      multiplyByGEMM(x, into: y)
+    }
+  }
+
+  /// The forward multiply by BLAS GEMMs, into a tensor of shape `(batch, out)`.
+  func multiplyByGEMM(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      if let yBase = py.baseAddress { multiplyByGEMM(x, into: yBase) }
     }
   }
 
   /// The forward multiply by BLAS GEMMs on tiles of batch rows held as columns: the path for every layout.
-  func multiplyByGEMM(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+  private func multiplyByGEMM(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
     let batch = x.shape[0]
     let tile = min(batch, Self.tileRows)
     let tiles = (batch + tile - 1) / max(1, tile)
     withKernels { kernels in
       x.scalars.withUnsafeBufferPointer { px in
-        y.scalars.withUnsafeMutableBufferPointer { py in
-          guard let xBase = px.baseAddress, let yBase = py.baseAddress else { return }
-          parallelFor(tiles) { range in
-            let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
-            let yT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
-            defer {
-              hT.deallocate()
-              yT.deallocate()
-            }
-            for index in range {
-              let start = index * tile
-              let t = min(tile, batch - start)
-              kernels.firstFactor(
-                blocks: 0..<layout.inBlocks, input: xBase + start * layout.inFeatures, rows: t, middle: hT)
-              kernels.secondFactor(blocks: 0..<layout.outBlocks, middle: hT, rows: t, output: yT)
-              transposeCopy(
-                yT, rows: layout.outFeatures, columns: t, sourceStride: t,
-                into: yBase + start * layout.outFeatures, targetStride: layout.outFeatures)
-            }
+        guard let xBase = px.baseAddress else { return }
+        parallelFor(tiles) { range in
+          let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
+          let yT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
+          defer {
+            hT.deallocate()
+            yT.deallocate()
+          }
+          for index in range {
+            let start = index * tile
+            let t = min(tile, batch - start)
+            kernels.firstFactor(
+              blocks: 0..<layout.inBlocks, input: xBase + start * layout.inFeatures, rows: t, middle: hT)
+            kernels.secondFactor(blocks: 0..<layout.outBlocks, middle: hT, rows: t, output: yT)
+            transposeCopy(
+              yT, rows: layout.outFeatures, columns: t, sourceStride: t,
+              into: yBase + start * layout.outFeatures, targetStride: layout.outFeatures)
           }
         }
       }

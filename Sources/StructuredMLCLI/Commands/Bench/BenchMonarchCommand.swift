@@ -88,7 +88,15 @@ enum BenchMonarchCommand {
 
   static func seconds(_ start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
-  /// Times dense and Monarch forward (alternating, medians), projection and one square GEMM.
+  /// How long the forward runs untimed before each Monarch sample. After a multi-threaded GEMM the OpenBLAS
+  /// workers keep polling (`sched_yield`) for about 0.1 s and, on two cores, take a whole core from the Monarch
+  /// tiles (doubling their time); an idle pause instead lets the clock drop (the first forward after 0.2 s
+  /// idle takes twice as long as the next). Running first measures a steady stream of forwards, as in a model.
+  /// Small shapes warm for at most 50 times the estimated dense time (their GEMMs leave no polling workers).
+  static let monarchWarmSeconds = 0.15
+
+  /// Times dense and Monarch forward (alternating, medians; each Monarch sample the median of 3 forwards after
+  /// `monarchWarmSeconds` of untimed ones), projection and one square GEMM.
   static func measure(layout: MonarchLayout, batch: Int) throws -> Result {
     let previousThreads = BLASThreads.current
     defer { BLASThreads.set(previousThreads) }
@@ -98,7 +106,11 @@ enum BenchMonarchCommand {
     let w = Tensor<Float>.normal(shape: [n, n], using: &generator)
     let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
     var y = Tensor<Float>(zeros: [batch, n])
-    let samples = BenchmarkTimer.sampleCount(forSecondsPerRun: 2 * Double(batch) * Double(n * n) / 100e9, budget: 3)
+    // A plain array: writing through `Tensor.scalars` would copy the whole output first.
+    var denseOutput = [Float](repeating: 0, count: batch * n)
+    let denseEstimate = 2 * Double(batch) * Double(n * n) / 100e9
+    let warmSeconds = min(monarchWarmSeconds, 50 * denseEstimate)
+    let samples = BenchmarkTimer.sampleCount(forSecondsPerRun: denseEstimate + warmSeconds, budget: 3)
     var dense: [Double] = []
     var monarch: [Double] = []
     for sample in 0..<samples {
@@ -107,21 +119,23 @@ enum BenchMonarchCommand {
         BenchmarkTimer.median(warmup: sample == 0 ? 1 : 0, samples: 1) {
           x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
-              y.scalars.withUnsafeMutableBufferPointer { py in
+              denseOutput.withUnsafeMutableBufferPointer { py in
                 gemm(
                   MatrixView(px.baseAddress!, rows: batch, columns: n), MatrixView(pw.baseAddress!, rows: n, columns: n),
                   MutableMatrixView(py.baseAddress!, rows: batch, columns: n), transposeB: true)
               }
             }
           }
-          return y.scalars[0]
+          return denseOutput[0]
         })
       BLASThreads.set(1)
-      monarch.append(
-        BenchmarkTimer.median(warmup: sample == 0 ? 1 : 0, samples: 1) {
-          m.multiply(x, into: &y)
-          return y.scalars[0]
-        })
+      let forward = {
+        m.multiply(x, into: &y)
+        return y.scalars[0]
+      }
+      let warmEnd = DispatchTime.now().uptimeNanoseconds + UInt64(warmSeconds * 1e9)
+      while DispatchTime.now().uptimeNanoseconds < warmEnd { BenchmarkTimer.blackHole(forward()) }
+      monarch.append(BenchmarkTimer.median(warmup: 0, samples: 3, forward))
     }
     BLASThreads.set(1)
     var start = DispatchTime.now().uptimeNanoseconds

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The packed factors of one Monarch matrix, made by its first packed multiply and shared by all its copies.
+///
+/// A ``MonarchMatrix`` never changes its factors (they are `let`s; a changed matrix is a new value with a new
+/// cache), so the packing stays valid for the life of the box. The lock makes the first fill safe when several
+/// threads multiply by the same matrix at once: exactly one of them packs, the others wait and share it.
+final class PackedForwardCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var packed: PackedForward?
+
+  /// The packed factors of `matrix`, packed on the first call.
+  ///
+  /// - Parameter matrix: The matrix that owns this cache; its layout must be accepted by ``PackedForward``.
+  /// - Returns: The shared packing.
+  /// - Complexity: O(k·q·p + l·s·r) on the first call, O(1) afterwards.
+  func packed(for matrix: MonarchMatrix<Float>) -> PackedForward {
+    lock.withLock {
+      if let packed { return packed }
+      let made = PackedForward(matrix)
+      packed = made
+      return made
+    }
+  }
+}
