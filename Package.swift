@@ -25,14 +25,12 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
-    .target(name: "CRelaxed"),
     .target(name: "CKernels"),
 
     // MARK: - Numeric core and files
     .target(
       name: "TensorCore",
       dependencies: [
-        "CRelaxed",
         .target(name: "CBLAS", condition: linuxOnly),
         .target(name: "CLAPACKE", condition: linuxOnly),
         .target(name: "CFFTW", condition: linuxOnly),
@@ -45,9 +43,9 @@ let package = Package(
     .target(name: "TensorFiles", dependencies: ["TensorCore"]),
 
     // MARK: - Capabilities
-    .target(name: "Monarch", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
-    .target(name: "StateSpaces", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
-    .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CRelaxed", "CKernels"]),
+    .target(name: "Monarch", dependencies: ["TensorCore", "CKernels"]),
+    .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
+    .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
 
     // MARK: - Umbrella and command line
     .target(
@@ -55,7 +53,7 @@ let package = Package(
       dependencies: ["TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps"]),
     .target(
       name: "StructuredMLCLI",
-      dependencies: ["StructuredML", "CRelaxed", .target(name: "CBLAS", condition: linuxOnly)]),
+      dependencies: ["StructuredML", "CKernels", .target(name: "CBLAS", condition: linuxOnly)]),
     .executableTarget(name: "structml", dependencies: ["StructuredMLCLI"]),
 
     // MARK: - Tests

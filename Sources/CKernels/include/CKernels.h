@@ -5,6 +5,9 @@
 // dominate run times use the full vector width of the machine.
 #include <stddef.h>
 
+/// Keeps `p` and what it points to alive for the optimizer: the benchmark black hole.
+static inline void sml_barrier(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
+
 /// The widest vector extension the kernels may use on this processor: 0 baseline, 2 AVX2+FMA, 3 AVX-512F.
 int sml_cpu_vector_level(void);
 

@@ -1,4 +1,4 @@
-import CRelaxed
+import CKernels
 import Foundation
 
 /// Times a piece of work the way every `structml bench` command does: warm-up runs, then timed samples,
