@@ -30,7 +30,7 @@ enum ElementCodec {
     case .uint32: each(UInt32.self) { S($0) }
     case .int64: each(Int64.self) { S($0) }
     case .uint64: each(UInt64.self) { S($0) }
-    case .float16: each(UInt16.self) { S(Float16(bitPattern: $0)) }
+    case .float16: each(UInt16.self) { S(HalfPrecision.float($0)) }
     case .bfloat16: each(UInt16.self) { S(BFloat16.float($0)) }
     case .float32: each(UInt32.self) { S(Float(bitPattern: $0)) }
     case .float64: each(UInt64.self) { S(Double(bitPattern: $0)) }
@@ -52,7 +52,7 @@ enum ElementCodec {
         }
       }
       switch dtype {
-      case .float16: each { Float16($0).bitPattern }
+      case .float16: each { HalfPrecision.bits(Double($0)) }
       case .bfloat16: each { BFloat16.bits(Double($0)) }
       case .float32: each { Float($0).bitPattern }
       case .float64: each { Double($0).bitPattern }

@@ -6,7 +6,7 @@ extension TensorData {
 
   /// Converts the elements to a `Tensor` of `Float` or `Double`.
   ///
-  /// Every numeric dtype converts: F16 through `Float16`, BF16 through its bit pattern, integers by value
+  /// Every numeric dtype converts: F16 through its bit pattern (``HalfPrecision``), BF16 through its bit pattern, integers by value
   /// (exact up to 2²⁴ for `Float`, 2⁵³ for `Double`, rounded to nearest beyond), booleans to 0 and 1.
   /// - Parameter type: The element type of the result.
   /// - Returns: A tensor of the same shape.
