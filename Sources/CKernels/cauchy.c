@@ -2,6 +2,7 @@
 // their half-angle tangents τ), then the Woodbury combination, on 8-lane double vectors. One always-inline body per rank, instantiated for
 // AVX-512 (one zmm per vector), AVX2+FMA and baseline x86-64, chosen at run time.
 #include "CKernels.h"
+#include "internal/vector_level.h"
 
 #include <string.h>
 
@@ -10,12 +11,6 @@ typedef double sml_f64x8 __attribute__((vector_size(64)));
 #define SML_INLINE static inline __attribute__((always_inline))
 #define SML_AVX512 __attribute__((target("avx512f,avx512dq")))
 #define SML_AVX2 __attribute__((target("avx2,fma")))
-
-/// The level actually used: the requested one, lowered to what the processor supports.
-static int sml_cauchy_level(int level) {
-  int supported = sml_cpu_vector_level();
-  return level < supported ? level : supported;
-}
 
 /// A vector with every lane `x` (a macro: returning a vector from a function changes the ABI between levels).
 /// Listing the lanes lets the compiler broadcast straight from memory; `{0} + x` would add `+0.0` first,
@@ -114,7 +109,7 @@ static void sml_s4_generating_baseline(SML_S4_ARGUMENTS) {
 }
 
 void sml_s4_generating_function(SML_S4_ARGUMENTS, int level) {
-  switch (sml_cauchy_level(level)) {
+  switch (sml_effective_vector_level(level)) {
     case 3: sml_s4_generating_avx512(tau, nodes, terms, modes, rank, spectrum); break;
     case 2: sml_s4_generating_avx2(tau, nodes, terms, modes, rank, spectrum); break;
     default: sml_s4_generating_baseline(tau, nodes, terms, modes, rank, spectrum); break;

@@ -1,10 +1,7 @@
 #include "CKernels.h"
+#include "internal/vector_level.h"
 
-static int level_limit = 3;
-
-void sml_cpu_limit_vector_level(int level) { __atomic_store_n(&level_limit, level, __ATOMIC_RELAXED); }
-
-static int detected_vector_level(void) {
+int sml_cpu_vector_level(void) {
 #if defined(__x86_64__) || defined(__i386__)
   static int level = -1;
   if (level < 0) {
@@ -23,7 +20,7 @@ static int detected_vector_level(void) {
 #endif
 }
 
-int sml_cpu_vector_level(void) {
-  int detected = detected_vector_level(), limit = __atomic_load_n(&level_limit, __ATOMIC_RELAXED);
-  return detected < limit ? detected : limit;
+int sml_effective_vector_level(int requested) {
+  int supported = sml_cpu_vector_level();
+  return requested < supported ? requested : supported;
 }

@@ -2,6 +2,7 @@
 // slice for rank-1 projection. Each kernel is one always-inline body written with 16-lane vector types and
 // instantiated three times: for AVX-512 (one zmm per vector), AVX2+FMA and baseline x86-64, chosen at run time.
 #include "CKernels.h"
+#include "internal/vector_level.h"
 
 #include <math.h>
 #include <string.h>
@@ -33,12 +34,6 @@ SML_INLINE float sml_sum16(sml_f32x16 v) {
   float sum = 0;
   for (int i = 0; i < 16; i++) sum += v[i];
   return sum;
-}
-
-/// The level actually used: the requested one, lowered to what the processor supports.
-static int sml_effective_level(int level) {
-  int supported = sml_cpu_vector_level();
-  return level < supported ? level : supported;
 }
 
 // MARK: - Packed forward multiply
@@ -171,7 +166,7 @@ SML_AVX2 static void sml_forward_tile_avx2(SML_FORWARD_ARGUMENTS) { sml_forward_
 static void sml_forward_tile_baseline(SML_FORWARD_ARGUMENTS) { sml_forward_tile(SML_FORWARD_PASS, 2, 1, 1, 2); }
 
 void sml_monarch_forward_tile_f32(SML_FORWARD_ARGUMENTS, int level) {
-  switch (sml_effective_level(level)) {
+  switch (sml_effective_vector_level(level)) {
     case 3: sml_forward_tile_avx512(SML_FORWARD_PASS); break;
     case 2: sml_forward_tile_avx2(SML_FORWARD_PASS); break;
     default: sml_forward_tile_baseline(SML_FORWARD_PASS); break;
@@ -375,7 +370,7 @@ static double sml_top_singular_baseline(SML_TOP_SINGULAR_ARGUMENTS) { return sml
 double sml_monarch_top_singular_f32(SML_TOP_SINGULAR_ARGUMENTS, int level) {
   if (steps > SML_MONARCH_MAX_LANCZOS_STEPS) steps = SML_MONARCH_MAX_LANCZOS_STEPS;
   if (steps < 1) steps = 1;
-  switch (sml_effective_level(level)) {
+  switch (sml_effective_vector_level(level)) {
     case 3: return sml_top_singular_avx512(SML_TOP_SINGULAR_PASS);
     case 2: return sml_top_singular_avx2(SML_TOP_SINGULAR_PASS);
     default: return sml_top_singular_baseline(SML_TOP_SINGULAR_PASS);

@@ -3,6 +3,7 @@
 // with `c_n = w_n z_n^{l₀}` advanced by `z_n^32` from block to block: two multiply-adds per 8 (tap, mode) pairs.
 // One always-inline body, instantiated for AVX-512, AVX2+FMA and baseline x86-64, chosen at run time.
 #include "CKernels.h"
+#include "internal/vector_level.h"
 
 #include <string.h>
 
@@ -77,8 +78,7 @@ void sml_s4d_vandermonde(
     current[2 * n] = w_re[n];
     current[2 * n + 1] = w_im[n];
   }
-  int supported = sml_cpu_vector_level();
-  switch (level < supported ? level : supported) {
+  switch (sml_effective_vector_level(level)) {
     case 3: sml_vandermonde_avx512(table, current, modes, length, out); break;
     case 2: sml_vandermonde_avx2(table, current, modes, length, out); break;
     default: sml_vandermonde_baseline(table, current, modes, length, out); break;

@@ -11,24 +11,44 @@ private let availableVectorLevels: [Int32] = {
   return [0, 2, 3].filter { $0 <= widest }
 }()
 
-/// Runs `body` once per available instruction-set variant of the C kernels, then lifts the cap again.
-private func forEachVectorLevel(_ body: (Int32) throws -> Void) rethrows {
-  defer { sml_cpu_limit_vector_level(3) }
-  for level in availableVectorLevels {
-    sml_cpu_limit_vector_level(level)
-    try body(level)
+/// `exp` of many values by the float kernel at one vector level.
+private func exponentials(_ values: [Float], level: Int32) -> [Float] {
+  values.withUnsafeBufferPointer { x in
+    [Float](unsafeUninitializedCapacity: x.count) { out, count in
+      sml_exp_f(x.baseAddress!, out.baseAddress!, x.count, level)
+      count = x.count
+    }
   }
 }
 
-/// `exp` of many values through the public 16-lane entry point.
-private func exponentials<S: ProbabilityScalar>(_ values: [S]) -> [S] {
-  stride(from: 0, to: values.count, by: 16).flatMap { start -> [S] in
-    var lanes = SIMD16<S>(repeating: 0)
-    let end = min(start + 16, values.count)
-    for i in start..<end { lanes[i - start] = values[i] }
-    let result = S.exponentials(lanes)
-    return (0..<(end - start)).map { result[$0] }
+/// `exp` of many values by the double kernel at one vector level.
+private func exponentials(_ values: [Double], level: Int32) -> [Double] {
+  values.withUnsafeBufferPointer { x in
+    [Double](unsafeUninitializedCapacity: x.count) { out, count in
+      sml_exp_d(x.baseAddress!, out.baseAddress!, x.count, level)
+      count = x.count
+    }
   }
+}
+
+/// Applies a float row kernel `(p, v, out, n)` to every row of `n` elements of `p` and `v` (`v` may be
+/// empty for a kernel of one input, which then receives `p` twice).
+private func eachRow(
+  _ p: [Float], _ v: [Float] = [], n: Int,
+  _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+) -> [Float] {
+  let second = v.isEmpty ? p : v
+  var out = [Float](repeating: .nan, count: p.count)
+  p.withUnsafeBufferPointer { p in
+    second.withUnsafeBufferPointer { v in
+      out.withUnsafeMutableBufferPointer { out in
+        for start in stride(from: 0, to: p.count, by: n) {
+          kernel(p.baseAddress! + start, v.baseAddress! + start, out.baseAddress! + start, n)
+        }
+      }
+    }
+  }
+  return out
 }
 
 /// The 1.5-entmax of one row by the sort-based closed form of Peters et al., written independently.
@@ -71,14 +91,14 @@ private func doubleRows<S: ProbabilityScalar>(_ tensor: Tensor<S>) -> [[Double]]
   return (0..<tensor.count / n).map { row in tensor.scalars[row * n..<(row + 1) * n].map { Double($0) } }
 }
 
-@Suite("C row kernels: exponentials, instruction-set variants, sparse thresholds", .serialized)
+@Suite("C row kernels: exponentials, instruction-set variants, sparse thresholds")
 struct KernelTests {
   @Test func floatExponentialIsWithinTwoUlpsOnADenseSweep() {
     let count = 300_001
     let (low, high) = (-103.9, 88.72)
     let x = (0..<count).map { Float(low + (high - low) * Double($0) / Double(count - 1)) }
-    forEachVectorLevel { level in
-      let y = exponentials(x)
+    for level in availableVectorLevels {
+      let y = exponentials(x, level: level)
       var worstUlps = 0.0
       var subnormalMiss = 0.0
       for (value, result) in zip(x, y) {
@@ -91,7 +111,7 @@ struct KernelTests {
       }
       #expect(worstUlps <= 2, "level \(level): worst error \(worstUlps) ulp")
       #expect(subnormalMiss <= Double(Float.leastNonzeroMagnitude), "level \(level): subnormal error \(subnormalMiss)")
-      let special = exponentials([-Float.infinity, .nan, .infinity, 0, 89, -200, -87])
+      let special = exponentials([-Float.infinity, .nan, .infinity, 0, 89, -200, -87], level: level)
       #expect(special[0] == 0 && special[1].isNaN && special[2] == .infinity, "level \(level): \(special)")
       #expect(special[3] == 1 && special[4] == .infinity && special[5] == 0 && special[6] > 0, "level \(level)")
     }
@@ -100,18 +120,18 @@ struct KernelTests {
   @Test func doubleExponentialIsWithinTwoUlpsOnADenseSweep() {
     let count = 200_001
     let sweeps: [(Double, Double)] = [(-745, 709.7), (-0.5, 0.5)]
-    forEachVectorLevel { level in
+    for level in availableVectorLevels {
       for (low, high) in sweeps {
         let x = (0..<count).map { low + (high - low) * Double($0) / Double(count - 1) }
         var worstUlps = 0.0
-        for (value, result) in zip(x, exponentials(x)) {
+        for (value, result) in zip(x, exponentials(x, level: level)) {
           let reference = Foundation.exp(value)
           guard reference >= Double.leastNormalMagnitude else { continue }
           worstUlps = max(worstUlps, abs(result - reference) / reference.ulp)
         }
         #expect(worstUlps <= 2, "level \(level), [\(low), \(high)]: worst error \(worstUlps) ulp")
       }
-      let special = exponentials([-Double.infinity, .nan, .infinity, 0, 710, -800])
+      let special = exponentials([-Double.infinity, .nan, .infinity, 0, 710, -800], level: level)
       #expect(special[0] == 0 && special[1].isNaN && special[2] == .infinity, "level \(level): \(special)")
       #expect(special[3] == 1 && special[4] == .infinity && special[5] == 0, "level \(level): \(special)")
     }
@@ -119,41 +139,52 @@ struct KernelTests {
 
   /// Every variant of every row kernel against independent `Double` references, on rows whose length is
   /// not a multiple of the vector width and with masked (`-inf`) scores.
-  @Test func everyVariantMatchesIndependentReferences() throws {
-    var x = randomScores(Float.self, rows: 4, n: 1003, scale: 1.5, seed: 21)
-    for i in stride(from: 5, to: x.count, by: 97) { x.scalars[i] = -.infinity }
-    let v = randomScores(Float.self, rows: 4, n: 1003, seed: 22)
-    let (scores, upstream) = (doubleRows(x), doubleRows(v))
+  @Test func everyVariantMatchesIndependentReferences() {
+    let n = 1003
+    var scoreTensor = randomScores(Float.self, rows: 4, n: n, scale: 1.5, seed: 21)
+    for i in stride(from: 5, to: scoreTensor.count, by: 97) { scoreTensor.scalars[i] = -.infinity }
+    let upstreamTensor = randomScores(Float.self, rows: 4, n: n, seed: 22)
+    let (x, v) = (scoreTensor.scalars, upstreamTensor.scalars)
+    let (scores, upstream) = (doubleRows(scoreTensor), doubleRows(upstreamTensor))
     let softmax = scores.map(naiveSoftmax)
     let sparsemax = scores.map(sortedSparsemax)
     let entmax15 = scores.map(sortedEntmax15)
-    try forEachVectorLevel { level in
-      let forwards: [(String, any ProbabilityMap, [[Double]])] = [
-        ("softmax", Softmax.standard, softmax), ("sparsemax", Sparsemax(), sparsemax),
-        ("entmax15", Entmax15(), entmax15),
-      ]
-      for (name, map, reference) in forwards {
-        let p = try map.forward(x)
-        let check = discrepancy(p.scalars, reference.flatMap { $0 }, absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
+    var workspace = [Double](repeating: 0, count: n)
+    for level in availableVectorLevels {
+      let forwards: [(String, [Float], sml_backward_weights, [[Double]])] = workspace.withUnsafeMutableBufferPointer {
+        let scratch = $0.baseAddress!
+        return [
+          ("softmax", eachRow(x, n: n) { sml_softmax_row_f($0, $2, $3, 1, level) }, SML_WEIGHTS_AS_GIVEN, softmax),
+          ("sparsemax", eachRow(x, n: n) { sml_sparsemax_row_f($0, $2, $3, scratch, level) }, SML_WEIGHTS_SUPPORT,
+           sparsemax),
+          ("entmax15", eachRow(x, n: n) { sml_entmax15_row_f($0, $2, $3, scratch, level) }, SML_WEIGHTS_SQUARE_ROOT,
+           entmax15),
+        ]
+      }
+      for (name, p, weights, reference) in forwards {
+        let check = discrepancy(p, reference.flatMap { $0 }, absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
         #expect(check.isWithinTolerance, "level \(level) \(name) forward: \(check)")
-        let weights: [[Double]] = doubleRows(p).map { row in
-          row.map { name == "sparsemax" ? ($0 > 0 ? 1 : 0) : name == "entmax15" ? $0.squareRoot() : $0 }
+        let g: [Double] = p.map {
+          let value = Double($0)
+          return name == "sparsemax" ? (value > 0 ? 1 : 0) : name == "entmax15" ? value.squareRoot() : value
         }
-        let expected = zip(weights, upstream).flatMap { naiveFamilyBackward(weights: $0, gradient: $1) }
-        let gradient = try map.backward(scores: x, output: p, gradient: v)
-        let backward = discrepancy(gradient.scalars, expected, absoluteTolerance: 1e-5, relativeTolerance: 1e-4)
+        let expected = (0..<upstream.count).flatMap {
+          naiveFamilyBackward(weights: Array(g[$0 * n..<($0 + 1) * n]), gradient: upstream[$0])
+        }
+        let gradient = eachRow(p, v, n: n) { sml_simplex_backward_row_f($0, $1, $2, $3, 1, weights, level) }
+        let backward = discrepancy(gradient, expected, absoluteTolerance: 1e-5, relativeTolerance: 1e-4)
         #expect(backward.isWithinTolerance, "level \(level) \(name) backward: \(backward)")
       }
-      let logP = try LogSoftmax().forward(x)
+      let logP = eachRow(x, n: n) { sml_log_softmax_row_f($0, $2, $3, 1, level) }
       let logReference = softmax.flatMap { $0.map { Foundation.log($0) } }
-      let logCheck = discrepancy(logP.scalars, logReference, absoluteTolerance: 1e-5, relativeTolerance: 1e-6)
+      let logCheck = discrepancy(logP, logReference, absoluteTolerance: 1e-5, relativeTolerance: 1e-6)
       #expect(logCheck.isWithinTolerance, "level \(level) log-softmax: \(logCheck)")
-      let logGradient = try LogSoftmax().backward(scores: x, output: logP, gradient: v)
+      let logGradient = eachRow(logP, v, n: n) { sml_log_softmax_backward_row_f($0, $1, $2, $3, 1, level) }
       let logExpected = zip(softmax, upstream).flatMap { p, u in
         let total = u.reduce(0, +)
         return zip(p, u).map { $0 == 0 ? 0 : $1 - $0 * total }
       }
-      let logBackward = discrepancy(logGradient.scalars, logExpected, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
+      let logBackward = discrepancy(logGradient, logExpected, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
       #expect(logBackward.isWithinTolerance, "level \(level) log-softmax backward: \(logBackward)")
     }
   }

@@ -9,71 +9,75 @@
 static inline void sml_barrier(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
 
 /// The widest vector extension the kernels may use on this processor: 0 baseline, 2 AVX2+FMA, 3 AVX-512F.
+///
+/// Every kernel that has vector variants takes a trailing `int level`: the widest variant to run, lowered to
+/// this level. Production code passes `sml_cpu_vector_level()`; tests pass 0, 2 and 3 to exercise each variant.
+/// No state is kept between calls, so concurrent callers never affect each other's choice.
 int sml_cpu_vector_level(void);
-
-/// Caps the level `sml_cpu_vector_level()` reports (3, the default, means no cap), so that tests can run the
-/// baseline and AVX2 variants on a machine that has AVX-512. Takes effect for every thread at the next call.
-void sml_cpu_limit_vector_level(int level);
 
 // MARK: - Softmax family (softmax.c)
 //
 // Every kernel has a float (`_f`) and a double (`_d`) version and works on one contiguous row of `n` elements.
-// "Invalid" rows hold a NaN or `+inf`; "empty" rows are all `-inf`.
+// "Invalid" rows hold a NaN or `+inf`; "empty" rows are all `-inf`. The trailing `level` is the widest vector
+// level to use (see `sml_cpu_vector_level`), lowered to what the processor has.
 
 /// `out[i] = e^{x[i]}` with ≤ 2 ulp error (float) for normal results: exactly 0 for `-inf` and below the
 /// subnormal range, `+inf` above the overflow limit, NaN for NaN. `out` may equal `x`.
-void sml_exp_f(const float *x, float *out, size_t n);
+void sml_exp_f(const float *x, float *out, size_t n, int level);
 /// `out[i] = e^{x[i]}` in double precision; see `sml_exp_f`.
-void sml_exp_d(const double *x, double *out, size_t n);
+void sml_exp_d(const double *x, double *out, size_t n, int level);
 
 /// The largest element of the row; sets `*invalid` to 1 when the row holds a NaN or `+inf`, else 0.
-float sml_row_max_f(const float *x, size_t n, int *invalid);
+float sml_row_max_f(const float *x, size_t n, int *invalid, int level);
 /// The largest element of the row; see `sml_row_max_f`.
-double sml_row_max_d(const double *x, size_t n, int *invalid);
+double sml_row_max_d(const double *x, size_t n, int *invalid, int level);
 
 /// Writes `out[i] = e^{(x[i] − shift)·scale}` and returns their sum.
-float sml_exp_sum_f(const float *x, float *out, size_t n, float shift, float scale);
+float sml_exp_sum_f(const float *x, float *out, size_t n, float shift, float scale, int level);
 /// Writes `out[i] = e^{(x[i] − shift)·scale}` and returns their sum.
-double sml_exp_sum_d(const double *x, double *out, size_t n, double shift, double scale);
+double sml_exp_sum_d(const double *x, double *out, size_t n, double shift, double scale, int level);
 
 /// Multiplies every element by `factor`.
-void sml_scale_f(float *x, size_t n, float factor);
+void sml_scale_f(float *x, size_t n, float factor, int level);
 /// Multiplies every element by `factor`.
-void sml_scale_d(double *x, size_t n, double factor);
+void sml_scale_d(double *x, size_t n, double factor, int level);
 
 /// The sum of the elements.
-float sml_sum_f(const float *x, size_t n);
+float sml_sum_f(const float *x, size_t n, int level);
 /// The sum of the elements.
-double sml_sum_d(const double *x, size_t n);
+double sml_sum_d(const double *x, size_t n, int level);
 
 /// The inner product `Σ a[i]·b[i]`.
-float sml_dot_f(const float *a, const float *b, size_t n);
+float sml_dot_f(const float *a, const float *b, size_t n, int level);
 /// The inner product `Σ a[i]·b[i]`.
-double sml_dot_d(const double *a, const double *b, size_t n);
+double sml_dot_d(const double *a, const double *b, size_t n, int level);
 
 /// Softmax of the row at inverse temperature `1/T`: NaN for an invalid row, zeros for an empty one.
 /// Three passes (maximum, exponentials and their sum, scaling), the last two on cached data.
-void sml_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature);
+void sml_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature, int level);
 /// Softmax of the row; see `sml_softmax_row_f`.
-void sml_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature);
+void sml_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature, int level);
 
 /// Log-softmax of the row, `(x − max)/T − log Σ e^{(x − max)/T}`: NaN for an invalid row, `-inf` for an empty one.
-void sml_log_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature);
+void sml_log_softmax_row_f(const float *x, float *out, size_t n, float inverse_temperature, int level);
 /// Log-softmax of the row; see `sml_log_softmax_row_f`.
-void sml_log_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature);
+void sml_log_softmax_row_d(const double *x, double *out, size_t n, double inverse_temperature, int level);
 
 /// The log-softmax vector–Jacobian product `(u − e^{log_p}·Σu)·factor`, 0 where `log_p` is `-inf`.
-void sml_log_softmax_backward_row_f(const float *log_p, const float *u, float *out, size_t n, float factor);
+void sml_log_softmax_backward_row_f(const float *log_p, const float *u, float *out, size_t n, float factor, int level);
 /// The log-softmax vector–Jacobian product; see `sml_log_softmax_backward_row_f`.
-void sml_log_softmax_backward_row_d(const double *log_p, const double *u, double *out, size_t n, double factor);
+void sml_log_softmax_backward_row_d(
+  const double *log_p, const double *u, double *out, size_t n, double factor, int level);
 
 // MARK: - Sparse simplex projections (sparse_simplex.c)
+//
+// The row kernels take the same trailing `level` as the softmax family; the thresholds are scalar code.
 
 /// Copies `scale·(x[i] − maximum)` of every score at or above `maximum − 1/scale` to `candidates` (room for
 /// `n`) and returns how many: the only scores an entmax with `α − 1 = scale` can keep.
-size_t sml_simplex_candidates_f(const float *x, size_t n, float maximum, double scale, double *candidates);
+size_t sml_simplex_candidates_f(const float *x, size_t n, float maximum, double scale, double *candidates, int level);
 /// The candidates of a double row; see `sml_simplex_candidates_f`.
-size_t sml_simplex_candidates_d(const double *x, size_t n, double maximum, double scale, double *candidates);
+size_t sml_simplex_candidates_d(const double *x, size_t n, double maximum, double scale, double *candidates, int level);
 
 /// The sparsemax threshold `τ` with `Σ[z − τ]₊ = 1` of `count` values (Michelot's algorithm, expected linear
 /// time). Reorders `z`.
@@ -87,17 +91,19 @@ double sml_entmax15_threshold(double *z, size_t count, double lower);
 
 /// Sparsemax of the row: `[x − τ]₊`; NaN for an invalid row, zeros for an empty one. `workspace` holds `n`
 /// doubles.
-void sml_sparsemax_row_f(const float *x, float *out, size_t n, double *workspace);
+void sml_sparsemax_row_f(const float *x, float *out, size_t n, double *workspace, int level);
 /// Sparsemax of the row; see `sml_sparsemax_row_f`.
-void sml_sparsemax_row_d(const double *x, double *out, size_t n, double *workspace);
+void sml_sparsemax_row_d(const double *x, double *out, size_t n, double *workspace, int level);
 
 /// 1.5-entmax of the row: `[(x − max)/2 − τ]₊²`; NaN for an invalid row, zeros for an empty one. `workspace`
 /// holds `n` doubles.
-void sml_entmax15_row_f(const float *x, float *out, size_t n, double *workspace);
+void sml_entmax15_row_f(const float *x, float *out, size_t n, double *workspace, int level);
 /// 1.5-entmax of the row; see `sml_entmax15_row_f`.
-void sml_entmax15_row_d(const double *x, double *out, size_t n, double *workspace);
+void sml_entmax15_row_d(const double *x, double *out, size_t n, double *workspace, int level);
 
 // MARK: - Entmax-family backward (simplex_backward.c)
+//
+// The trailing `level` is as in the softmax family.
 
 /// The weights `g` of the entmax-family backward, derived from the forward output `p`.
 typedef enum {
@@ -112,10 +118,10 @@ typedef enum {
 /// The entmax-family vector–Jacobian product `g ⊙ (v − ⟨g, v⟩/Σg)·factor`, zeros when `Σg` is not positive.
 /// `out` may equal `p`.
 void sml_simplex_backward_row_f(
-  const float *p, const float *v, float *out, size_t n, float factor, sml_backward_weights weights);
+  const float *p, const float *v, float *out, size_t n, float factor, sml_backward_weights weights, int level);
 /// The entmax-family vector–Jacobian product; see `sml_simplex_backward_row_f`.
 void sml_simplex_backward_row_d(
-  const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights);
+  const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights, int level);
 
 // MARK: - Monarch kernels (monarch.c)
 

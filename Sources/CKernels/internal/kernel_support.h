@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "CKernels.h"
+#include "vector_level.h"
 
 #define SML_INLINE static inline __attribute__((always_inline))
 
@@ -29,9 +30,13 @@ typedef _Bool sml_vdb __attribute__((ext_vector_type(8)));
 /// The inline body behind the exported kernel `name` of the current element type.
 #define SML_BODY(name) SML_CAT(SML_NAME(name), _body)
 
+/// The parameter list `params` without its parentheses.
+#define SML_UNPAREN(...) __VA_ARGS__
+
 #if defined(__x86_64__)
 /// Defines the exported kernel `name` from its inline body `name_body`: a baseline, an AVX2+FMA and an
-/// AVX-512 copy, chosen per call by `sml_cpu_vector_level()`.
+/// AVX-512 copy, chosen per call by the trailing `int level` argument that the exported kernel adds to
+/// `params` (lowered to what the processor supports by `sml_effective_vector_level`).
 #define SML_DISPATCH(ret, name, params, args) SML_DISPATCH_(ret, name, params, args)
 #define SML_DISPATCH_(ret, name, params, args)                                                  \
   static ret SML_CAT(name, _baseline) params { return SML_CAT(name, _body) args; }              \
@@ -41,8 +46,8 @@ typedef _Bool sml_vdb __attribute__((ext_vector_type(8)));
   __attribute__((target("avx512f,avx512dq"))) static ret SML_CAT(name, _avx512) params {        \
     return SML_CAT(name, _body) args;                                                           \
   }                                                                                             \
-  ret name params {                                                                             \
-    switch (sml_cpu_vector_level()) {                                                           \
+  ret name(SML_UNPAREN params, int level) {                                                     \
+    switch (sml_effective_vector_level(level)) {                                                \
     case 3: return SML_CAT(name, _avx512) args;                                                 \
     case 2: return SML_CAT(name, _avx2) args;                                                   \
     default: return SML_CAT(name, _baseline) args;                                              \
@@ -51,7 +56,10 @@ typedef _Bool sml_vdb __attribute__((ext_vector_type(8)));
 #else
 #define SML_DISPATCH(ret, name, params, args) SML_DISPATCH_(ret, name, params, args)
 #define SML_DISPATCH_(ret, name, params, args) \
-  ret name params { return SML_CAT(name, _body) args; }
+  ret name(SML_UNPAREN params, int level) {    \
+    (void)level;                               \
+    return SML_CAT(name, _body) args;          \
+  }
 #endif
 
 // MARK: - Lane selection

@@ -3,8 +3,13 @@ import CKernels
 /// The row kernels of the C module `CKernels` for the element type of a generic map.
 ///
 /// Every kernel exists for `float` and `double` and is compiled for baseline x86-64, AVX2+FMA and AVX-512 with
-/// the variant chosen at run time; these wrappers pick the element type (a branch that specialisation removes).
+/// the variant chosen per call by its `level` argument; these wrappers pick the element type (a branch that
+/// specialisation removes) and always ask for the widest variant the processor has.
 enum RowKernels {
+  /// The vector level passed to every kernel: the widest this processor supports.
+  @inline(__always)
+  private static var level: Int32 { sml_cpu_vector_level() }
+
   /// Whether `S` is `Float`; the only other ``ProbabilityScalar`` is `Double`.
   @inline(__always)
   private static func isFloat<S: ProbabilityScalar>(_ type: S.Type) -> Bool {
@@ -29,9 +34,9 @@ enum RowKernels {
   /// `out[i] = e^{x[i]}`.
   static func exponentials<S: ProbabilityScalar>(_ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>) {
     if isFloat(S.self) {
-      sml_exp_f(pointer(x), pointer(out), x.count)
+      sml_exp_f(pointer(x), pointer(out), x.count, level)
     } else {
-      sml_exp_d(pointer(x), pointer(out), x.count)
+      sml_exp_d(pointer(x), pointer(out), x.count, level)
     }
   }
 
@@ -40,7 +45,8 @@ enum RowKernels {
     var invalid: Int32 = 0
     let maximum: S =
       isFloat(S.self)
-      ? cast(sml_row_max_f(pointer(x), x.count, &invalid)) : cast(sml_row_max_d(pointer(x), x.count, &invalid))
+      ? cast(sml_row_max_f(pointer(x), x.count, &invalid, level))
+      : cast(sml_row_max_d(pointer(x), x.count, &invalid, level))
     return (maximum, invalid != 0)
   }
 
@@ -49,41 +55,42 @@ enum RowKernels {
     _ x: UnsafeBufferPointer<S>, shift: S, scale: S, into out: UnsafeMutableBufferPointer<S>
   ) -> S {
     isFloat(S.self)
-      ? cast(sml_exp_sum_f(pointer(x), pointer(out), x.count, cast(shift), cast(scale)))
-      : cast(sml_exp_sum_d(pointer(x), pointer(out), x.count, cast(shift), cast(scale)))
+      ? cast(sml_exp_sum_f(pointer(x), pointer(out), x.count, cast(shift), cast(scale), level))
+      : cast(sml_exp_sum_d(pointer(x), pointer(out), x.count, cast(shift), cast(scale), level))
   }
 
   /// Multiplies every element of `buffer` by `factor`.
   static func scale<S: ProbabilityScalar>(_ buffer: UnsafeMutableBufferPointer<S>, by factor: S) {
     if isFloat(S.self) {
-      sml_scale_f(pointer(buffer), buffer.count, cast(factor))
+      sml_scale_f(pointer(buffer), buffer.count, cast(factor), level)
     } else {
-      sml_scale_d(pointer(buffer), buffer.count, cast(factor))
+      sml_scale_d(pointer(buffer), buffer.count, cast(factor), level)
     }
   }
 
   /// The sum of the elements.
   static func sum<S: ProbabilityScalar>(_ x: UnsafeBufferPointer<S>) -> S {
-    isFloat(S.self) ? cast(sml_sum_f(pointer(x), x.count)) : cast(sml_sum_d(pointer(x), x.count))
+    isFloat(S.self) ? cast(sml_sum_f(pointer(x), x.count, level)) : cast(sml_sum_d(pointer(x), x.count, level))
   }
 
   /// The inner product `Σ aᵢ·bᵢ`.
   static func dot<S: ProbabilityScalar>(_ a: UnsafeBufferPointer<S>, _ b: UnsafeBufferPointer<S>) -> S {
     isFloat(S.self)
-      ? cast(sml_dot_f(pointer(a), pointer(b), a.count)) : cast(sml_dot_d(pointer(a), pointer(b), a.count))
+      ? cast(sml_dot_f(pointer(a), pointer(b), a.count, level))
+      : cast(sml_dot_d(pointer(a), pointer(b), a.count, level))
   }
 
-  /// Runs the float or double version of a row kernel `(x, out, n, parameter)`.
+  /// Runs the float or double version of a row kernel `(x, out, n, parameter, level)`.
   @inline(__always)
   private static func row<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, parameter: S,
-    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float) -> Void,
-    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double) -> Void
+    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float, Int32) -> Void,
+    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double, Int32) -> Void
   ) {
     if isFloat(S.self) {
-      float(pointer(x), pointer(out), x.count, cast(parameter))
+      float(pointer(x), pointer(out), x.count, cast(parameter), level)
     } else {
-      double(pointer(x), pointer(out), x.count, cast(parameter))
+      double(pointer(x), pointer(out), x.count, cast(parameter), level)
     }
   }
 
@@ -107,23 +114,23 @@ enum RowKernels {
     into out: UnsafeMutableBufferPointer<S>
   ) {
     if isFloat(S.self) {
-      sml_log_softmax_backward_row_f(pointer(logProbabilities), pointer(u), pointer(out), u.count, cast(factor))
+      sml_log_softmax_backward_row_f(pointer(logProbabilities), pointer(u), pointer(out), u.count, cast(factor), level)
     } else {
-      sml_log_softmax_backward_row_d(pointer(logProbabilities), pointer(u), pointer(out), u.count, cast(factor))
+      sml_log_softmax_backward_row_d(pointer(logProbabilities), pointer(u), pointer(out), u.count, cast(factor), level)
     }
   }
 
-  /// Runs the float or double version of a sparse row kernel `(x, out, n, workspace)`.
+  /// Runs the float or double version of a sparse row kernel `(x, out, n, workspace, level)`.
   @inline(__always)
   private static func sparseRow<S: ProbabilityScalar>(
     _ x: UnsafeBufferPointer<S>, into out: UnsafeMutableBufferPointer<S>, workspace: UnsafeMutableBufferPointer<Double>,
-    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Double>) -> Void,
-    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>) -> Void
+    float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Double>, Int32) -> Void,
+    double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int32) -> Void
   ) {
     if isFloat(S.self) {
-      float(pointer(x), pointer(out), x.count, workspace.baseAddress!)
+      float(pointer(x), pointer(out), x.count, workspace.baseAddress!, level)
     } else {
-      double(pointer(x), pointer(out), x.count, workspace.baseAddress!)
+      double(pointer(x), pointer(out), x.count, workspace.baseAddress!, level)
     }
   }
 
@@ -147,8 +154,8 @@ enum RowKernels {
     _ x: UnsafeBufferPointer<S>, maximum: S, scale: Double, into candidates: UnsafeMutableBufferPointer<Double>
   ) -> Int {
     isFloat(S.self)
-      ? sml_simplex_candidates_f(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!)
-      : sml_simplex_candidates_d(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!)
+      ? sml_simplex_candidates_f(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!, level)
+      : sml_simplex_candidates_d(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!, level)
   }
 
   /// The entmax-family backward `g ⊙ (v − ⟨g, v⟩/Σg)·factor` of one row, with `g` derived from `p` as
@@ -159,9 +166,9 @@ enum RowKernels {
     into out: UnsafeMutableBufferPointer<S>
   ) {
     if isFloat(S.self) {
-      sml_simplex_backward_row_f(pointer(p), pointer(v), pointer(out), p.count, cast(factor), weights)
+      sml_simplex_backward_row_f(pointer(p), pointer(v), pointer(out), p.count, cast(factor), weights, level)
     } else {
-      sml_simplex_backward_row_d(pointer(p), pointer(v), pointer(out), p.count, cast(factor), weights)
+      sml_simplex_backward_row_d(pointer(p), pointer(v), pointer(out), p.count, cast(factor), weights, level)
     }
   }
 }
