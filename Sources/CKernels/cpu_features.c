@@ -1,9 +1,12 @@
 #include "CKernels.h"
 #include "internal/vector_level.h"
 
+/// The processor's level, detected on first use. Threads that race on the first call all store the same
+/// value, through relaxed atomics so that the race is well defined.
 int sml_cpu_vector_level(void) {
 #if defined(__x86_64__) || defined(__i386__)
-  static int level = -1;
+  static int detected = -1;
+  int level = __atomic_load_n(&detected, __ATOMIC_RELAXED);
   if (level < 0) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
@@ -13,6 +16,7 @@ int sml_cpu_vector_level(void) {
     } else {
       level = 0;
     }
+    __atomic_store_n(&detected, level, __ATOMIC_RELAXED);
   }
   return level;
 #else
