@@ -119,7 +119,13 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   /// The default slice rank `max(1, min(in, out) / blocks²)`: the paper's square class when
   /// `blocks = √n`, the reference `MonarchLinear(nblocks: blocks)` otherwise.
   public static func defaultRank(inFeatures: Int, outFeatures: Int, blocks: Int) -> Int {
-    max(1, min(inFeatures, outFeatures) / max(1, blocks * blocks))
+    defaultRank(inFeatures: inFeatures, outFeatures: outFeatures, inBlocks: blocks, outBlocks: blocks)
+  }
+
+  /// The default slice rank `max(1, min(in, out) / (k·l))` for `k` in-blocks and `l` out-blocks: the middle
+  /// width `ρ·k·l` is then about `min(in, out)`.
+  public static func defaultRank(inFeatures: Int, outFeatures: Int, inBlocks: Int, outBlocks: Int) -> Int {
+    max(1, min(inFeatures, outFeatures) / max(1, inBlocks * outBlocks))
   }
 
   /// The rank that each slice `M[ll::l, kk·p ..< (kk+1)·p]` can reach, indexed `[kk][ll]`.

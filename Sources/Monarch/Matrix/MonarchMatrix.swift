@@ -144,10 +144,8 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     return Tensor(shape: [batch, width], scalars: scalars)
   }
 
-  /// The forward multiply `y = x Mᵀ` into an existing output.
-  ///
-  /// Writing through `y.scalars` in place would first copy the whole array (`Tensor.scalars` keeps its old
-  /// value for its observer), so `y` receives a new array, as from ``multiply(_:)``.
+  /// The forward multiply `y = x Mᵀ` into an existing output, in place (no allocation unless `y`'s storage
+  /// is shared with another tensor).
   ///
   /// - Parameters:
   ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
@@ -157,7 +155,9 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     precondition(
       y.shape == [x.shape.first ?? 0, layout.outFeatures],
       "MonarchMatrix.multiply: output \(y.shape) does not fit input \(x.shape) and \(layout)")
-    y = multiply(x)
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      if let yBase = py.baseAddress { multiply(x, into: yBase) }
+    }
   }
 
   /// `y = x Mᵀ` written to `batch · out` scalars at `y`, by the packed kernels where they apply.

@@ -113,7 +113,7 @@ private func converted<Scalar: TensorScalar>(_ values: [Double], to type: Scalar
 ///   - w: The dense `out × in` matrix.
 ///   - inBlocks: `k`.
 ///   - outBlocks: `l`.
-///   - rank: `ρ`; `nil` chooses the default `max(1, min(in, out) / (k·l))`.
+///   - rank: `ρ`; `nil` chooses ``MonarchLayout/defaultRank(inFeatures:outFeatures:inBlocks:outBlocks:)``.
 /// - Returns: The factors and the exact error.
 /// - Throws: ``MonarchError`` for a layout that does not fit or a matrix that is not finite.
 /// - Complexity: See ``project(_:onto:name:)``.
@@ -125,7 +125,9 @@ public func project<Scalar: TensorScalar>(
   }
   let layout = try MonarchLayout(
     inFeatures: w.columns, outFeatures: w.rows, inBlocks: inBlocks, outBlocks: outBlocks,
-    rank: rank ?? max(1, min(w.rows, w.columns) / max(1, inBlocks * outBlocks)))
+    rank: rank
+      ?? MonarchLayout.defaultRank(
+        inFeatures: w.columns, outFeatures: w.rows, inBlocks: inBlocks, outBlocks: outBlocks))
   return try project(w, onto: layout)
 }
 

@@ -70,7 +70,8 @@ enum MonarchFiles {
     do {
       return try MonarchLayout(
         inFeatures: columns, outFeatures: rows, inBlocks: k, outBlocks: l,
-        rank: rank ?? max(1, min(rows, columns) / (k * l)))
+        rank: rank
+          ?? MonarchLayout.defaultRank(inFeatures: columns, outFeatures: rows, inBlocks: k, outBlocks: l))
     } catch {
       throw CommandError.failure("\(name) (\(rows)×\(columns)): \(error)")
     }
