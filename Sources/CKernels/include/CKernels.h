@@ -5,6 +5,10 @@
 // dominate run times use the full vector width of the machine.
 #include <stddef.h>
 
+/// Tells the C allocator (glibc) to keep freed memory and serve buffers up to 32 MiB from its heap, so that
+/// benchmark runs do not pay page faults that depend on what ran before them; a no-op elsewhere.
+void sml_keep_freed_memory(void);
+
 /// Keeps `p` and what it points to alive for the optimizer: the benchmark black hole.
 static inline void sml_barrier(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
 

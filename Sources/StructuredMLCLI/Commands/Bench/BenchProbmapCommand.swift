@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ProbabilityMaps
 import TensorCore
@@ -63,7 +64,10 @@ enum BenchProbmapCommand {
 
   /// Times every map on one seeded `rows × n` input; softmax comes first and is the baseline.
   static func measure(rows: Int, n: Int) throws -> [Result] {
-    keepFreedMemory()
+    // Keep freed blocks in the process: otherwise glibc returns some output tensors to the kernel after a
+    // run and not others, depending on what ran before, and the same kernel measures up to 5x slower in one
+    // position of the table than in another.
+    sml_keep_freed_memory()
     var generator = SeededGenerator(seed: 7)
     let scores = Tensor<Float>.normal(shape: [rows, n], using: &generator)
     let upstream = Tensor<Float>.normal(shape: [rows, n], using: &generator)
@@ -102,23 +106,6 @@ enum BenchProbmapCommand {
         map: "softmax, plain expf loop", forwardSeconds: plain, forwardBackwardSeconds: .nan,
         forwardRatio: plain / baseline.forward, forwardBackwardRatio: .nan, meanSupport: Double(n)))
     return results
-  }
-
-  /// Keeps freed blocks of up to 32 MiB in the process (glibc), so that every timed run gets warm pages.
-  ///
-  /// Otherwise glibc's adaptive thresholds return some of the output tensors to the kernel after each run
-  /// and not others, depending on what ran before: the same kernel then measures up to 5x slower in one
-  /// position of the table than in another, which skews the ratios.
-  static func keepFreedMemory() {
-    #if canImport(Glibc)
-      // `mallopt` is not in the Glibc module map; the option numbers are those of <malloc.h>.
-      typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
-      let (trimThreshold, mmapThreshold): (Int32, Int32) = (-1, -3)
-      guard let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, "mallopt") else { return }
-      let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
-      _ = mallopt(mmapThreshold, 32 << 20)
-      _ = mallopt(trimThreshold, Int32.max)
-    #endif
   }
 
   /// The textbook softmax (scalar `expf` per element, rows in parallel): the honest yardstick for ours.
