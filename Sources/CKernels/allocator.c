@@ -2,8 +2,8 @@
 // timed run are not returned to the kernel and faulted in again by the next.
 #include "CKernels.h"
 
+#include <limits.h>  // through <features.h>, defines __GLIBC__ on glibc systems
 #if defined(__GLIBC__)
-#include <limits.h>
 #include <malloc.h>
 #endif
 
