@@ -29,7 +29,7 @@ struct MalformedFileTests {
     #expect(throws: TensorFileError.io(folder.file("none.npy").path, "cannot open: No such file or directory")) {
       try NPYFile(contentsOf: folder.file("none.npy"))
     }
-    #expect(throws: TensorFileError.io(folder.url.path, "not a regular file")) {
+    #expect(throws: TensorFileError.notARegularFile(folder.url.path, "a directory")) {
       try SafetensorsFile(contentsOf: folder.url)
     }
   }

@@ -4,15 +4,20 @@ import Foundation
 public indirect enum JSONValue: Equatable, Sendable {
   case null
   case bool(Bool)
+  /// A floating-point number; integral values below 10¹⁵ in magnitude print without a fraction.
   case number(Double)
+  /// A signed integer, printed exactly (a `Double` would round integers beyond 2⁵³).
+  case integer(Int64)
+  /// An unsigned integer, printed exactly.
+  case unsignedInteger(UInt64)
   case string(String)
   case array([JSONValue])
   case object([(String, JSONValue)])
 
   public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.serialized() == rhs.serialized() }
 
-  /// An integer value.
-  public static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+  /// An integer value, printed exactly.
+  public static func int(_ value: Int) -> JSONValue { .integer(Int64(value)) }
   /// An array of numbers.
   public static func numbers<S: Sequence>(_ values: S) -> JSONValue where S.Element: BinaryFloatingPoint {
     .array(values.map { .number(Double($0)) })
@@ -37,6 +42,8 @@ public indirect enum JSONValue: Equatable, Sendable {
       } else {
         text += "\(value)"
       }
+    case .integer(let value): text += String(value)
+    case .unsignedInteger(let value): text += String(value)
     case .string(let value): JSONValue.appendQuoted(value, to: &text)
     case .array(let values):
       text += "["
@@ -57,6 +64,9 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
   }
 
+  /// Appends `string` as a JSON string: quotes and backslashes escaped, and every control character
+  /// (C0, DEL and C1) and the line and paragraph separators as `\uXXXX`, so that the text prints safely to
+  /// a terminal and parses in JavaScript too.
   private static func appendQuoted(_ string: String, to text: inout String) {
     text += "\""
     for scalar in string.unicodeScalars {
@@ -67,7 +77,7 @@ public indirect enum JSONValue: Equatable, Sendable {
       case "\r": text += "\\r"
       case "\t": text += "\\t"
       default:
-        if scalar.value < 0x20 {
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
           text += String(format: "\\u%04x", scalar.value)
         } else {
           text.unicodeScalars.append(scalar)

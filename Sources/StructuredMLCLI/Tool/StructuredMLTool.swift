@@ -42,11 +42,12 @@ public enum StructuredMLTool {
       try command.run(parsed, console)
       return 0
     } catch let error as CommandError {
-      console.printError("structml \(command.path.joined(separator: " ")): \(error.description)")
+      // Messages quote names and paths taken from files and arguments: escape them for the terminal.
+      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped(error.description))")
       if case .usage = error { console.printError("usage: \(command.usage)") }
       return error.exitCode
     } catch {
-      console.printError("structml \(command.path.joined(separator: " ")): \(error)")
+      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped("\(error)"))")
       return 1
     }
   }

@@ -1,7 +1,12 @@
 /// A problem with a tensor file; each case names the file and what is wrong with it.
 public enum TensorFileError: Error, Equatable, CustomStringConvertible {
-  /// The file could not be read or written.
+  /// The file could not be opened, read or written (it does not exist, a symbolic-link loop, a read error).
   case io(String, String)
+  /// The path names a directory, FIFO, socket or device, which a tensor file never is (the second value
+  /// says which).
+  case notARegularFile(String, String)
+  /// The file changed while it was being read: it was truncated, grew or was replaced.
+  case changedWhileReading(String, String)
   /// The file's contents do not follow its format.
   case malformed(String, String)
   /// The file uses a feature of its format that is not supported.
@@ -17,6 +22,8 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .io(let file, let reason): return "\(file): \(reason)"
+    case .notARegularFile(let file, let kind): return "\(file): not a regular file: it is \(kind)"
+    case .changedWhileReading(let file, let reason): return "\(file): the file changed while it was read: \(reason)"
     case .malformed(let file, let reason): return "\(file): malformed file: \(reason)"
     case .unsupported(let file, let reason): return "\(file): unsupported: \(reason)"
     case .missingTensor(let file, let name): return "\(file): no tensor named '\(name)'"

@@ -1,10 +1,11 @@
 import Foundation
 
-/// A NumPy `.npy` file, memory-mapped and validated when opened.
+/// A NumPy `.npy` file, validated when opened; the elements are read when asked for.
 ///
 /// Reads format versions 1.0, 2.0 and 3.0 of every plain number type ``DType/parse(npyDescr:)`` accepts;
 /// big-endian data are byte-swapped and `fortran_order: True` data are transposed to row-major order when
-/// the elements are read. Writes version 1.0 (2.0 when the header needs more than 65,535 bytes), laid out
+/// the elements are read. The elements are read with positioned reads, not memory-mapped, so a file
+/// truncated while it is read gives ``TensorFileError/changedWhileReading(_:_:)``, never a signal. Writes version 1.0 (2.0 when the header needs more than 65,535 bytes), laid out
 /// byte for byte as `numpy.save` lays it out.
 ///
 /// ```swift
@@ -37,37 +38,59 @@ public final class NPYFile: Sendable {
     }
   }
 
-  /// The file.
+  /// The largest header the reader accepts, in bytes (1 MiB; NumPy writes a few hundred bytes, and a
+  /// header needs 3 bytes per axis).
+  public static let maximumHeaderLength = 1 << 20
+
+  /// The file (for files parsed from memory, a file URL made of the name given).
   public let url: URL
   /// The parsed header.
   public let header: Header
-  private let mapping: MappedFile
+  private let source: TensorFileBytes
 
-  /// Opens, maps and validates an `.npy` file; the elements are not read yet.
+  /// Opens and validates an `.npy` file; the elements are not read yet.
   ///
   /// - Parameter url: The file.
-  /// - Throws: ``TensorFileError/io(_:_:)`` when it cannot be read, ``TensorFileError/malformed(_:_:)`` for
-  ///   a bad magic string, a truncated preamble or header, a header that is not a Python dict with exactly
-  ///   the keys `descr`, `fortran_order` and `shape`, an invalid shape, or data shorter or longer than the
-  ///   shape needs; ``TensorFileError/unsupported(_:_:)`` for another format version or element type.
-  public init(contentsOf url: URL) throws {
+  /// - Throws: ``TensorFileError/io(_:_:)`` when it cannot be opened or read,
+  ///   ``TensorFileError/notARegularFile(_:_:)`` for a directory, FIFO, socket or device,
+  ///   ``TensorFileError/malformed(_:_:)`` for a bad magic string, a truncated preamble or header, a header
+  ///   longer than ``maximumHeaderLength``, a header that is not a Python dict with exactly the keys
+  ///   `descr`, `fortran_order` and `shape`, an invalid shape, or data shorter or longer than the shape
+  ///   needs; ``TensorFileError/unsupported(_:_:)`` for another format version or element type.
+  public convenience init(contentsOf url: URL) throws {
+    try self.init(source: .file(ReadOnlyFile(url: url)), url: url)
+  }
+
+  /// Parses an `.npy` file held in memory, with the same checks as ``init(contentsOf:)``.
+  ///
+  /// - Parameters:
+  ///   - bytes: The whole file.
+  ///   - name: Names the bytes in error messages and, without its extension, the array (``info``).
+  /// - Throws: What ``init(contentsOf:)`` throws for the file's contents.
+  public convenience init(bytes: [UInt8], name: String = "memory.npy") throws {
+    try self.init(source: .memory(bytes, name: name), url: URL(fileURLWithPath: name))
+  }
+
+  private init(source: TensorFileBytes, url: URL) throws {
     self.url = url
-    mapping = try MappedFile(url: url)
-    header = try NPYFile.parseHeader(mapping)
+    self.source = source
+    header = try NPYFile.parseHeader(source)
   }
 
   /// The name, element type, shape and size of the array; the name is the file name without extension.
   public var info: TensorInfo {
     TensorInfo(
       name: url.deletingPathExtension().lastPathComponent, dtype: header.dtype, shape: header.shape,
-      byteCount: mapping.bytes.count - header.dataOffset)
+      byteCount: source.count - header.dataOffset)
   }
 
   /// Reads the elements into row-major, little-endian ``TensorData``.
   ///
+  /// - Throws: ``TensorFileError/changedWhileReading(_:_:)`` when the file was truncated or grew since it
+  ///   was opened; ``TensorFileError/io(_:_:)`` on a read error.
   /// - Complexity: O(size of the data); one copy, plus one pass for a byte swap or a transposition.
-  public func tensorData() -> TensorData {
-    var bytes = mapping.copy(offset: header.dataOffset, count: info.byteCount)
+  public func tensorData() throws -> TensorData {
+    var bytes = try source.read(offset: header.dataOffset, count: info.byteCount)
     let size = header.dtype.byteSize
     if header.isFortranOrder && header.shape.count > 1 {
       bytes = NPYFile.rowMajor(fromColumnMajor: bytes, shape: header.shape, elementSize: size)
@@ -76,6 +99,23 @@ public final class NPYFile: Sendable {
       for start in stride(from: 0, to: bytes.count, by: size) { bytes[start..<(start + size)].reverse() }
     }
     return TensorData(unchecked: header.dtype, shape: header.shape, bytes: bytes)
+  }
+
+  /// The statistics of the array, computed straight from the file a chunk at a time.
+  ///
+  /// Memory stays at one chunk (``TensorStatistics/chunkByteCount`` bytes) whatever the array's size. The
+  /// elements are taken in storage order (column-major for `fortran_order: True`), which only affects the
+  /// rounding of the mean.
+  /// - Throws: What ``tensorData()`` throws.
+  /// - Complexity: O(size of the data).
+  public func statistics() throws -> TensorStatistics {
+    try statistics(chunkByteCount: TensorStatistics.chunkByteCount)
+  }
+
+  func statistics(chunkByteCount: Int) throws -> TensorStatistics {
+    try TensorStatistics(
+      dtype: header.dtype, bytesAt: header.dataOffset..<source.count, of: source, byteSwapped: header.isBigEndian,
+      chunkByteCount: chunkByteCount)
   }
 
   /// Reads the array of an `.npy` file.
@@ -129,33 +169,39 @@ public final class NPYFile: Sendable {
     preconditionFailure("NPYFile.preamble: a header of \(headerLength) bytes does not fit version 2.0")
   }
 
-  private static func parseHeader(_ file: MappedFile) throws -> Header {
+  private static func parseHeader(_ file: TensorFileBytes) throws -> Header {
     let path = file.path
-    let bytes = file.bytes
-    guard bytes.count >= 10 else {
-      throw TensorFileError.malformed(path, "\(bytes.count) bytes, shorter than the 10-byte .npy preamble")
+    let fileSize = file.count
+    guard fileSize >= 10 else {
+      throw TensorFileError.malformed(path, "\(fileSize) bytes, shorter than the 10-byte .npy preamble")
     }
-    guard bytes.prefix(6).elementsEqual(magic) else {
+    let preamble = try file.read(offset: 0, count: min(fileSize, 12))
+    guard preamble.prefix(6).elementsEqual(magic) else {
       throw TensorFileError.malformed(path, "not an .npy file (the magic string \\x93NUMPY is missing)")
     }
-    let (major, minor) = (bytes[6], bytes[7])
+    let (major, minor) = (preamble[6], preamble[7])
     let lengthSize: Int
     switch (major, minor) {
     case (1, 0): lengthSize = 2
     case (2, 0), (3, 0): lengthSize = 4
     default: throw TensorFileError.unsupported(path, ".npy format version \(major).\(minor) (readable: 1.0, 2.0, 3.0)")
     }
-    guard bytes.count >= 8 + lengthSize else {
-      throw TensorFileError.malformed(path, "\(bytes.count) bytes, shorter than the version \(major).0 preamble")
+    guard fileSize >= 8 + lengthSize else {
+      throw TensorFileError.malformed(path, "\(fileSize) bytes, shorter than the version \(major).0 preamble")
     }
     let headerLength =
-      lengthSize == 2 ? Int(file.littleEndian(UInt16.self, at: 8)) : Int(file.littleEndian(UInt32.self, at: 8))
+      lengthSize == 2
+      ? Int(TensorFileBytes.littleEndian(UInt16.self, in: preamble, at: 8))
+      : Int(TensorFileBytes.littleEndian(UInt32.self, in: preamble, at: 8))
     let dataOffset = 8 + lengthSize + headerLength
-    guard dataOffset <= bytes.count else {
+    guard dataOffset <= fileSize else {
       throw TensorFileError.malformed(
-        path, "the header of \(headerLength) bytes runs past the end of the file (\(bytes.count) bytes): truncated")
+        path, "the header of \(headerLength) bytes runs past the end of the file (\(fileSize) bytes): truncated")
     }
-    let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[(8 + lengthSize)..<dataOffset])
+    guard headerLength <= maximumHeaderLength else {
+      throw TensorFileError.malformed(path, "the header length \(headerLength) exceeds \(maximumHeaderLength) bytes")
+    }
+    let headerBytes = try file.read(offset: 8 + lengthSize, count: headerLength)
     let text: String
     if major == 3 {
       guard let decoded = String(validating: headerBytes, as: UTF8.self) else {
@@ -206,7 +252,7 @@ public final class NPYFile: Sendable {
     } catch TensorFileError.invalidTensor(_, let reason) {
       throw TensorFileError.malformed(path, reason)
     }
-    let available = bytes.count - dataOffset
+    let available = fileSize - dataOffset
     guard available == needed else {
       throw TensorFileError.malformed(
         path,

@@ -60,7 +60,12 @@ enum HeaderJSON: Equatable {
     func error(_ message: String) -> HeaderJSONError { HeaderJSONError(message: message, offset: index) }
 
     mutating func skipWhitespace() {
-      while index < text.count, [0x20, 0x09, 0x0A, 0x0D].contains(text[index]) { index += 1 }
+      while index < text.count {
+        switch text[index] {
+        case 0x20, 0x09, 0x0A, 0x0D: index += 1
+        default: return
+        }
+      }
     }
 
     mutating func expect(_ byte: UInt8) throws(HeaderJSONError) {
@@ -79,19 +84,18 @@ enum HeaderJSON: Equatable {
       case UInt8(ascii: "{"): return try object(depth: depth)
       case UInt8(ascii: "["): return try array(depth: depth)
       case UInt8(ascii: "\""): return .string(try string())
-      case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-      case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-      case UInt8(ascii: "n"): try literal("null"); return .null
+      case UInt8(ascii: "t"): try literal("true".utf8); return .bool(true)
+      case UInt8(ascii: "f"): try literal("false".utf8); return .bool(false)
+      case UInt8(ascii: "n"): try literal("null".utf8); return .null
       default: return .number(try number())
       }
     }
 
-    mutating func literal(_ word: String) throws(HeaderJSONError) {
-      let bytes = Array(word.utf8)
-      guard text.count - index >= bytes.count, Array(text[index..<(index + bytes.count)]) == bytes else {
+    mutating func literal(_ word: String.UTF8View) throws(HeaderJSONError) {
+      guard text.count - index >= word.count, text[index..<(index + word.count)].elementsEqual(word) else {
         throw error("invalid literal")
       }
-      index += bytes.count
+      index += word.count
     }
 
     mutating func object(depth: Int) throws(HeaderJSONError) -> HeaderJSON {

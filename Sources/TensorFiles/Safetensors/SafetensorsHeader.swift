@@ -11,22 +11,25 @@ struct SafetensorsHeader {
   /// The entries sorted by the start of their data.
   let entries: [Entry]
 
-  init(file: MappedFile) throws {
+  /// Reads and validates the header of `file`.
+  ///
+  /// - Complexity: O(h + n log n) for a header of h bytes describing n tensors.
+  init(file: TensorFileBytes) throws {
     let path = file.path
-    let bytes = file.bytes
+    let fileSize = file.count
     func malformed(_ reason: String) -> TensorFileError { .malformed(path, reason) }
-    guard bytes.count >= 8 else {
-      throw malformed("\(bytes.count) bytes, shorter than the 8-byte header length of a .safetensors file")
+    guard fileSize >= 8 else {
+      throw malformed("\(fileSize) bytes, shorter than the 8-byte header length of a .safetensors file")
     }
-    let declaredLength = file.littleEndian(UInt64.self, at: 0)
-    guard declaredLength <= UInt64(bytes.count - 8) else {
-      throw malformed("the header length \(declaredLength) runs past the end of the file (\(bytes.count) bytes)")
+    let declaredLength = TensorFileBytes.littleEndian(UInt64.self, in: try file.read(offset: 0, count: 8), at: 0)
+    guard declaredLength <= UInt64(fileSize - 8) else {
+      throw malformed("the header length \(declaredLength) runs past the end of the file (\(fileSize) bytes)")
     }
     let headerLength = Int(declaredLength)
     guard headerLength <= SafetensorsFile.maximumHeaderLength else {
       throw malformed("the header length \(headerLength) exceeds \(SafetensorsFile.maximumHeaderLength) bytes")
     }
-    let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
+    let headerBytes = try file.read(offset: 8, count: headerLength)
     guard String(validating: headerBytes, as: UTF8.self) != nil else {
       throw malformed("the header is not valid UTF-8")
     }
@@ -35,7 +38,7 @@ struct SafetensorsHeader {
     }
     let json: HeaderJSON
     do {
-      json = try HeaderJSON.parse(Array(headerBytes))
+      json = try HeaderJSON.parse(headerBytes)
     } catch {
       throw malformed("the header is not valid JSON: \(error)")
     }
@@ -56,9 +59,13 @@ struct SafetensorsHeader {
         continue
       }
       entries.append(
-        try Self.entry(name: name, value: value, dataStart: dataStart, fileSize: bytes.count, path: path))
+        try Self.entry(name: name, value: value, dataStart: dataStart, fileSize: fileSize, path: path))
     }
-    entries.sort { $0.range.lowerBound < $1.range.lowerBound }
+    // By start, then end, so that an empty tensor sorts before a tensor that starts where it does; then by
+    // name (names are unique), so that the order does not depend on the sort algorithm.
+    entries.sort {
+      ($0.range.lowerBound, $0.range.upperBound, $0.info.name) < ($1.range.lowerBound, $1.range.upperBound, $1.info.name)
+    }
     var expectedStart = dataStart
     for entry in entries {
       guard entry.range.lowerBound == expectedStart else {
@@ -69,9 +76,9 @@ struct SafetensorsHeader {
       }
       expectedStart = entry.range.upperBound
     }
-    guard expectedStart == bytes.count else {
+    guard expectedStart == fileSize else {
       throw malformed(
-        "the tensors cover \(expectedStart - dataStart) data bytes but the file holds \(bytes.count - dataStart)")
+        "the tensors cover \(expectedStart - dataStart) data bytes but the file holds \(fileSize - dataStart)")
     }
     self.metadata = metadata
     self.entries = entries

@@ -37,6 +37,14 @@ enum InspectCommand {
 
     var json: JSONValue {
       func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.number) ?? .null }
+      func exact(_ value: TensorStatistics.Value?) -> JSONValue {
+        switch value {
+        case .integer(let integer): return .integer(integer)
+        case .unsignedInteger(let integer): return .unsignedInteger(integer)
+        case .real(let real): return .number(real)
+        case nil: return .null
+        }
+      }
       let tensors = rows.map { row -> JSONValue in
         var members: [(String, JSONValue)] = [
           ("name", .string(row.info.name)), ("dtype", .string(row.info.dtype.rawValue)),
@@ -45,7 +53,7 @@ enum InspectCommand {
         if withStatistics {
           let statistics = row.statistics
           members += [
-            ("min", optional(statistics?.minimum)), ("max", optional(statistics?.maximum)),
+            ("min", exact(statistics?.smallest)), ("max", exact(statistics?.largest)),
             ("mean", optional(statistics?.mean)), ("nan_count", statistics.map { .int($0.nanCount) } ?? .null),
           ]
         }
@@ -58,22 +66,33 @@ enum InspectCommand {
       ])
     }
 
+    /// The report as text; every name, key, value and the path are escaped (``TerminalText``), so that a
+    /// file cannot send escape sequences to the terminal or forge table rows.
     var table: String {
       let totalBytes = rows.reduce(0) { $0 + $1.info.byteCount }
-      var lines = ["\(path): \(format), \(rows.count) tensor(s), \(totalBytes) bytes of data"]
-      for key in metadata.keys.sorted() { lines.append("  metadata \(key) = \(metadata[key] ?? "")") }
+      let escaped = TerminalText.escaped
+      var lines = ["\(escaped(path)): \(format), \(rows.count) tensor(s), \(totalBytes) bytes of data"]
+      for key in metadata.keys.sorted() { lines.append("  metadata \(escaped(key)) = \(escaped(metadata[key] ?? ""))") }
       var header = ["name", "dtype", "shape", "bytes"]
       if withStatistics { header += ["min", "max", "mean", "nan"] }
       func number(_ value: Double?) -> String { value.map { formatted($0, digits: 6) } ?? "-" }
+      func exact(_ value: TensorStatistics.Value?) -> String {
+        switch value {
+        case .integer(let integer): return String(integer)
+        case .unsignedInteger(let integer): return String(integer)
+        case .real(let real): return number(real)
+        case nil: return "-"
+        }
+      }
       let cells = rows.map { row -> [String] in
         var cells = [
-          row.info.name, row.info.dtype.rawValue, "[" + row.info.shape.map(String.init).joined(separator: ", ") + "]",
+          escaped(row.info.name), row.info.dtype.rawValue, "[" + row.info.shape.map(String.init).joined(separator: ", ") + "]",
           String(row.info.byteCount),
         ]
         if withStatistics {
           let statistics = row.statistics
           cells += [
-            number(statistics?.minimum), number(statistics?.maximum), number(statistics?.mean),
+            exact(statistics?.smallest), exact(statistics?.largest), number(statistics?.mean),
             statistics.map { String($0.nanCount) } ?? "-",
           ]
         }
@@ -84,7 +103,8 @@ enum InspectCommand {
     }
   }
 
-  /// Reads the header of `url` and, with `withStatistics`, each tensor in turn.
+  /// Reads the header of `url` and, with `withStatistics`, the statistics of each tensor in turn, read
+  /// straight from the file in chunks (memory stays at one chunk whatever the tensor sizes).
   ///
   /// - Throws: ``CommandError/usage(_:)`` for an extension other than `.npy` or `.safetensors`,
   ///   ``CommandError/failure(_:)`` with the reader's message for a file that cannot be read.
@@ -94,7 +114,7 @@ enum InspectCommand {
       switch url.pathExtension.lowercased() {
       case "npy":
         let file = try NPYFile(contentsOf: url)
-        let statistics = withStatistics ? try TensorStatistics(of: file.tensorData()) : nil
+        let statistics = withStatistics ? try file.statistics() : nil
         return Report(
           path: path, format: "npy", metadata: [:], rows: [Row(info: file.info, statistics: statistics)],
           withStatistics: withStatistics)
@@ -104,7 +124,7 @@ enum InspectCommand {
           Row(
             info: info,
             statistics: withStatistics && info.dtype.isNumeric
-              ? try TensorStatistics(of: file.tensorData(named: info.name)) : nil)
+              ? try file.statistics(named: info.name) : nil)
         }
         return Report(
           path: path, format: "safetensors", metadata: file.metadata, rows: rows, withStatistics: withStatistics)
