@@ -22,10 +22,16 @@ enum HeaderJSON: Equatable {
 
   /// The value as a non-negative integer, if it is a JSON integer that fits in `Int`.
   var nonNegativeInt: Int? {
-    guard case .number(let text) = self, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-      return nil
+    guard case .number(let text) = self, !text.isEmpty else { return nil }
+    var value = 0
+    for digit in text.utf8 {
+      guard (0x30...0x39).contains(digit) else { return nil }
+      let (scaled, overflow) = value.multipliedReportingOverflow(by: 10)
+      let (sum, carry) = scaled.addingReportingOverflow(Int(digit - 0x30))
+      guard !overflow, !carry else { return nil }
+      value = sum
     }
-    return Int(text)
+    return value
   }
 
   /// A short name of the kind of value, for messages.
@@ -44,16 +50,19 @@ enum HeaderJSON: Equatable {
   /// nesting at most `maximumDepth` deep; whitespace may follow the value.
   ///
   /// - Throws: ``HeaderJSONError`` with the byte offset of the problem.
+  /// - Complexity: O(text.count).
   static func parse(_ text: [UInt8], maximumDepth: Int = 64) throws(HeaderJSONError) -> HeaderJSON {
-    var parser = Parser(text: text, maximumDepth: maximumDepth)
-    let value = try parser.value(depth: 0)
-    parser.skipWhitespace()
-    guard parser.index == text.count else { throw parser.error("unexpected text after the JSON value") }
-    return value
+    try text.withUnsafeBufferPointer { (buffer) throws(HeaderJSONError) -> HeaderJSON in
+      var parser = Parser(text: buffer, maximumDepth: maximumDepth)
+      let value = try parser.value(depth: 0)
+      parser.skipWhitespace()
+      guard parser.index == buffer.count else { throw parser.error("unexpected text after the JSON value") }
+      return value
+    }
   }
 
   private struct Parser {
-    let text: [UInt8]
+    let text: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
     var index = 0
 
@@ -147,29 +156,26 @@ enum HeaderJSON: Equatable {
       }
     }
 
+    /// A string; runs of plain bytes are decoded at once (the header was checked to be UTF-8).
     mutating func string() throws(HeaderJSONError) -> String {
       index += 1
-      var scalars = String.UnicodeScalarView()
-      var utf8: [UInt8] = []
-      func flush() {
-        scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
-        utf8.removeAll()
-      }
+      var result = ""
+      var runStart = index
       while index < text.count {
-        let byte = text[index]
-        index += 1
-        switch byte {
+        switch text[index] {
         case UInt8(ascii: "\""):
-          flush()
-          return String(scalars)
+          result += String(decoding: text[runStart..<index], as: UTF8.self)
+          index += 1
+          return result
         case UInt8(ascii: "\\"):
-          flush()
-          scalars.append(try escape())
+          result += String(decoding: text[runStart..<index], as: UTF8.self)
+          index += 1
+          result.unicodeScalars.append(try escape())
+          runStart = index
         case 0..<0x20:
-          index -= 1
           throw error("control character in a string")
         default:
-          utf8.append(byte)
+          index += 1
         }
       }
       throw error("unterminated string")
