@@ -94,18 +94,47 @@ struct FixtureTests {
     #expect(throws: TensorFileError.missingTensor(file.url.path, "nope")) { try file.tensorData(named: "nope") }
   }
 
-  /// BF16 bits rounded by NumPy (nearest, ties to even) decode exactly and match the library's rounding.
-  @Test func bfloat16MatchesNumPysRounding() throws {
+  /// The values `make_fixtures.py` recorded from PyTorch and exact rational rounding.
+  struct BFloat16Expectations: Decodable {
+    let sourceF32Bits: [UInt32]
+    let roundedBf16Bits: [UInt16]
+    let decodedF32Bits: [UInt32]
+    let doubleBits: [UInt64]
+    let doubleRoundedBf16Bits: [UInt16]
+  }
+
+  static func bfloat16Expectations() throws -> BFloat16Expectations {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try decoder.decode(BFloat16Expectations.self, from: Data(contentsOf: try fixture("bf16_expected.json")))
+  }
+
+  /// BF16 written by PyTorch and safetensors: the library reads torch's bits, decodes them to torch's
+  /// float32 values, and rounds the float32 sources to torch's bits.
+  @Test func bfloat16MatchesPyTorch() throws {
+    let expected = try Self.bfloat16Expectations()
     let file = try SafetensorsFile(contentsOf: try fixture("bf16.safetensors"))
     #expect(file.metadata == ["format": "pt"])
     let rounded = try file.tensorData(named: "rounded")
-    #expect(rounded.dtype == .bfloat16)
+    #expect(rounded.dtype == .bfloat16 && rounded.shape == [expected.roundedBf16Bits.count])
+    let bits = rounded.bytes.withUnsafeBytes { raw in
+      (0..<rounded.elementCount).map { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+    }
+    #expect(bits == expected.roundedBf16Bits)
     let source = try file.tensorData(named: "source").tensor(as: Float.self)
-    let bits = rounded.bytes.withUnsafeBytes { raw in (0..<8).map { raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
-    #expect(bits == [0x3F80, 0xC020, 0x3F80, 0x3F82, 0x3F81, 0x7F62, 0x0001, 0x8000])
-    #expect(source.scalars.map(BFloat16.bits) == bits)
+    #expect(source.scalars.map(\.bitPattern) == expected.sourceF32Bits)
+    #expect(try rounded.tensor(as: Float.self).scalars.map(\.bitPattern) == expected.decodedF32Bits)
     #expect(try TensorData(source, as: .bfloat16) == rounded)
-    #expect(try TensorData(source.converted(to: Double.self), as: .bfloat16) == rounded)
-    #expect(try rounded.tensor(as: Float.self).scalars == bits.map { Float(bitPattern: UInt32($0) << 16) })
+    let mismatches = zip(source.scalars, expected.roundedBf16Bits).filter { BFloat16.bits($0) != $1 }
+    #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+  }
+
+  /// Doubles round to bfloat16 once, as exact rational rounding in the fixture script does.
+  @Test func bfloat16RoundsDoublesLikeExactArithmetic() throws {
+    let expected = try Self.bfloat16Expectations()
+    let doubles = expected.doubleBits.map(Double.init(bitPattern:))
+    #expect(doubles.map(BFloat16.bits) == expected.doubleRoundedBf16Bits)
+    let stored = try TensorData(Tensor(shape: [doubles.count], scalars: doubles), as: .bfloat16)
+    #expect(stored.bytes == expected.doubleRoundedBf16Bits.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) })
   }
 }

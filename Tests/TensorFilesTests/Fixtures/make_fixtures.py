@@ -6,7 +6,8 @@ Values follow formulas the Swift tests recompute (see FixtureTests.swift):
   signed   value(i) = i - 7
   unsigned value(i) = i
   bool     value(i) = (i % 3 == 0)
-Run from this folder: python3 make_fixtures.py   (numpy, safetensors)
+BF16 values are rounded by PyTorch and checked against exact rational rounding (see below).
+Run from this folder: python3 make_fixtures.py   (numpy, safetensors, torch)
 """
 import json
 import struct
@@ -56,21 +57,67 @@ tensors["scalar"] = np.array(2.5, dtype="f8")
 tensors["empty"] = np.zeros((0, 4), dtype="f4")
 save_file(tensors, "all_dtypes.safetensors", metadata={"format": "np", "note": "fixture"})
 
-# --- BF16: numpy has no bfloat16, so the file is assembled here from float32 bit patterns --------------
-# `source` holds float32 values, `rounded` the same values rounded to bfloat16 (nearest, ties to even)
-# by this independent NumPy formula; the reference safetensors parser then reads the header back.
-source = np.array([1.0, -2.5, 1 + 2**-8, 1 + 3 * 2**-8, 1 + 2**-8 + 2**-20, 3.0e38, 1e-40, -0.0],
-                  dtype="f4")
-u = source.view(np.uint32).astype(np.uint64)
-rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
-header = {"__metadata__": {"format": "pt"},
-          "rounded": {"dtype": "BF16", "shape": [8], "data_offsets": [0, 16]},
-          "source": {"dtype": "F32", "shape": [8], "data_offsets": [16, 48]}}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * ((8 - len(text) % 8) % 8)
-with open("bf16.safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + rounded.tobytes() + source.astype("<f4").tobytes())
+# --- BF16: rounded by PyTorch, written by safetensors.torch -------------------------------------------
+# `source` holds float32 values, `rounded` the same values converted by torch to bfloat16 (nearest, ties
+# to even). bf16_expected.json records the bit patterns, torch's decoding of each bfloat16 back to
+# float32, and doubles rounded to bfloat16 in one step by exact rational arithmetic (torch goes through
+# float32, which rounds twice); the Swift tests compare against these recorded values only.
+import math
+from fractions import Fraction
+
+import torch
+from safetensors.torch import save_file as save_torch_file
+
+
+def f32_bits(x):
+    return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+def bf16_bits_exact(x):
+    """The bfloat16 nearest to the double x, ties to even, by exact arithmetic (8 significant bits,
+    exponent range of float32, subnormal quantum 2^-133)."""
+    sign = 0x8000 if math.copysign(1.0, x) < 0 else 0
+    if math.isinf(x):
+        return sign | 0x7F80
+    if x == 0:
+        return sign
+    _, e = math.frexp(abs(x))
+    quantum = Fraction(2) ** (max(e, -125) - 8)
+    value = round(Fraction(abs(x)) / quantum) * quantum
+    if value >= 2 ** 128:
+        return sign | 0x7F80
+    return sign | (f32_bits(float(value)) >> 16)
+
+
+special = [1.0, -2.5, 1 + 2**-8, 1 + 3 * 2**-8, 1 + 2**-8 + 2**-20, -(1 + 2**-8), 3.0e38,
+           3.4028234663852886e38, 1e-40, 2**-133, 3 * 2**-134, 2**-134, -0.0, 0.0, float("inf"),
+           float("-inf"), 65504.0, 1 / 3]
+rng = np.random.default_rng(7)
+random_bits = rng.integers(0, 2**32, size=200, dtype=np.uint64).astype(np.uint32)
+# Near-ties: the low 16 bits exactly 0x8000, or one unit either side.
+tie_bits = (rng.integers(0, 2**16, size=60, dtype=np.uint64).astype(np.uint32) << 16) | np.array(
+    [0x8000, 0x7FFF, 0x8001] * 20, dtype=np.uint32)
+source = np.concatenate([np.array(special, dtype="<f4"), random_bits.view("<f4"), tie_bits.view("<f4")])
+source = source[~np.isnan(source)]
+rounded = torch.from_numpy(source.copy()).to(torch.bfloat16)
+rounded_bits = rounded.view(torch.int16).numpy().view("<u2")
+decoded_bits = rounded.to(torch.float32).numpy().view("<u4")
+assert all(bf16_bits_exact(float(x)) == int(b) for x, b in zip(source, rounded_bits))
+save_torch_file({"rounded": rounded, "source": torch.from_numpy(source.copy())}, "bf16.safetensors",
+                metadata={"format": "pt"})
+doubles = [1 + 2**-8 + 2**-30, 1 + 2**-8 - 2**-40, 1 + 2**-8, -(1 + 3 * 2**-8 + 2**-50), 2**-133 * 1.5000001,
+           3.4028235677973366e38, 3.3961776e38 + 1e30, 1e-300, 1e300, math.pi, -math.e]
+doubles += list(rng.standard_normal(40) * 10.0 ** rng.integers(-45, 38, size=40))
+with open("bf16_expected.json", "w") as f:
+    json.dump({
+        "source_f32_bits": [int(b) for b in source.view("<u4")],
+        "rounded_bf16_bits": [int(b) for b in rounded_bits],
+        "decoded_f32_bits": [int(b) for b in decoded_bits],
+        "double_bits": [struct.unpack("<Q", struct.pack("<d", x))[0] for x in doubles],
+        "double_rounded_bf16_bits": [bf16_bits_exact(x) for x in doubles],
+    }, f, indent=1)
+    f.write("\n")
 with safe_open("bf16.safetensors", framework="numpy") as f:
     assert sorted(f.keys()) == ["rounded", "source"] and f.metadata() == {"format": "pt"}
     assert np.array_equal(f.get_tensor("source"), source)
-print("bf16 bits:", [hex(x) for x in rounded])
+print(len(source), "float32 values,", len(doubles), "doubles")
