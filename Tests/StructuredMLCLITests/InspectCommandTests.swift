@@ -5,6 +5,12 @@ import TensorFiles
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 @Suite("structml inspect")
 struct InspectCommandTests {
   static func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
@@ -101,5 +107,98 @@ struct InspectCommandTests {
     #expect(result.status == 2)
     #expect(result.error.contains(message), "\(result.error)")
     #expect(result.error.contains("usage: structml inspect FILE [--stats] [--json]"))
+  }
+
+  @Test func specialFilesFailWithExitCodeOneWithoutBlocking() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let fifo = folder.file("pipe.safetensors")
+    try #require(mkfifo(fifo.path, 0o600) == 0)
+    let loop = folder.file("loop.npy")
+    try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+    let directory = folder.file("dir.safetensors")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+    let cases = [
+      (fifo.path, "not a regular file: it is a FIFO (named pipe)"), ("/dev/zero", "not a regular file: it is a character device"),
+      (directory.path, "not a regular file: it is a directory"), (loop.path, "cannot open: a loop of symbolic links"),
+    ]
+    for (path, message) in cases {
+      let arguments = path == "/dev/zero" ? ["/dev/zero.npy"] : [path, "--stats"]
+      let result = Self.run(arguments)
+      #expect(result.status == 1, "\(path)")
+      if path != "/dev/zero" { #expect(result.error.hasPrefix("structml inspect: \(path): \(message)"), "\(result.error)") }
+    }
+  }
+
+  @Test func namesAndMetadataCannotReachTheTerminalRaw() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let url = folder.file("evil.safetensors")
+    let name = "w\u{1B}[2J\nfake  F32  [1]  4"
+    try SafetensorsWriter.write(
+      [(name, try TensorData(dtype: .uint8, shape: [1], bytes: [7]))],
+      metadata: ["note\u{1B}]0;title\u{07}": "line\nbreak \u{202E}txt"], to: url)
+    let table = Self.run([url.path, "--stats"])
+    #expect(table.status == 0)
+    #expect(!table.out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x202E })
+    let lines = table.out.split(separator: "\n").map(String.init)
+    #expect(lines.count == 4, "\(lines)")  // summary, one metadata line, header, one row
+    #expect(lines[1] == #"  metadata note\u{1B}]0;title\u{7} = line\nbreak \u{202E}txt"#)
+    #expect(lines[3].hasPrefix(#"w\u{1B}[2J\nfake  F32  [1]  4  U8"#), "\(lines[3])")
+    let json = Self.run([url.path, "--json"])
+    #expect(json.out.contains(#""name":"w\u001b[2J\nfake  F32  [1]  4""#), "\(json.out)")
+    #expect(!json.out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+  }
+
+  @Test func errorMessagesQuotingFileTextAreEscaped() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let url = folder.file("bad.safetensors")
+    let header = "{\"a\":{\"dtype\":\"F\\u001b[2J\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+    try Data(MalformedTensorFiles.safetensors(header, data: [0, 0, 0, 0])).write(to: url)
+    let result = Self.run([url.path])
+    #expect(result.status == 1)
+    #expect(result.error.contains(#"unknown dtype 'F\u{1B}[2J'"#), "\(result.error)")
+    #expect(!result.error.unicodeScalars.contains { $0.value == 0x1B })
+  }
+
+  @Test func integersBeyondTwoToTheFiftyThreeAreExactInJSON() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let url = folder.file("big.safetensors")
+    let u64 = [UInt64.max, (1 << 53) + 1].flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+    let i64 = [Int64.min, 0].flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+    let header = "{\"e\":{\"dtype\":\"F32\",\"shape\":[9007199254740993,0,9223372036854775807],\"data_offsets\":[0,0]},"
+      + "\"u\":{\"dtype\":\"U64\",\"shape\":[2],\"data_offsets\":[0,16]},"
+      + "\"i\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[16,32]}}"
+    try Data(MalformedTensorFiles.safetensors(header, data: u64 + i64)).write(to: url)
+    let result = Self.run([url.path, "--stats", "--json"])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.out.contains(#""shape":[9007199254740993,0,9223372036854775807],"bytes":0"#), "\(result.out)")
+    #expect(result.out.contains(#""min":9007199254740993,"max":18446744073709551615,"mean":"#), "\(result.out)")
+    #expect(result.out.contains(#""min":-9223372036854775808,"max":0,"mean":-4.611686018427388e+18"#), "\(result.out)")
+    let table = Self.run([url.path, "--stats"])
+    #expect(table.out.contains("9007199254740993  18446744073709551615"), "\(table.out)")
+  }
+
+  /// 100,000 empty tensors through `inspect --stats --json`: linear, seconds of CPU time, not minutes.
+  @Test func manyTensorsAreInspectedInLinearTime() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let url = folder.file("many.safetensors")
+    let count = 100_000
+    let header = "{" + (0..<count).map { "\"t\($0)\":{\"dtype\":\"F16\",\"shape\":[0],\"data_offsets\":[0,0]}" }.joined(separator: ",") + "}"
+    try Data(MalformedTensorFiles.safetensors(header, data: [])).write(to: url)
+    func cpuSeconds() -> Double {
+      var time = timespec()
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+      return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+    let start = cpuSeconds()
+    let result = Self.run([url.path, "--stats", "--json"])
+    let seconds = cpuSeconds() - start
+    #expect(result.status == 0)
+    #expect(result.out.hasSuffix(#"{"name":"t99999","dtype":"F16","shape":[0],"bytes":0,"min":null,"max":null,"mean":null,"nan_count":0}]}"# + "\n"))
+    #expect(seconds < 10, "\(seconds) s of CPU time")
   }
 }

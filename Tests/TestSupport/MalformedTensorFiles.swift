@@ -103,6 +103,34 @@ public enum MalformedTensorFiles {
         "metadata value not a string", safetensors("{\"__metadata__\":{\"k\":1},\(entry("a"))}", data: eight),
         "value of 'k' is the number 1, not a string"),
       bad("metadata not an object", safetensors("{\"__metadata__\":[],\(entry("a"))}", data: eight), "__metadata__ is a list"),
+      bad("empty file", [], "0 bytes, shorter than the 8-byte header length"),
+      bad("empty header", safetensors("", data: []), "does not start with '{'"),
+      bad(
+        "nesting 100,000 deep", safetensors("{\"a\":" + String(repeating: "[", count: 100_000), data: []),
+        "nesting deeper than 64 levels"),
+      bad(
+        "duplicate metadata key", safetensors("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"},\(entry("a"))}", data: eight),
+        "duplicate key \"k\""),
+      bad(
+        "duplicate field in an entry",
+        safetensors("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data: eight),
+        "duplicate key \"dtype\""),
+      bad("entry not an object", safetensors("{\"a\":5}", data: []), "tensor 'a': entry is the number 5, not an object"),
+      bad("dtype not a string", safetensors("{\(entry("a").replacingOccurrences(of: "\"F32\"", with: "32"))}", data: eight), "dtype is not a string"),
+      bad(
+        "extent beyond Int", safetensors("{\(entry("a", shape: "[99999999999999999999]"))}", data: eight),
+        "shape contains the number 99999999999999999999, not a non-negative integer"),
+      bad(
+        "offset beyond Int", safetensors("{\(entry("a", offsets: "[0,99999999999999999999]"))}", data: eight),
+        "data_offsets is not a list of two non-negative integers"),
+      bad(
+        "offsets near 2^63", safetensors("{\(entry("a", "U8", shape: "[7]", offsets: "[9223372036854775800,9223372036854775807]"))}", data: eight),
+        "run past the 8-byte data buffer"),
+      bad(
+        "empty tensor inside another",
+        safetensors("{\(entry("a")),\(entry("e", shape: "[0]", offsets: "[4,4]"))}", data: eight), "overlaps"),
+      bad("unpaired surrogate in a name", safetensors("{\"\\ud800\":5}", data: []), "unpaired surrogate"),
+      bad("raw control character in a name", safetensors("{\"a\u{1B}[2J\":5}", data: []), "control character in a string"),
     ]
   }()
 
@@ -137,6 +165,23 @@ public enum MalformedTensorFiles {
       bad(
         "version 3 header not UTF-8", npy(headerBytes: Array("{'descr': '".utf8) + [0xC3, 0x28] + Array("'}".utf8), data: [], major: 3),
         "not valid UTF-8"),
+      bad("empty file", [], "0 bytes, shorter than the 10-byte .npy preamble"),
+      bad("version 2 header length 2^32 - 1", npy(npyHeader, data: eight, major: 2, declaredLength: 0xFFFF_FFFF), "runs past the end"),
+      bad(
+        "minor version 1.1", [0x93] + Array("NUMPY".utf8) + [1, 1, 0, 0] + Array(npyHeader.utf8), "format version 1.1",
+        kind: "unsupported"),
+      bad(
+        "extent beyond Int", npy(header(shape: "(99999999999999999999,)"), data: eight),
+        "integer '99999999999999999999' is malformed or out of range"),
+      bad("extent None", npy(header(shape: "(None,)"), data: eight), "shape contains None"),
+      bad("descr not a string", npy("{'descr': 5, 'fortran_order': False, 'shape': (2,), }", data: eight), "descr is the integer 5", kind: "unsupported"),
+      bad("nesting too deep", npy("{'shape': " + String(repeating: "(", count: 100_000), data: []), "nesting too deep"),
+      bad(
+        "duplicate key", npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data: eight),
+        "duplicate key 'descr'"),
+      bad("unterminated string", npy("{'descr': '<f4}", data: eight), "unterminated string"),
+      bad("malformed shape tuple", npy(header(shape: "(2,,)"), data: eight), "unexpected character ','"),
+      bad("dtype and byte length disagree", npy(header(descr: "<f8"), data: eight), "needs 16 (truncated)"),
     ]
   }()
 }
