@@ -1,6 +1,6 @@
 /// Reads and writes elements of every numeric ``DType`` from and to little-endian bytes.
 ///
-/// Reads use `loadUnaligned`, so the bytes may sit at any address (memory-mapped files need not align
+/// Reads use `loadUnaligned`, so the bytes may sit at any address (files from other writers need not align
 /// their tensors).
 enum ElementCodec {
   /// Converts `output.count` elements starting at element `first` of `raw` to `S`.
