@@ -12,10 +12,10 @@ enum PythonLiteral: Equatable {
   case list([PythonLiteral])
   case dict([String: PythonLiteral])
 
-  /// A short description of the kind of value, for messages.
+  /// A short description of the kind of value, for messages (long strings are cut short).
   var kind: String {
     switch self {
-    case .string(let text): return "the string '\(text)'"
+    case .string(let text): return "the string '\(text.count > 80 ? text.prefix(80) + "…" : text)'"
     case .int(let value): return "the integer \(value)"
     case .bool(let value): return value ? "True" : "False"
     case .none: return "None"

@@ -34,13 +34,13 @@ enum HeaderJSON: Equatable {
     return value
   }
 
-  /// A short name of the kind of value, for messages.
+  /// A short name of the kind of value, for messages (long numbers and strings are cut short).
   var kind: String {
     switch self {
     case .null: return "null"
     case .bool: return "a boolean"
-    case .number(let text): return "the number \(text)"
-    case .string(let text): return "the string \"\(text)\""
+    case .number(let text): return "the number \(text.count > 40 ? text.prefix(40) + "…" : text)"
+    case .string(let text): return "the string \"\(text.count > 80 ? text.prefix(80) + "…" : text)\""
     case .array: return "a list"
     case .object: return "an object"
     }
