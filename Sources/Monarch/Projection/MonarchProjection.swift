@@ -37,8 +37,10 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 ///   - layout: The target layout; its features must match `w`'s shape.
 ///   - name: What to call `w` in error messages (a file or tensor name).
 /// - Returns: The factors and the exact error.
-/// - Throws: ``MonarchError/invalidInput(_:)`` when `w` is not a matrix of the layout's shape or holds NaN or
-///   infinity.
+/// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `w` is not a matrix of the layout's
+///   shape, ``MonarchError/nonFinite(argument:index:value:)`` naming `name` when it holds NaN or infinity (the
+///   factors would be meaningless), ``MonarchError/decompositionFailed(argument:reason:)`` when a slice's SVD
+///   fails.
 /// - Complexity: O(in·out) for rank-1 `Float` slices, O(in·out·min(s, p)) for the SVD path; slices run in
 ///   parallel on all cores.
 @_specialize(exported:true,where Scalar == Float)
@@ -46,13 +48,9 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, onto layout: MonarchLayout, name: String = "matrix"
 ) throws -> MonarchProjection<Scalar> {
-  guard w.rank == 2 else {
-    throw MonarchError.invalidInput("\(name) must be a 2-D matrix, got shape \(w.shape)")
-  }
   guard w.shape == [layout.outFeatures, layout.inFeatures] else {
-    throw MonarchError.invalidInput(
-      "\(name) has shape \(w.shape) but the layout expects [\(layout.outFeatures), \(layout.inFeatures)]"
-    )
+    throw MonarchError.shapeMismatch(
+      argument: name, shape: w.shape, expected: "[\(layout.outFeatures), \(layout.inFeatures)] for \(layout)")
   }
   var w1 = [Double](repeating: 0, count: layout.firstFactorShape.reduce(1, *))
   var w2 = [Double](repeating: 0, count: layout.secondFactorShape.reduce(1, *))
@@ -86,11 +84,10 @@ public func project<Scalar: TensorScalar>(
   // Every element lies in exactly one slice, so a NaN or infinity anywhere makes the sum of squares non-finite.
   let squaredNorm = sliceNorms.reduce(0, +)
   if !squaredNorm.isFinite, let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
-    throw MonarchError.invalidInput(
-      "\(name) holds \(w.scalars[index]) at row \(index / w.columns), column \(index % w.columns)")
+    throw MonarchError.nonFinite(argument: name, index: index, value: Double(w.scalars[index]))
   }
   if let message = failures.lazy.compactMap({ $0 }).first {
-    throw MonarchError.invalidInput("\(name): \(message)")
+    throw MonarchError.decompositionFailed(argument: name, reason: message)
   }
   let matrix = MonarchMatrix(
     validated: layout,
@@ -121,7 +118,7 @@ public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, inBlocks: Int, outBlocks: Int, rank: Int? = nil
 ) throws -> MonarchProjection<Scalar> {
   guard w.rank == 2 else {
-    throw MonarchError.invalidInput("matrix must be 2-D, got shape \(w.shape)")
+    throw MonarchError.shapeMismatch(argument: "matrix", shape: w.shape, expected: "a 2-D shape")
   }
   let layout = try MonarchLayout(
     inFeatures: w.columns, outFeatures: w.rows, inBlocks: inBlocks, outBlocks: outBlocks,

@@ -16,6 +16,7 @@ enum MonarchCompressCommand {
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / B²) per layer)"),
       .value("include", "REGEX", "compress only tensors whose name matches (default: every 2-D float tensor)"),
       .value("min-size", "N", "compress only matrices with at least N elements (default 1)"),
+      MonarchFiles.namingOption,
     ]
   ) { arguments, console in
     let inputPath = try arguments.requiredString("input")
@@ -24,6 +25,7 @@ enum MonarchCompressCommand {
     guard let blocks else { throw CommandError.usage("missing required option '--blocks'") }
     let rank = try arguments.int("rank", in: 1...Int(Int32.max))
     let minimumSize = try arguments.int("min-size", default: 1, in: 0...Int.max)!
+    let naming = try MonarchFiles.naming(arguments)
     let include: Regex<AnyRegexOutput>?
     do {
       include = try arguments.string("include").map { try Regex($0) }
@@ -54,9 +56,8 @@ enum MonarchCompressCommand {
     var metadata = file.metadata
     for (info, layout) in plans {
       if let layout {
-        entries.append((info.name + ".w1", info.dtype, layout.firstFactorShape))
-        entries.append((info.name + ".w2", info.dtype, layout.secondFactorShape))
-        metadata.merge(MonarchFiles.metadata(layout, prefix: info.name + ".")) { _, new in new }
+        entries += MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming, dtype: info.dtype)
+        metadata.merge(MonarchCheckpoint.metadata(for: layout, prefix: info.name)) { _, new in new }
       } else {
         entries.append((info.name, info.dtype, info.shape))
       }
@@ -65,7 +66,7 @@ enum MonarchCompressCommand {
     do {
       writer = try SafetensorsWriter(
         url: URL(fileURLWithPath: outputPath), entries: entries, metadata: metadata,
-        protectedInputs: [URL(fileURLWithPath: inputPath)])
+        protectedInputs: MonarchFiles.inputFiles([inputPath]))
     } catch {
       throw CommandError.failure("cannot write \(outputPath): \(error)")
     }
@@ -81,8 +82,9 @@ enum MonarchCompressCommand {
         }
         let report = try MonarchProjectCommand.measure(
           try data.tensor(as: Float.self), layout: layout, name: "tensor '\(info.name)' in \(inputPath)")
-        try writer.append(name: info.name + ".w1", data: try TensorData(report.projection.matrix.w1, as: info.dtype))
-        try writer.append(name: info.name + ".w2", data: try TensorData(report.projection.matrix.w2, as: info.dtype))
+        let names = MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming).map(\.name)
+        try writer.append(name: names[0], data: try TensorData(report.projection.matrix.w1, as: info.dtype))
+        try writer.append(name: names[1], data: try TensorData(report.projection.matrix.w2, as: info.dtype))
         rows.append(LayerRow(name: info.name, report: report))
       }
       try writer.finish()
