@@ -14,7 +14,10 @@ enum MonarchCompressCommand {
       .value("output", "OUT.safetensors", "the compressed checkpoint (written atomically)"),
       .value("blocks", "B", "blocks of both factors"),
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / B²) per layer)"),
-      .value("include", "REGEX", "compress only tensors whose name matches (default: every 2-D float tensor)"),
+      .value(
+        "include", "REGEX",
+        "compress only tensors whose name matches (linear-time subset: literals . [] ^ $ * + ? {m,n} ( ) |; "
+          + "default: every 2-D float tensor)"),
       .value("min-size", "N", "compress only matrices with at least N elements (default 1)"),
       MonarchFiles.namingOption,
     ]
@@ -26,11 +29,11 @@ enum MonarchCompressCommand {
     let rank = try arguments.int("rank", in: 1...Int(Int32.max))
     let minimumSize = try arguments.int("min-size", default: 1, in: 0...Int.max)!
     let naming = try MonarchFiles.naming(arguments)
-    let include: Regex<AnyRegexOutput>?
+    let include: LinearTimePattern?
     do {
-      include = try arguments.string("include").map { try Regex($0) }
+      include = try arguments.string("include").map { try LinearTimePattern($0) }
     } catch {
-      throw CommandError.usage("option '--include' is not a valid regular expression: \(error)")
+      throw CommandError.usage("option '--include': \(error)")
     }
     let file: SafetensorsFile
     do {
@@ -42,7 +45,7 @@ enum MonarchCompressCommand {
     var plans: [(info: TensorInfo, layout: MonarchLayout?)] = []
     for info in file.tensors {
       let floating = TensorData.floatingPointStorageTypes.contains(info.dtype)
-      let matches = include.map { info.name.contains($0) } ?? true
+      let matches = include.map { $0.matches(info.name) } ?? true
       guard info.shape.count == 2, floating, matches, info.elementCount >= minimumSize else {
         plans.append((info, nil))
         continue
