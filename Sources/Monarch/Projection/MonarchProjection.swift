@@ -29,7 +29,7 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 /// Rank-1 slices of a `Float` matrix (the paper's square class) need only the top singular pair: 12 Lanczos
 /// steps on the slice's Gram matrix in vectorized single precision, accepted when a rigorous residual bound
 /// certifies it, otherwise refined by Lanczos in `Double` to an a-posteriori bound (captured energy within
-/// about 1e-14·σ₁² of the optimum, factors within 1e-7), otherwise (gaps too small to converge in 48 steps)
+/// about 1e-10·σ₁² of the optimum, singular vectors within 1e-5), otherwise (gaps too small to converge in 48 steps)
 /// LAPACK's SVD of the slice. Higher ranks, and `Double` matrices, take LAPACK's SVD of each slice in `Double`. Padded rows and
 /// columns (sizes the blocks do not divide) are left out of the slices, so their factor entries are zero and
 /// the result is optimal for the unpadded matrix.
