@@ -163,9 +163,12 @@ public enum MonarchCheckpoint {
   ) throws -> MonarchMatrix<Scalar> {
     let naming = try naming(of: prefix, in: file)
     let names = (qualified(naming.firstFactorName, prefix: prefix), qualified(naming.secondFactorName, prefix: prefix))
-    let layout = try layout(
-      firstShape: try file.info(named: names.0).shape, secondShape: try file.info(named: names.1).shape,
-      metadata: file.metadata, prefix: prefix)
+    let shapes = (try file.info(named: names.0).shape, try file.info(named: names.1).shape)
+    for (name, shape) in [(names.0, shapes.0), (names.1, shapes.1)] where shape.count != 3 || shape.contains(0) {
+      throw MonarchError.shapeMismatch(
+        argument: "tensor '\(name)'", shape: shape, expected: "a 3-D shape (blocks, rows, columns) with no zero extent")
+    }
+    let layout = try layout(firstShape: shapes.0, secondShape: shapes.1, metadata: file.metadata, prefix: prefix)
     let w1 = try file.tensorData(named: names.0).tensor(as: Scalar.self)
     let w2 = try file.tensorData(named: names.1).tensor(as: Scalar.self)
     for (name, factor) in [(names.0, w1), (names.1, w2)] {
