@@ -126,10 +126,19 @@ public enum MonarchCheckpoint {
     }
     try check("in_blocks", firstShape[0], what: "in-blocks k =")
     try check("out_blocks", secondShape[0], what: "out-blocks l =")
-    let inFeatures = try value("in_features")
-      ?? MonarchLayout.product(firstShape[0], firstShape[2], field: "k·p of the first factor \(firstShape)")
-    let outFeatures = try value("out_features")
-      ?? MonarchLayout.product(secondShape[0], secondShape[1], field: "l·s of the second factor \(secondShape)")
+    /// The width recorded under `key`, which must lie in `(blocks − 1)·size < width ≤ blocks·size`.
+    func width(_ key: String, blocks: Int, size: Int, factor: String) throws -> Int {
+      let padded = try MonarchLayout.product(blocks, size, field: "\(blocks)·\(size) of the \(factor) factor")
+      guard let recorded = try value(key) else { return padded }
+      guard recorded <= padded, recorded > padded - size else {
+        throw MonarchError.invalidMetadata(
+          key: qualified(key, prefix: prefix), value: "\(recorded)",
+          reason: "the \(factor) factor's \(blocks) blocks of \(size) hold \(padded - size + 1)...\(padded)")
+      }
+      return recorded
+    }
+    let inFeatures = try width("in_features", blocks: firstShape[0], size: firstShape[2], factor: "first")
+    let outFeatures = try width("out_features", blocks: secondShape[0], size: secondShape[1], factor: "second")
     let layout = try MonarchLayout(
       inFeatures: inFeatures, outFeatures: outFeatures, inBlocks: firstShape[0], outBlocks: secondShape[0],
       firstBlockRows: firstShape[1], secondBlockColumns: secondShape[2])
