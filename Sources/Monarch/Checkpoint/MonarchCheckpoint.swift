@@ -162,6 +162,7 @@ public enum MonarchCheckpoint {
   /// shapes or metadata costs no allocation.
   ///
   /// - Parameters:
+  ///   - type: The scalar type of the matrix.
   ///   - file: The checkpoint.
   ///   - prefix: The layer's prefix (`""` for a `monarch project` output).
   /// - Returns: The matrix; factors stored in other floating-point types are converted.
