@@ -251,6 +251,20 @@ struct MonarchCommandTests {
     }
   }
 
+  @Test func applyRefusesAnOutputLargerThanMemoryBeforeAllocating() throws {
+    // 2^20 rows of width 1 and a matrix with 2^20 outputs: 8 MiB of files, a 4 TiB product.
+    let rows = 1 << 20
+    try NPYFile.write(try TensorData(Tensor<Float>(zeros: [rows, 1])), to: URL(fileURLWithPath: path("tall.npy")))
+    try SafetensorsWriter.write(
+      [("w1", try TensorData(Tensor<Float>(repeating: 1, shape: [1, 1, 1]))), ("w2", try TensorData(Tensor<Float>(repeating: 1, shape: [1, rows, 1])))],
+      to: URL(fileURLWithPath: path("wide.safetensors")))
+    let result = run([
+      "monarch", "apply", "--factors", path("wide.safetensors"), "--input", path("tall.npy"), "--output", path("y.npy"),
+    ])
+    #expect(result.status == 1 && result.error.contains("memory"), "\(result.error)")
+    #expect(!FileManager.default.fileExists(atPath: path("y.npy")))
+  }
+
   @Test func applyRefusesNonFiniteInputsAndOverflowingProducts() throws {
     var generator = SeededGenerator(seed: 55)
     let weight = kroneckerWeight(using: &generator)
