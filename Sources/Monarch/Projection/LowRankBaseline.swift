@@ -35,13 +35,14 @@ public struct LowRankBaseline: Sendable, Equatable {
     guard w.rank == 2, w.count > 0 else {
       throw MonarchError.shapeMismatch(argument: "matrix", shape: w.shape, expected: "a non-empty 2-D shape")
     }
-    if let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
-      throw MonarchError.nonFinite(argument: "matrix", index: index, value: Double(w.scalars[index]))
-    }
     let (m, n) = (w.rows, w.columns)
     rank = min(min(m, n), max(1, budget / (m + n)))
     parameterCount = rank * (m + n)
     norm = w.frobeniusNorm
+    // The norm is summed in Double, so it is finite exactly when every element is: scan only then.
+    if !norm.isFinite, let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw MonarchError.nonFinite(argument: "matrix", index: index, value: Double(w.scalars[index]))
+    }
     let values: [Double]
     do {
       if min(m, n) <= exactLimit {
