@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "TensorFiles", dependencies: ["TensorCore"]),
 
     // MARK: - Capabilities
-    .target(name: "Monarch", dependencies: ["TensorCore", "CKernels"]),
+    .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
 

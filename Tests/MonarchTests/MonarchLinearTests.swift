@@ -31,11 +31,11 @@ struct MonarchLinearTests {
     let layer = try MonarchLinear<Double>(inFeatures: 12, outFeatures: 10, blocks: 2, using: &generator)
     let bias = try #require(layer.bias)
     let x = Tensor<Double>.normal(shape: [4, 12], using: &generator)
-    let y = layer(x)
+    let y = try layer(x)
     let reference = naiveMatmul(x, layer.weight.dense().transposed())
     for b in 0..<4 { for o in 0..<10 { #expect(abs(y[b, o] - reference[b, o] - bias[o]) < 1e-12) } }
     let dy = Tensor<Double>.normal(shape: [4, 10], using: &generator)
-    let gradients = layer.backward(input: x, outputGradient: dy)
+    let gradients = try layer.backward(input: x, outputGradient: dy)
     let biasGradient = try #require(gradients.bias)
     for o in 0..<10 { #expect(abs(biasGradient[o] - (0..<4).reduce(0) { $0 + dy[$1, o] }) < 1e-12) }
     #expect(discrepancy(gradients.input, naiveMatmul(dy, layer.weight.dense()), absoluteTolerance: 1e-12).isWithinTolerance)

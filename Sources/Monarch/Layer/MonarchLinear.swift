@@ -19,7 +19,7 @@ import TensorCore
 public struct MonarchLinear<Scalar: TensorScalar>: Sendable {
   /// The structured weight `M` (`out × in`).
   public var weight: MonarchMatrix<Scalar>
-  /// The bias `b` of length `out`, or `nil`.
+  /// The bias `b` of length `out`, or `nil`; the forward and backward passes check its length.
   public var bias: Tensor<Scalar>?
 
   /// The gradients of one backward pass.
@@ -43,7 +43,7 @@ public struct MonarchLinear<Scalar: TensorScalar>: Sendable {
   ///   - rank: The slice rank; `nil` chooses `max(1, min(in, out) / blocks²)`.
   ///   - bias: Whether the layer adds a bias.
   ///   - generator: The source of randomness.
-  /// - Throws: ``MonarchError/invalidLayout(_:)`` when the blocks or the rank do not fit the shape.
+  /// - Throws: ``MonarchError/invalidLayout(reason:)`` when the blocks or the rank do not fit the shape.
   public init(
     inFeatures: Int, outFeatures: Int, blocks: Int = 4, rank: Int? = nil, bias: Bool = true,
     using generator: inout SeededGenerator
@@ -60,22 +60,38 @@ public struct MonarchLinear<Scalar: TensorScalar>: Sendable {
 
   /// Creates a layer from a given weight and bias.
   ///
-  /// - Throws: ``MonarchError/invalidInput(_:)`` when the bias length is not the output width.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when the bias length is not the output
+  ///   width, ``MonarchError/nonFinite(argument:index:value:)`` when it holds NaN or infinity.
   public init(weight: MonarchMatrix<Scalar>, bias: Tensor<Scalar>?) throws {
-    if let bias, bias.shape != [weight.layout.outFeatures] {
-      throw MonarchError.invalidInput("bias has shape \(bias.shape), expected [\(weight.layout.outFeatures)]")
+    if let bias {
+      guard bias.shape == [weight.layout.outFeatures] else {
+        throw MonarchError.shapeMismatch(argument: "bias", shape: bias.shape, expected: "[\(weight.layout.outFeatures)]")
+      }
+      if let index = bias.scalars.firstIndex(where: { !$0.isFinite }) {
+        throw MonarchError.nonFinite(argument: "bias", index: index, value: Double(bias.scalars[index]))
+      }
     }
     self.weight = weight
     self.bias = bias
+  }
+
+  /// Throws unless the bias (set after `init`, perhaps) has the weight's output width.
+  private func checkBias() throws {
+    if let bias, bias.shape != [weight.layout.outFeatures] {
+      throw MonarchError.shapeMismatch(argument: "bias", shape: bias.shape, expected: "[\(weight.layout.outFeatures)]")
+    }
   }
 
   /// The forward pass `y = x Mᵀ + b`.
   ///
   /// - Parameter x: Shape `(batch, in)`.
   /// - Returns: Shape `(batch, out)`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)` or the
+  ///   bias does not have the output width.
   /// - Complexity: See ``MonarchMatrix/multiply(_:)``.
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    var y = weight.multiply(x)
+  public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    try checkBias()
+    var y = try weight.multiply(x)
     guard let bias else { return y }
     let width = bias.count
     for index in 0..<y.count { y.scalars[index] += bias.scalars[index % width] }
@@ -88,8 +104,17 @@ public struct MonarchLinear<Scalar: TensorScalar>: Sendable {
   ///   - x: The input of the forward pass.
   ///   - outputGradient: `∂L/∂y`, shape `(batch, out)`.
   /// - Returns: The gradients.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)` or
+  ///   `outputGradient` is not `(batch, out)`.
   /// - Complexity: See ``MonarchMatrix/gradients(input:outputGradient:)``.
-  public func backward(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) -> Gradients {
+  public func backward(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) throws -> Gradients {
+    try checkBias()
+    let batch = try weight.checkRows(x, width: weight.layout.inFeatures, argument: "backward input")
+    guard outputGradient.shape == [batch, weight.layout.outFeatures] else {
+      throw MonarchError.shapeMismatch(
+        argument: "backward output gradient", shape: outputGradient.shape,
+        expected: "[\(batch), \(weight.layout.outFeatures)]")
+    }
     let gradients = weight.gradients(input: x, outputGradient: outputGradient)
     var biasGradient: Tensor<Scalar>?
     if let bias {

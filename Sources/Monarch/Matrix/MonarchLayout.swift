@@ -8,6 +8,11 @@
 /// In the usual layout `q = ρ·l` and `r = ρ·k` for a slice rank `ρ`: every slice
 /// `M[ll::l, kk·p ..< (kk+1)·p]` then has rank at most `ρ`. Layouts read from files may have any `q` with
 /// `l·r = k·q`; ``sliceRanks`` reports what each slice can reach.
+///
+/// Every initializer checks its arithmetic: the widths `in`, `out`, `k·p`, `l·s` and `k·q`, and every factor
+/// extent, must fit the 32-bit integers of the BLAS and C kernels, and the factor element and parameter counts
+/// must fit `Int`; anything larger throws ``MonarchError/sizeOverflow(field:detail:)``. The derived sizes below
+/// are therefore always representable.
 public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   /// The number of input features (columns of the matrix), before padding.
   public let inFeatures: Int
@@ -23,9 +28,9 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   public let secondBlockColumns: Int
 
   /// `p = ⌈in/k⌉`: the input size of each block of the first factor.
-  public var inBlockSize: Int { (inFeatures + inBlocks - 1) / inBlocks }
+  public var inBlockSize: Int { Self.ceilingQuotient(inFeatures, inBlocks) }
   /// `s = ⌈out/l⌉`: the output size of each block of the second factor.
-  public var outBlockSize: Int { (outFeatures + outBlocks - 1) / outBlocks }
+  public var outBlockSize: Int { Self.ceilingQuotient(outFeatures, outBlocks) }
   /// `k·p`: the input width after zero padding.
   public var paddedInFeatures: Int { inBlocks * inBlockSize }
   /// `l·s`: the output width before truncation.
@@ -51,17 +56,18 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   ///   - inBlocks: `k`, at most `inFeatures`.
   ///   - outBlocks: `l`, at most `outFeatures`.
   ///   - rank: `ρ`, from 1 to the slice size `min(⌈in/k⌉, ⌈out/l⌉)`.
-  /// - Throws: ``MonarchError/invalidLayout(_:)`` when the blocks leave a block of pure padding or the rank
+  /// - Throws: ``MonarchError/invalidLayout(reason:)`` when the blocks leave a block of pure padding or the rank
   ///   does not fit the slice size.
   public init(inFeatures: Int, outFeatures: Int, inBlocks: Int, outBlocks: Int, rank: Int) throws {
-    guard rank >= 1 else { throw MonarchError.invalidLayout("rank must be at least 1, got \(rank)") }
+    guard rank >= 1 else { throw MonarchError.invalidLayout(reason: "rank must be at least 1, got \(rank)") }
     try self.init(
       inFeatures: inFeatures, outFeatures: outFeatures, inBlocks: inBlocks, outBlocks: outBlocks,
-      firstBlockRows: rank * outBlocks, secondBlockColumns: rank * inBlocks)
+      firstBlockRows: try Self.product(rank, outBlocks, field: "q = rank·out-blocks"),
+      secondBlockColumns: try Self.product(rank, inBlocks, field: "r = rank·in-blocks"))
     let sliceSize = min(inBlockSize, outBlockSize)
     guard rank <= sliceSize else {
       throw MonarchError.invalidLayout(
-        "rank \(rank) is above the slice size \(sliceSize) (slices are \(outBlockSize)×\(inBlockSize) "
+        reason: "rank \(rank) is above the slice size \(sliceSize) (slices are \(outBlockSize)×\(inBlockSize) "
           + "for \(outFeatures)×\(inFeatures) with \(inBlocks) in-blocks and \(outBlocks) out-blocks)")
     }
   }
@@ -73,7 +79,7 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   ///   - outFeatures: The number of rows of the matrix.
   ///   - blocks: The number of blocks of both factors.
   ///   - rank: `ρ`; `nil` chooses ``defaultRank(inFeatures:outFeatures:blocks:)``.
-  /// - Throws: ``MonarchError/invalidLayout(_:)`` as the designated initializer does.
+  /// - Throws: ``MonarchError/invalidLayout(reason:)`` as the designated initializer does.
   public init(inFeatures: Int, outFeatures: Int, blocks: Int, rank: Int? = nil) throws {
     try self.init(
       inFeatures: inFeatures, outFeatures: outFeatures, inBlocks: blocks, outBlocks: blocks,
@@ -82,23 +88,55 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
 
   /// Creates a layout of any factor shapes `w1: (k, q, p)`, `w2: (l, s, r)` with `k·q = l·r`.
   ///
-  /// - Throws: ``MonarchError/invalidLayout(_:)`` when the shapes do not chain or do not fit the features.
+  /// - Throws: ``MonarchError/invalidLayout(reason:)`` when the shapes do not chain or do not fit the features,
+  ///   ``MonarchError/sizeOverflow(field:detail:)`` when a width or count is out of range (see the type's
+  ///   discussion).
   public init(
     inFeatures: Int, outFeatures: Int, inBlocks: Int, outBlocks: Int, firstBlockRows: Int, secondBlockColumns: Int
   ) throws {
     guard inFeatures >= 1, outFeatures >= 1 else {
-      throw MonarchError.invalidLayout("matrix \(outFeatures)×\(inFeatures) has no elements")
+      throw MonarchError.invalidLayout(reason: "matrix \(outFeatures)×\(inFeatures) has no elements")
     }
     guard (1...inFeatures).contains(inBlocks) else {
-      throw MonarchError.invalidLayout("in-blocks \(inBlocks) must be in 1...\(inFeatures) (the input width)")
+      throw MonarchError.invalidLayout(reason: "in-blocks \(inBlocks) must be in 1...\(inFeatures) (the input width)")
     }
     guard (1...outFeatures).contains(outBlocks) else {
-      throw MonarchError.invalidLayout("out-blocks \(outBlocks) must be in 1...\(outFeatures) (the output width)")
-    }
-    guard firstBlockRows >= 1, secondBlockColumns >= 1, inBlocks * firstBlockRows == outBlocks * secondBlockColumns
-    else {
       throw MonarchError.invalidLayout(
-        "factor shapes do not chain: k·q = \(inBlocks)·\(firstBlockRows) but l·r = \(outBlocks)·\(secondBlockColumns)")
+        reason: "out-blocks \(outBlocks) must be in 1...\(outFeatures) (the output width)")
+    }
+    guard firstBlockRows >= 1, secondBlockColumns >= 1 else {
+      throw MonarchError.invalidLayout(
+        reason: "factor extents q = \(firstBlockRows) and r = \(secondBlockColumns) must be at least 1")
+    }
+    let p = Self.ceilingQuotient(inFeatures, inBlocks)
+    let s = Self.ceilingQuotient(outFeatures, outBlocks)
+    let middle = try Self.product(inBlocks, firstBlockRows, field: "k·q")
+    guard middle == (try Self.product(outBlocks, secondBlockColumns, field: "l·r")) else {
+      throw MonarchError.invalidLayout(
+        reason: "factor shapes do not chain: k·q = \(inBlocks)·\(firstBlockRows) "
+          + "but l·r = \(outBlocks)·\(secondBlockColumns)")
+    }
+    let widths = [
+      ("in_features", inFeatures), ("out_features", outFeatures), ("k·p", try Self.product(inBlocks, p, field: "k·p")),
+      ("l·s", try Self.product(outBlocks, s, field: "l·s")), ("k·q", middle),
+    ]
+    for (field, width) in widths where Int32(exactly: width) == nil {
+      throw MonarchError.sizeOverflow(field: field, detail: "\(width) is above the kernel limit \(Int32.max)")
+    }
+    let first = try Self.product(middle, p, field: "w1 element count k·q·p")
+    let second = try Self.product(middle, s, field: "w2 element count l·s·r")
+    let (parameters, overflow) = first.addingReportingOverflow(second)
+    let flops = parameters.multipliedReportingOverflow(by: 2)
+    guard !overflow, !flops.overflow else {
+      throw MonarchError.sizeOverflow(field: "parameter count", detail: "\(first) + \(second) overflows Int")
+    }
+    guard (inBlocks - 1) * p < inFeatures else {
+      throw MonarchError.invalidLayout(
+        reason: "\(inBlocks) in-blocks do not fit \(inFeatures) inputs: blocks of \(p) leave the last block empty")
+    }
+    guard (outBlocks - 1) * s < outFeatures else {
+      throw MonarchError.invalidLayout(
+        reason: "\(outBlocks) out-blocks do not fit \(outFeatures) outputs: blocks of \(s) leave the last block empty")
     }
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
@@ -106,14 +144,16 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
     self.outBlocks = outBlocks
     self.firstBlockRows = firstBlockRows
     self.secondBlockColumns = secondBlockColumns
-    guard (inBlocks - 1) * inBlockSize < inFeatures else {
-      throw MonarchError.invalidLayout(
-        "\(inBlocks) in-blocks do not fit \(inFeatures) inputs: blocks of \(inBlockSize) leave the last block empty")
-    }
-    guard (outBlocks - 1) * outBlockSize < outFeatures else {
-      throw MonarchError.invalidLayout(
-        "\(outBlocks) out-blocks do not fit \(outFeatures) outputs: blocks of \(outBlockSize) leave the last block empty")
-    }
+  }
+
+  /// `⌈a / b⌉` for positive `a` and `b`, without the overflow of `(a + b − 1) / b`.
+  static func ceilingQuotient(_ a: Int, _ b: Int) -> Int { a / b + (a % b == 0 ? 0 : 1) }
+
+  /// `a·b`, or ``MonarchError/sizeOverflow(field:detail:)`` naming `field` when the product overflows `Int`.
+  static func product(_ a: Int, _ b: Int, field: String) throws -> Int {
+    let (value, overflow) = a.multipliedReportingOverflow(by: b)
+    guard !overflow else { throw MonarchError.sizeOverflow(field: field, detail: "\(a)·\(b) overflows Int") }
+    return value
   }
 
   /// The default slice rank `max(1, min(in, out) / blocks²)`: the paper's square class when
@@ -125,7 +165,8 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   /// The default slice rank `max(1, min(in, out) / (k·l))` for `k` in-blocks and `l` out-blocks: the middle
   /// width `ρ·k·l` is then about `min(in, out)`.
   public static func defaultRank(inFeatures: Int, outFeatures: Int, inBlocks: Int, outBlocks: Int) -> Int {
-    max(1, min(inFeatures, outFeatures) / max(1, inBlocks * outBlocks))
+    let (blocks, overflow) = max(1, inBlocks).multipliedReportingOverflow(by: max(1, outBlocks))
+    return overflow ? 1 : max(1, min(inFeatures, outFeatures) / blocks)
   }
 
   /// The rank that each slice `M[ll::l, kk·p ..< (kk+1)·p]` can reach, indexed `[kk][ll]`.

@@ -17,7 +17,7 @@ import TensorCore
 /// let layout = try MonarchLayout(inFeatures: 64, outFeatures: 64, blocks: 8)   // ρ = 1: the square class
 /// var generator = SeededGenerator(seed: 1)
 /// let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
-/// let y = m.multiply(x)                    // x: (batch, 64) → y: (batch, 64)
+/// let y = try m.multiply(x)                // x: (batch, 64) → y: (batch, 64)
 /// ```
 public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// The shape parameters.
@@ -36,15 +36,15 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   ///   - layout: The shape parameters; the factors must have its factor shapes.
   ///   - w1: The first factor, shape `(k, q, p)`.
   ///   - w2: The second factor, shape `(l, s, r)`.
-  /// - Throws: ``MonarchError/invalidInput(_:)`` naming the factor whose shape is wrong or that holds NaN
-  ///   or infinity.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` naming the factor whose shape is
+  ///   wrong, or ``MonarchError/nonFinite(argument:index:value:)`` naming the factor that holds NaN or infinity.
   public init(layout: MonarchLayout, w1: Tensor<Scalar>, w2: Tensor<Scalar>) throws {
     for (name, factor, shape) in [("w1", w1, layout.firstFactorShape), ("w2", w2, layout.secondFactorShape)] {
       guard factor.shape == shape else {
-        throw MonarchError.invalidInput("factor \(name) has shape \(factor.shape), expected \(shape) for \(layout)")
+        throw MonarchError.shapeMismatch(argument: "factor \(name)", shape: factor.shape, expected: "\(shape) for \(layout)")
       }
       if let index = factor.scalars.firstIndex(where: { !$0.isFinite }) {
-        throw MonarchError.invalidInput("factor \(name) holds \(factor.scalars[index]) at flat index \(index)")
+        throw MonarchError.nonFinite(argument: "factor \(name)", index: index, value: Double(factor.scalars[index]))
       }
     }
     self.layout = layout
@@ -59,13 +59,15 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   ///   - w2: The second factor.
   ///   - inFeatures: The unpadded input width (default `k·p`).
   ///   - outFeatures: The unpadded output width (default `l·s`).
-  /// - Throws: ``MonarchError`` when the factors are not 3-D, do not chain (`k·q ≠ l·r`), or hold NaN.
+  /// - Throws: ``MonarchError`` when the factors are not 3-D, do not chain (`k·q ≠ l·r`), have sizes out of
+  ///   range, or hold NaN.
   public init(w1: Tensor<Scalar>, w2: Tensor<Scalar>, inFeatures: Int? = nil, outFeatures: Int? = nil) throws {
-    guard w1.rank == 3, w2.rank == 3 else {
-      throw MonarchError.invalidInput("factors must be 3-D, got w1 \(w1.shape) and w2 \(w2.shape)")
+    for (name, factor) in [("w1", w1), ("w2", w2)] where factor.rank != 3 {
+      throw MonarchError.shapeMismatch(argument: "factor \(name)", shape: factor.shape, expected: "a 3-D shape")
     }
     let layout = try MonarchLayout(
-      inFeatures: inFeatures ?? w1.shape[0] * w1.shape[2], outFeatures: outFeatures ?? w2.shape[0] * w2.shape[1],
+      inFeatures: try inFeatures ?? MonarchLayout.product(w1.shape[0], w1.shape[2], field: "k·p of w1 \(w1.shape)"),
+      outFeatures: try outFeatures ?? MonarchLayout.product(w2.shape[0], w2.shape[1], field: "l·s of w2 \(w2.shape)"),
       inBlocks: w1.shape[0], outBlocks: w2.shape[0], firstBlockRows: w1.shape[1], secondBlockColumns: w2.shape[2])
     try self.init(layout: layout, w1: w1, w2: w2)
   }
@@ -117,29 +119,43 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     }
   }
 
+  /// The batch size of rows `x` of shape `(batch, width)`.
+  ///
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` naming `argument` when `x` is not a
+  ///   matrix with `width` columns.
+  func checkRows(_ x: Tensor<Scalar>, width: Int, argument: String) throws -> Int {
+    guard x.rank == 2, x.shape[1] == width else {
+      throw MonarchError.shapeMismatch(argument: argument, shape: x.shape, expected: "(batch, \(width)) for \(layout)")
+    }
+    return x.shape[0]
+  }
+
   /// The batch rows that one task of a multiply handles: large enough for efficient GEMMs, small enough that
   /// the tile's middle and output activations stay in cache.
   static var tileRows: Int { 64 }
 
   /// The forward multiply `y = x Mᵀ` of a batch of rows.
   ///
+  /// Inputs holding NaN or infinity give NaN or infinite outputs in the rows (and only the rows) they reach.
+  ///
   /// - Parameter x: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)`, or
+  ///   ``MonarchError/sizeOverflow(field:detail:)`` when the output would have more than `Int.max` elements.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
   ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
   ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
   ///   for later multiplies by this matrix and its copies.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
-  public func multiply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    precondition(
-      x.rank == 2 && x.shape[1] == layout.inFeatures,
-      "MonarchMatrix.multiply: input \(x.shape) does not fit \(layout)")
-    let (batch, width) = (x.shape[0], layout.outFeatures)
+  public func multiply(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    let batch = try checkRows(x, width: layout.inFeatures, argument: "multiply input")
+    let width = layout.outFeatures
+    let count = try MonarchLayout.product(batch, width, field: "multiply output")
     // Both paths write every output element, so the output starts uninitialized.
-    let scalars = [Scalar](unsafeUninitializedCapacity: batch * width) { y, initialized in
+    let scalars = [Scalar](unsafeUninitializedCapacity: count) { y, initialized in
       if let yBase = y.baseAddress { multiply(x, into: yBase) }
-      initialized = batch * width
+      initialized = count
     }
     return Tensor(shape: [batch, width], scalars: scalars)
   }
@@ -150,11 +166,15 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameters:
   ///   - x: Rows of width `inFeatures`, shape `(batch, in)`.
   ///   - y: Receives the rows of width `outFeatures`; its shape must be `(batch, out)`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)` or `y`
+  ///   is not `(batch, out)`; nothing is written then.
   /// - Complexity: See ``multiply(_:)``.
-  public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
-    precondition(
-      y.shape == [x.shape.first ?? 0, layout.outFeatures],
-      "MonarchMatrix.multiply: output \(y.shape) does not fit input \(x.shape) and \(layout)")
+  public func multiply(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) throws {
+    let batch = try checkRows(x, width: layout.inFeatures, argument: "multiply input")
+    guard y.shape == [batch, layout.outFeatures] else {
+      throw MonarchError.shapeMismatch(
+        argument: "multiply output", shape: y.shape, expected: "[\(batch), \(layout.outFeatures)] for \(layout)")
+    }
     y.scalars.withUnsafeMutableBufferPointer { py in
       if let yBase = py.baseAddress { multiply(x, into: yBase) }
     }
@@ -215,14 +235,13 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   ///
   /// - Parameter u: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Returns: Rows of width `inFeatures`, shape `(batch, in)`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `u` is not `(batch, out)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles over all cores as ``multiply(_:)``.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
-  public func multiplyTransposed(_ u: Tensor<Scalar>) -> Tensor<Scalar> {
-    precondition(
-      u.rank == 2 && u.shape[1] == layout.outFeatures,
-      "MonarchMatrix.multiplyTransposed: input shape \(u.shape) is not (batch, \(layout.outFeatures))")
-    let batch = u.shape[0]
+  public func multiplyTransposed(_ u: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    let batch = try checkRows(u, width: layout.outFeatures, argument: "multiplyTransposed input")
+    _ = try MonarchLayout.product(batch, layout.inFeatures, field: "multiplyTransposed output")
     var v = Tensor<Scalar>(zeros: [batch, layout.inFeatures])
     let tile = min(batch, Self.tileRows)
     let tiles = (batch + tile - 1) / max(1, tile)

@@ -9,7 +9,7 @@ import TensorCore
 ///
 /// ```swift
 /// let solver = try MonarchSolver(m)
-/// let x = solver.solve(y)        // rows: y = x Mᵀ  ⇒  x
+/// let x = try solver.solve(y)    // rows: y = x Mᵀ  ⇒  x
 /// ```
 public struct MonarchSolver<Scalar: TensorScalar>: Sendable {
   /// The matrix being inverted.
@@ -20,22 +20,22 @@ public struct MonarchSolver<Scalar: TensorScalar>: Sendable {
   /// Factorizes the blocks of `matrix`.
   ///
   /// - Parameter matrix: A square Monarch matrix without padding whose blocks are square: `q = p`, `s = r`.
-  /// - Throws: ``MonarchError/invalidLayout(_:)`` for blocks that are not square, or
-  ///   ``MonarchError/invalidInput(_:)`` naming the first singular block.
+  /// - Throws: ``MonarchError/invalidLayout(reason:)`` for blocks that are not square, or
+  ///   ``MonarchError/singularBlock(factor:block:)`` naming the first singular block.
   /// - Complexity: O(k·p³ + l·s³); `O(n²)` for the square class with `√n` blocks.
   public init(_ matrix: MonarchMatrix<Scalar>) throws {
     let layout = matrix.layout
     guard layout.firstBlockRows == layout.inBlockSize, layout.outBlockSize == layout.secondBlockColumns,
       layout.paddedInFeatures == layout.inFeatures, layout.paddedOutFeatures == layout.outFeatures
     else {
-      throw MonarchError.invalidLayout("solve needs square blocks without padding, got \(layout)")
+      throw MonarchError.invalidLayout(reason: "solve needs square blocks without padding, got \(layout)")
     }
     func factorize(_ factor: Tensor<Scalar>, name: String) throws -> [BlockLU] {
       let (blocks, n) = (factor.shape[0], factor.shape[1])
       return try (0..<blocks).map { block in
         let entries = factor.scalars[(block * n * n)..<((block + 1) * n * n)].map { Double($0) }
         guard let lu = BlockLU(entries, order: n) else {
-          throw MonarchError.invalidInput("block \(block) of \(name) is singular")
+          throw MonarchError.singularBlock(factor: name, block: block)
         }
         return lu
       }
@@ -49,11 +49,12 @@ public struct MonarchSolver<Scalar: TensorScalar>: Sendable {
   ///
   /// - Parameter y: Shape `(batch, n)`.
   /// - Returns: Shape `(batch, n)`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `y` is not `(batch, n)`.
   /// - Complexity: O(batch·(k·p² + l·s²)); `O(n^1.5)` per row for the square class.
-  public func solve(_ y: Tensor<Scalar>) -> Tensor<Scalar> {
+  public func solve(_ y: Tensor<Scalar>) throws -> Tensor<Scalar> {
     let layout = matrix.layout
     let n = layout.inFeatures
-    precondition(y.rank == 2 && y.shape[1] == n, "MonarchSolver.solve: shape \(y.shape) is not (batch, \(n))")
+    _ = try matrix.checkRows(y, width: n, argument: "solve right-hand side")
     let (k, l, p, s) = (layout.inBlocks, layout.outBlocks, layout.inBlockSize, layout.outBlockSize)
     var x = Tensor<Scalar>(zeros: y.shape)
     var z = [Double](repeating: 0, count: s)

@@ -11,10 +11,11 @@ import TensorCore
 /// - Complexity: O(k·l·s·p·min(s, p)), slices in parallel on all cores.
 public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layout: MonarchLayout) throws -> Double {
   guard w.shape == [layout.outFeatures, layout.inFeatures] else {
-    throw MonarchError.invalidInput("matrix has shape \(w.shape), the layout expects [\(layout.outFeatures), \(layout.inFeatures)]")
+    throw MonarchError.shapeMismatch(
+      argument: "matrix", shape: w.shape, expected: "[\(layout.outFeatures), \(layout.inFeatures)] for \(layout)")
   }
   guard let rank = layout.sliceRank else {
-    throw MonarchError.invalidLayout("the exact error needs a uniform slice rank, got \(layout)")
+    throw MonarchError.invalidLayout(reason: "the exact error needs a uniform slice rank, got \(layout)")
   }
   let (l, p) = (layout.outBlocks, layout.inBlockSize)
   let sliceCount = layout.inBlocks * l
@@ -41,6 +42,8 @@ public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layo
       }
     }
   }
-  if let message = failure.compactMap({ $0 }).first { throw MonarchError.invalidInput(message) }
+  if let message = failure.compactMap({ $0 }).first {
+    throw MonarchError.decompositionFailed(argument: "matrix", reason: message)
+  }
   return discarded.reduce(0, +).squareRoot()
 }

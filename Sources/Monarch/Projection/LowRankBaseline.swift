@@ -26,16 +26,23 @@ public struct LowRankBaseline: Sendable, Equatable {
   ///   - budget: The parameter budget, usually a Monarch layout's ``MonarchLayout/parameterCount``.
   ///   - exactLimit: The largest smaller dimension handled by the full SVD.
   ///   - generator: The randomness of the randomized SVD.
-  /// - Throws: ``MonarchError/invalidInput(_:)`` when `w` is not a finite matrix.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `w` is not a non-empty matrix,
+  ///   ``MonarchError/nonFinite(argument:index:value:)`` when it holds NaN or infinity.
   /// - Complexity: O(m·n·min(m, n)) exact, O(m·n·(r + 10)·6) randomized.
   public init<Scalar: TensorScalar>(
     of w: Tensor<Scalar>, parameterCount budget: Int, exactLimit: Int = 512, using generator: inout SeededGenerator
   ) throws {
-    guard w.rank == 2 else { throw MonarchError.invalidInput("matrix must be 2-D, got shape \(w.shape)") }
+    guard w.rank == 2, w.count > 0 else {
+      throw MonarchError.shapeMismatch(argument: "matrix", shape: w.shape, expected: "a non-empty 2-D shape")
+    }
     let (m, n) = (w.rows, w.columns)
     rank = min(min(m, n), max(1, budget / (m + n)))
     parameterCount = rank * (m + n)
     norm = w.frobeniusNorm
+    // The norm is summed in Double, so it is finite exactly when every element is: scan only then.
+    if !norm.isFinite, let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw MonarchError.nonFinite(argument: "matrix", index: index, value: Double(w.scalars[index]))
+    }
     let values: [Double]
     do {
       if min(m, n) <= exactLimit {
@@ -46,7 +53,7 @@ public struct LowRankBaseline: Sendable, Equatable {
         }
       }
     } catch {
-      throw MonarchError.invalidInput("low-rank baseline: \(error)")
+      throw MonarchError.decompositionFailed(argument: "low-rank baseline", reason: "\(error)")
     }
     let kept = values.prefix(rank).reduce(0) { $0 + $1 * $1 }
     let discarded = values.count > rank ? values[rank...].reduce(0) { $0 + $1 * $1 } : 0

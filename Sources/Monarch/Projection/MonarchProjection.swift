@@ -27,8 +27,10 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 /// ```
 ///
 /// Rank-1 slices of a `Float` matrix (the paper's square class) need only the top singular pair: 12 Lanczos
-/// steps on the slice's Gram matrix in vectorized single precision, then the pair and the exact residual of the
-/// factors in `Double`. Higher ranks, and `Double` matrices, take LAPACK's SVD of each slice in `Double`. Padded rows and
+/// steps on the slice's Gram matrix in vectorized single precision, accepted when a rigorous residual bound
+/// certifies it, otherwise refined by Lanczos in `Double` to an a-posteriori bound (captured energy within
+/// about 1e-10·σ₁² of the optimum, singular vectors within 1e-5), otherwise (gaps too small to converge in 48 steps)
+/// LAPACK's SVD of the slice. Higher ranks, and `Double` matrices, take LAPACK's SVD of each slice in `Double`. Padded rows and
 /// columns (sizes the blocks do not divide) are left out of the slices, so their factor entries are zero and
 /// the result is optimal for the unpadded matrix.
 ///
@@ -37,8 +39,10 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 ///   - layout: The target layout; its features must match `w`'s shape.
 ///   - name: What to call `w` in error messages (a file or tensor name).
 /// - Returns: The factors and the exact error.
-/// - Throws: ``MonarchError/invalidInput(_:)`` when `w` is not a matrix of the layout's shape or holds NaN or
-///   infinity.
+/// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `w` is not a matrix of the layout's
+///   shape, ``MonarchError/nonFinite(argument:index:value:)`` naming `name` when it holds NaN or infinity (the
+///   factors would be meaningless), ``MonarchError/decompositionFailed(argument:reason:)`` when a slice's SVD
+///   fails.
 /// - Complexity: O(in·out) for rank-1 `Float` slices, O(in·out·min(s, p)) for the SVD path; slices run in
 ///   parallel on all cores.
 @_specialize(exported:true,where Scalar == Float)
@@ -46,13 +50,9 @@ public struct MonarchProjection<Scalar: TensorScalar>: Sendable {
 public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, onto layout: MonarchLayout, name: String = "matrix"
 ) throws -> MonarchProjection<Scalar> {
-  guard w.rank == 2 else {
-    throw MonarchError.invalidInput("\(name) must be a 2-D matrix, got shape \(w.shape)")
-  }
   guard w.shape == [layout.outFeatures, layout.inFeatures] else {
-    throw MonarchError.invalidInput(
-      "\(name) has shape \(w.shape) but the layout expects [\(layout.outFeatures), \(layout.inFeatures)]"
-    )
+    throw MonarchError.shapeMismatch(
+      argument: name, shape: w.shape, expected: "[\(layout.outFeatures), \(layout.inFeatures)] for \(layout)")
   }
   var w1 = [Double](repeating: 0, count: layout.firstFactorShape.reduce(1, *))
   var w2 = [Double](repeating: 0, count: layout.secondFactorShape.reduce(1, *))
@@ -86,11 +86,10 @@ public func project<Scalar: TensorScalar>(
   // Every element lies in exactly one slice, so a NaN or infinity anywhere makes the sum of squares non-finite.
   let squaredNorm = sliceNorms.reduce(0, +)
   if !squaredNorm.isFinite, let index = w.scalars.firstIndex(where: { !$0.isFinite }) {
-    throw MonarchError.invalidInput(
-      "\(name) holds \(w.scalars[index]) at row \(index / w.columns), column \(index % w.columns)")
+    throw MonarchError.nonFinite(argument: name, index: index, value: Double(w.scalars[index]))
   }
   if let message = failures.lazy.compactMap({ $0 }).first {
-    throw MonarchError.invalidInput("\(name): \(message)")
+    throw MonarchError.decompositionFailed(argument: name, reason: message)
   }
   let matrix = MonarchMatrix(
     validated: layout,
@@ -121,7 +120,7 @@ public func project<Scalar: TensorScalar>(
   _ w: Tensor<Scalar>, inBlocks: Int, outBlocks: Int, rank: Int? = nil
 ) throws -> MonarchProjection<Scalar> {
   guard w.rank == 2 else {
-    throw MonarchError.invalidInput("matrix must be 2-D, got shape \(w.shape)")
+    throw MonarchError.shapeMismatch(argument: "matrix", shape: w.shape, expected: "a 2-D shape")
   }
   let layout = try MonarchLayout(
     inFeatures: w.columns, outFeatures: w.rows, inBlocks: inBlocks, outBlocks: outBlocks,
@@ -155,6 +154,7 @@ private struct SliceProjector: @unchecked Sendable {
     var lanczos: [Float]
     var u: [Double]
     var v: [Double]
+    var dense: [Double]
 
     init(layout: MonarchLayout) {
       let (rows, columns) = (Int32(layout.outBlockSize), Int32(layout.inBlockSize))
@@ -162,6 +162,7 @@ private struct SliceProjector: @unchecked Sendable {
         repeating: 0, count: sml_monarch_top_singular_workspace(rows, columns, SliceProjector.lanczosSteps))
       u = [Double](repeating: 0, count: layout.outBlockSize)
       v = [Double](repeating: 0, count: layout.inBlockSize)
+      dense = [Double](repeating: 0, count: layout.outBlockSize * layout.inBlockSize)
     }
   }
 
@@ -173,6 +174,77 @@ private struct SliceProjector: @unchecked Sendable {
     let (p, s, r, l) = (layout.inBlockSize, layout.outBlockSize, layout.secondBlockColumns, layout.outBlocks)
     for pp in 0..<columns { w1[t * p + pp] = root * v(pp) }
     for ss in 0..<rows { w2[(ll * s + ss) * r + t / l] = root * u(ss) }
+  }
+
+  /// The rank-1 term of a `Float` slice by the vectorized Lanczos kernel, certified or refined; `false` when
+  /// neither certifies the result and the slice needs the exact SVD.
+  ///
+  /// The kernel's pair `(σ, u, v)` with `u = A v / σ` is accepted when its residual `ρ = ‖AᵀA v − σ² v‖` meets
+  /// the bound of ``TopSingularPair`` against the rigorous gap bound `λ₁ − λ₂ ≥ 2σ² − ‖A‖²_F` (which holds
+  /// because `λ₂ ≤ ‖A‖²_F − λ₁`): slices with a dominant direction pass at once. Others (flat spectra) rerun
+  /// Lanczos in `Double` from the kernel's vector until its own bound holds.
+  private func projectRankOne(
+    _ w: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int, slice: Int, middle t: Int, outBlock ll: Int,
+    workspace: inout Workspace
+  ) -> Bool {
+    var norm2 = 0.0
+    var error2 = 0.0
+    var sigma = 0.0
+    workspace.lanczos.withUnsafeMutableBufferPointer { scratch in
+      workspace.u.withUnsafeMutableBufferPointer { u in
+        workspace.v.withUnsafeMutableBufferPointer { v in
+          sigma = sml_monarch_top_singular_f32(
+            w, rowStride, Int32(rows), Int32(columns), Self.lanczosSteps, scratch.baseAddress, u.baseAddress,
+            v.baseAddress, &norm2, &error2, sml_cpu_vector_level())
+        }
+      }
+    }
+    norms[slice] = norm2
+    guard norm2 > 0, norm2.isFinite else {
+      errors[slice] = norm2  // a zero slice has zero factors; a non-finite one is reported by the caller
+      return true
+    }
+    // ρ = σ·‖Aᵀu − σ v‖ for the kernel's pair.
+    var residual2 = 0.0
+    for j in 0..<columns {
+      var sum = 0.0
+      for i in 0..<rows { sum += Double(w[i * rowStride + j]) * workspace.u[i] }
+      let difference = sum - sigma * workspace.v[j]
+      residual2 += difference * difference
+    }
+    let residual = sigma * residual2.squareRoot()
+    let gapBound = 2 * sigma * sigma - norm2
+    if gapBound > 0, residual <= TopSingularPair.tolerance * gapBound {
+      store(
+        sigma: sigma, u: { workspace.u[$0] }, v: { workspace.v[$0] }, middle: t, outBlock: ll, rows: rows,
+        columns: columns)
+      errors[slice] = error2
+      return true
+    }
+    for i in 0..<rows {
+      for j in 0..<columns { workspace.dense[i * columns + j] = Double(w[i * rowStride + j]) }
+    }
+    let refined = workspace.dense.withUnsafeBufferPointer { a in
+      workspace.v.withUnsafeBufferPointer { v in
+        TopSingularPair(a.baseAddress!, rows: rows, columns: columns, start: v.baseAddress!)
+      }
+    }
+    guard let refined, refined.sigma > 0 else { return false }
+    var error = 0.0
+    for i in 0..<rows {
+      var sum = 0.0
+      for j in 0..<columns { sum += workspace.dense[i * columns + j] * refined.v[j] }
+      workspace.u[i] = sum / refined.sigma
+      for j in 0..<columns {
+        let difference = workspace.dense[i * columns + j] - sum * refined.v[j]
+        error += difference * difference
+      }
+    }
+    store(
+      sigma: refined.sigma, u: { workspace.u[$0] }, v: { refined.v[$0] }, middle: t, outBlock: ll, rows: rows,
+      columns: columns)
+    errors[slice] = error
+    return true
   }
 
   func project(slice: Int, workspace: inout Workspace) {
@@ -187,21 +259,11 @@ private struct SliceProjector: @unchecked Sendable {
     let terms = min(owned.count, rows, columns)
     let offset = ll * layout.inFeatures + kk * p
     let rowStride = l * layout.inFeatures
-    if case .float(let w) = source, terms == 1 {
-      var norm2 = 0.0
-      var error2 = 0.0
-      workspace.lanczos.withUnsafeMutableBufferPointer { scratch in
-        workspace.u.withUnsafeMutableBufferPointer { u in
-          workspace.v.withUnsafeMutableBufferPointer { v in
-            let sigma = sml_monarch_top_singular_f32(
-              w + offset, rowStride, Int32(rows), Int32(columns), Self.lanczosSteps, scratch.baseAddress,
-              u.baseAddress, v.baseAddress, &norm2, &error2, sml_cpu_vector_level())
-            store(sigma: sigma, u: { u[$0] }, v: { v[$0] }, middle: owned[0], outBlock: ll, rows: rows, columns: columns)
-          }
-        }
-      }
-      norms[slice] = norm2
-      errors[slice] = error2
+    if case .float(let w) = source, terms == 1,
+      projectRankOne(
+        w + offset, rowStride: rowStride, rows: rows, columns: columns, slice: slice, middle: owned[0], outBlock: ll,
+        workspace: &workspace)
+    {
       return
     }
     let a = Tensor<Double>(shape: [rows, columns]) { index in

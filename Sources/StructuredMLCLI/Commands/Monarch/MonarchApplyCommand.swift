@@ -9,7 +9,9 @@ enum MonarchApplyCommand {
     path: ["monarch", "apply"],
     summary: "multiply rows by Monarch factors: Y = X Mᵀ",
     options: [
-      .value("factors", "FACTORS.safetensors", "w1, w2 and shape metadata (from 'monarch project')"),
+      .value(
+        "factors", "FACTORS.safetensors[:LAYER]",
+        "a 'monarch project' output, or one layer of a 'monarch compress' output or PyTorch checkpoint"),
       .value("input", "X.npy", "rows, shape (batch, in)"),
       .value("output", "Y.npy", "where to write Y, shape (batch, out)"),
     ]
@@ -34,12 +36,35 @@ enum MonarchApplyCommand {
     } catch {
       throw CommandError.failure("cannot convert \(inputPath): \(error)")
     }
+    if let index = x.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw CommandError.failure(
+        "\(inputPath) holds \(x.scalars[index]) at row \(index / x.columns), column \(index % x.columns); "
+          + "inputs must be finite")
+    }
+    // The output is batch × out floats; factors and inputs of modest size can ask for terabytes.
+    let (outputCount, overflow) = x.rows.multipliedReportingOverflow(by: m.layout.outFeatures)
+    let outputBytes = Double(outputCount) * Double(MemoryLayout<Float>.size)
+    guard !overflow, outputBytes <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
+      throw CommandError.failure(
+        "the output of \(x.rows) rows × \(m.layout.outFeatures) columns (from \(inputPath) and \(factorsPath)) "
+          + "needs more than half of this machine's memory")
+    }
     BLASThreads.set(1)
-    let y = m.multiply(x)
+    let y: Tensor<Float>
+    do {
+      y = try m.multiply(x)
+    } catch {
+      throw CommandError.failure("\(inputPath): \(error)")
+    }
+    if let index = y.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw CommandError.failure(
+        "the product overflows Float: output row \(index / y.columns), column \(index % y.columns) of "
+          + "\(inputPath) times \(factorsPath) is \(y.scalars[index])")
+    }
     do {
       try NPYFile.write(
         try TensorData(y), to: URL(fileURLWithPath: outputPath),
-        protectedInputs: [URL(fileURLWithPath: inputPath), URL(fileURLWithPath: factorsPath)])
+        protectedInputs: MonarchFiles.inputFiles([inputPath, factorsPath]))
     } catch {
       throw CommandError.failure("cannot write \(outputPath): \(error)")
     }

@@ -14,8 +14,12 @@ enum MonarchCompressCommand {
       .value("output", "OUT.safetensors", "the compressed checkpoint (written atomically)"),
       .value("blocks", "B", "blocks of both factors"),
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / B²) per layer)"),
-      .value("include", "REGEX", "compress only tensors whose name matches (default: every 2-D float tensor)"),
+      .value(
+        "include", "REGEX",
+        "compress only tensors whose name matches (linear-time subset: literals . [] ^ $ * + ? {m,n} ( ) |; "
+          + "default: every 2-D float tensor)"),
       .value("min-size", "N", "compress only matrices with at least N elements (default 1)"),
+      MonarchFiles.namingOption,
     ]
   ) { arguments, console in
     let inputPath = try arguments.requiredString("input")
@@ -24,11 +28,12 @@ enum MonarchCompressCommand {
     guard let blocks else { throw CommandError.usage("missing required option '--blocks'") }
     let rank = try arguments.int("rank", in: 1...Int(Int32.max))
     let minimumSize = try arguments.int("min-size", default: 1, in: 0...Int.max)!
-    let include: Regex<AnyRegexOutput>?
+    let naming = try MonarchFiles.naming(arguments)
+    let include: LinearTimePattern?
     do {
-      include = try arguments.string("include").map { try Regex($0) }
+      include = try arguments.string("include").map { try LinearTimePattern($0) }
     } catch {
-      throw CommandError.usage("option '--include' is not a valid regular expression: \(error)")
+      throw CommandError.usage("option '--include': \(error)")
     }
     let file: SafetensorsFile
     do {
@@ -40,7 +45,7 @@ enum MonarchCompressCommand {
     var plans: [(info: TensorInfo, layout: MonarchLayout?)] = []
     for info in file.tensors {
       let floating = TensorData.floatingPointStorageTypes.contains(info.dtype)
-      let matches = include.map { info.name.contains($0) } ?? true
+      let matches = include.map { $0.matches(info.name) } ?? true
       guard info.shape.count == 2, floating, matches, info.elementCount >= minimumSize else {
         plans.append((info, nil))
         continue
@@ -54,9 +59,8 @@ enum MonarchCompressCommand {
     var metadata = file.metadata
     for (info, layout) in plans {
       if let layout {
-        entries.append((info.name + ".w1", info.dtype, layout.firstFactorShape))
-        entries.append((info.name + ".w2", info.dtype, layout.secondFactorShape))
-        metadata.merge(MonarchFiles.metadata(layout, prefix: info.name + ".")) { _, new in new }
+        entries += MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming, dtype: info.dtype)
+        metadata.merge(MonarchCheckpoint.metadata(for: layout, prefix: info.name)) { _, new in new }
       } else {
         entries.append((info.name, info.dtype, info.shape))
       }
@@ -65,7 +69,7 @@ enum MonarchCompressCommand {
     do {
       writer = try SafetensorsWriter(
         url: URL(fileURLWithPath: outputPath), entries: entries, metadata: metadata,
-        protectedInputs: [URL(fileURLWithPath: inputPath)])
+        protectedInputs: MonarchFiles.inputFiles([inputPath]))
     } catch {
       throw CommandError.failure("cannot write \(outputPath): \(error)")
     }
@@ -81,8 +85,9 @@ enum MonarchCompressCommand {
         }
         let report = try MonarchProjectCommand.measure(
           try data.tensor(as: Float.self), layout: layout, name: "tensor '\(info.name)' in \(inputPath)")
-        try writer.append(name: info.name + ".w1", data: try TensorData(report.projection.matrix.w1, as: info.dtype))
-        try writer.append(name: info.name + ".w2", data: try TensorData(report.projection.matrix.w2, as: info.dtype))
+        let names = MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming).map(\.name)
+        try writer.append(name: names[0], data: try TensorData(report.projection.matrix.w1, as: info.dtype))
+        try writer.append(name: names[1], data: try TensorData(report.projection.matrix.w2, as: info.dtype))
         rows.append(LayerRow(name: info.name, report: report))
       }
       try writer.finish()

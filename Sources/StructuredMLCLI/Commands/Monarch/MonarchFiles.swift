@@ -3,18 +3,38 @@ import Monarch
 import TensorCore
 import TensorFiles
 
-/// File handling shared by the `structml monarch` commands: reading matrices and factor files, writing factors,
+/// File handling shared by the `structml monarch` commands: reading matrices and factor files, naming options,
 /// and turning library errors into command errors that name the file.
 enum MonarchFiles {
+  /// A `FILE.safetensors:TENSOR` specification split into the file and the tensor (or layer) name, or a plain
+  /// path with no tensor.
+  ///
+  /// Only a colon after a `.safetensors` file name separates a tensor, so paths holding colons stay whole and
+  /// tensor names may hold colons and any other characters.
+  static func split(_ specification: String) -> (path: String, tensor: String?) {
+    var search = specification.endIndex
+    while let colon = specification[..<search].lastIndex(of: ":") {
+      if specification[..<colon].hasSuffix(".safetensors") {
+        return (String(specification[..<colon]), String(specification[specification.index(after: colon)...]))
+      }
+      search = colon
+    }
+    return (specification, nil)
+  }
+
+  /// The files behind input specifications, as the output checks must see them (no `:TENSOR` suffix).
+  static func inputFiles(_ specifications: [String]) -> [URL] {
+    specifications.map { URL(fileURLWithPath: split($0).path) }
+  }
+
   /// Reads a matrix from `W.npy` or `FILE.safetensors:TENSOR`.
   ///
   /// - Throws: ``CommandError/failure(_:)`` naming the file or tensor when it cannot be read or is not 2-D.
   static func readMatrix(_ specification: String) throws -> (name: String, matrix: Tensor<Float>) {
     let data: TensorData
+    let (path, tensor) = split(specification)
     do {
-      if let colon = specification.lastIndex(of: ":"), specification[..<colon].hasSuffix(".safetensors") {
-        let path = String(specification[..<colon])
-        let tensor = String(specification[specification.index(after: colon)...])
+      if let tensor {
         data = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)).tensorData(named: tensor)
       } else if specification.hasSuffix(".npy") {
         data = try NPYFile.read(URL(fileURLWithPath: specification))
@@ -37,26 +57,45 @@ enum MonarchFiles {
     }
   }
 
-  /// The metadata that records a layout in a factor file.
-  static func metadata(_ layout: MonarchLayout, prefix: String = "") -> [String: String] {
-    [
-      prefix + "in_features": "\(layout.inFeatures)", prefix + "out_features": "\(layout.outFeatures)",
-      prefix + "in_blocks": "\(layout.inBlocks)", prefix + "out_blocks": "\(layout.outBlocks)",
-      prefix + "rank": layout.sliceRank.map { "\($0)" } ?? "mixed",
-    ]
+  /// The factor naming chosen by `--naming` (default: this library's `w1`/`w2`).
+  static func naming(_ arguments: ParsedArguments) throws -> MonarchFactorNaming {
+    guard let value = arguments.string("naming") else { return .factors }
+    guard let naming = MonarchFactorNaming(rawValue: value) else {
+      throw CommandError.usage(
+        "option '--naming' must be one of \(MonarchFactorNaming.allCases.map(\.rawValue).joined(separator: ", ")), "
+          + "got '\(value)'")
+    }
+    return naming
   }
 
-  /// Reads `w1`, `w2` and the recorded feature counts from a factor file written by `monarch project`.
-  static func readFactors(_ path: String) throws -> MonarchMatrix<Float> {
+  /// The `--naming` option of the commands that write factors.
+  static let namingOption = OptionSpec.value(
+    "naming", "factors|pytorch", "factor tensor names: w1/w2 (default) or blkdiag1/blkdiag2 (PyTorch MonarchLinear)")
+
+  /// Reads a Monarch matrix from `FACTORS.safetensors` (a `monarch project` output) or
+  /// `FILE.safetensors:LAYER` (one layer of a `monarch compress` output or a PyTorch checkpoint).
+  ///
+  /// - Throws: ``CommandError/failure(_:)`` naming the file and the tensor or metadata entry that is wrong.
+  static func readFactors(_ specification: String) throws -> MonarchMatrix<Float> {
+    let (path, layer) = split(specification)
+    let file: SafetensorsFile
     do {
-      let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path))
-      let w1 = try file.tensorData(named: "w1").tensor(as: Float.self)
-      let w2 = try file.tensorData(named: "w2").tensor(as: Float.self)
-      return try MonarchMatrix(
-        w1: w1, w2: w2, inFeatures: file.metadata["in_features"].flatMap { Int($0) },
-        outFeatures: file.metadata["out_features"].flatMap { Int($0) })
+      file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path))
     } catch {
       throw CommandError.failure("cannot read factors from \(path): \(error)")
+    }
+    do {
+      return try MonarchCheckpoint.read(Float.self, from: file, prefix: layer ?? "")
+    } catch MonarchError.missingTensor(let name) {
+      let layers = MonarchCheckpoint.layers(in: file)
+      let hint =
+        layers.isEmpty
+        ? "it holds no Monarch factors"
+        : "its Monarch layers are \(layers.prefix(5).map { "'\($0)'" }.joined(separator: ", "))"
+          + (layers.count > 5 ? " and \(layers.count - 5) more" : "") + "; name one as \(path):LAYER"
+      throw CommandError.failure("cannot read factors from \(path): no tensor '\(name)'; \(hint)")
+    } catch {
+      throw CommandError.failure("cannot read factors from \(specification): \(error)")
     }
   }
 

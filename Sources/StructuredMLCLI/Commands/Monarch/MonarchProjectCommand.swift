@@ -16,10 +16,12 @@ enum MonarchProjectCommand {
       .value("out-blocks", "L", "blocks of the second factor (overrides --blocks)"),
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / (K·L)))"),
       .value("output", "FACTORS.safetensors", "where to write w1, w2 and the shape metadata"),
+      MonarchFiles.namingOption,
     ]
   ) { arguments, console in
     let input = try arguments.requiredString("input")
     let output = try arguments.requiredString("output")
+    let naming = try MonarchFiles.naming(arguments)
     let (name, w) = try MonarchFiles.readMatrix(input)
     let layout = try MonarchFiles.layout(
       rows: w.rows, columns: w.columns, blocks: try arguments.int("blocks", in: 1...Int(Int32.max)),
@@ -29,9 +31,12 @@ enum MonarchProjectCommand {
     let report = try measure(w, layout: layout, name: name)
     do {
       try SafetensorsWriter.write(
-        [("w1", try TensorData(report.projection.matrix.w1)), ("w2", try TensorData(report.projection.matrix.w2))],
-        metadata: MonarchFiles.metadata(layout).merging(["format": "pt"]) { a, _ in a },
-        to: URL(fileURLWithPath: output), protectedInputs: [URL(fileURLWithPath: name)])
+        [
+          (naming.firstFactorName, try TensorData(report.projection.matrix.w1)),
+          (naming.secondFactorName, try TensorData(report.projection.matrix.w2)),
+        ],
+        metadata: MonarchCheckpoint.metadata(for: layout).merging(["format": "pt"]) { a, _ in a },
+        to: URL(fileURLWithPath: output), protectedInputs: MonarchFiles.inputFiles([input]))
     } catch {
       throw CommandError.failure("cannot write \(output): \(error)")
     }
@@ -88,6 +93,9 @@ enum MonarchProjectCommand {
       BLASThreads.set(processorCount)
       let lowRank = try LowRankBaseline(of: w, parameterCount: layout.parameterCount, using: &generator)
       return Report(layout: layout, projection: projection, lowRank: lowRank, seconds: seconds)
+    } catch MonarchError.nonFinite(let argument, let index, let value) {
+      throw CommandError.failure(
+        "\(argument) holds \(value) at row \(index / w.columns), column \(index % w.columns); weights must be finite")
     } catch {
       throw CommandError.failure("\(error)")
     }
