@@ -1,3 +1,5 @@
+import TensorCore
+
 /// The shape parameters of a Monarch matrix: in-blocks `k`, out-blocks `l`, and the factor shapes
 /// `w1: (k, q, p)` and `w2: (l, s, r)` with middle width `k·q = l·r`.
 ///
@@ -23,9 +25,9 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   public let secondBlockColumns: Int
 
   /// `p = ⌈in/k⌉`: the input size of each block of the first factor.
-  public var inBlockSize: Int { (inFeatures + inBlocks - 1) / inBlocks }
+  public var inBlockSize: Int { inFeatures / inBlocks + (inFeatures % inBlocks == 0 ? 0 : 1) }
   /// `s = ⌈out/l⌉`: the output size of each block of the second factor.
-  public var outBlockSize: Int { (outFeatures + outBlocks - 1) / outBlocks }
+  public var outBlockSize: Int { outFeatures / outBlocks + (outFeatures % outBlocks == 0 ? 0 : 1) }
   /// `k·p`: the input width after zero padding.
   public var paddedInFeatures: Int { inBlocks * inBlockSize }
   /// `l·s`: the output width before truncation.
@@ -55,9 +57,14 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
   ///   does not fit the slice size.
   public init(inFeatures: Int, outFeatures: Int, inBlocks: Int, outBlocks: Int, rank: Int) throws {
     guard rank >= 1 else { throw MonarchError.invalidLayout("rank must be at least 1, got \(rank)") }
+    let (firstBlockRows, rowsOverflow) = rank.multipliedReportingOverflow(by: outBlocks)
+    let (secondBlockColumns, columnsOverflow) = rank.multipliedReportingOverflow(by: inBlocks)
+    guard !rowsOverflow, !columnsOverflow else {
+      throw MonarchError.invalidLayout("rank \(rank) times the blocks \(inBlocks), \(outBlocks) overflows Int")
+    }
     try self.init(
       inFeatures: inFeatures, outFeatures: outFeatures, inBlocks: inBlocks, outBlocks: outBlocks,
-      firstBlockRows: rank * outBlocks, secondBlockColumns: rank * inBlocks)
+      firstBlockRows: firstBlockRows, secondBlockColumns: secondBlockColumns)
     let sliceSize = min(inBlockSize, outBlockSize)
     guard rank <= sliceSize else {
       throw MonarchError.invalidLayout(
@@ -95,7 +102,9 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
     guard (1...outFeatures).contains(outBlocks) else {
       throw MonarchError.invalidLayout("out-blocks \(outBlocks) must be in 1...\(outFeatures) (the output width)")
     }
-    guard firstBlockRows >= 1, secondBlockColumns >= 1, inBlocks * firstBlockRows == outBlocks * secondBlockColumns
+    let (middle, middleOverflow) = inBlocks.multipliedReportingOverflow(by: firstBlockRows)
+    let (otherMiddle, otherOverflow) = outBlocks.multipliedReportingOverflow(by: secondBlockColumns)
+    guard firstBlockRows >= 1, secondBlockColumns >= 1, !middleOverflow, !otherOverflow, middle == otherMiddle
     else {
       throw MonarchError.invalidLayout(
         "factor shapes do not chain: k·q = \(inBlocks)·\(firstBlockRows) but l·r = \(outBlocks)·\(secondBlockColumns)")
@@ -106,6 +115,18 @@ public struct MonarchLayout: Sendable, Equatable, CustomStringConvertible {
     self.outBlocks = outBlocks
     self.firstBlockRows = firstBlockRows
     self.secondBlockColumns = secondBlockColumns
+    // Every size derived from the layout (padded widths, factor and parameter counts) must fit an Int, so that
+    // the getters above and the kernels never overflow, whatever a file declares.
+    let (blockSizes, blockSizesOverflow) = inBlockSize.addingReportingOverflow(outBlockSize)
+    let derived = [
+      [inBlocks, inBlockSize], [outBlocks, outBlockSize], [middle, inBlockSize], [middle, outBlockSize],
+      [middle, blockSizes, 2],
+    ]
+    guard !blockSizesOverflow, derived.allSatisfy({ Tensor<Float>.checkedElementCount(of: $0) != nil }) else {
+      throw MonarchError.invalidLayout(
+        "factor shapes (\(inBlocks), \(firstBlockRows), \(inBlockSize)) and (\(outBlocks), \(outBlockSize), "
+          + "\(secondBlockColumns)) for \(outFeatures)×\(inFeatures) overflow Int")
+    }
     guard (inBlocks - 1) * inBlockSize < inFeatures else {
       throw MonarchError.invalidLayout(
         "\(inBlocks) in-blocks do not fit \(inFeatures) inputs: blocks of \(inBlockSize) leave the last block empty")

@@ -64,8 +64,14 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     guard w1.rank == 3, w2.rank == 3 else {
       throw MonarchError.invalidInput("factors must be 3-D, got w1 \(w1.shape) and w2 \(w2.shape)")
     }
+    // Extents come from files: a zero-element factor may declare extents whose product overflows.
+    let (paddedIn, inOverflow) = w1.shape[0].multipliedReportingOverflow(by: w1.shape[2])
+    let (paddedOut, outOverflow) = w2.shape[0].multipliedReportingOverflow(by: w2.shape[1])
+    guard !inOverflow, !outOverflow else {
+      throw MonarchError.invalidInput("factor extents w1 \(w1.shape) and w2 \(w2.shape) overflow Int")
+    }
     let layout = try MonarchLayout(
-      inFeatures: inFeatures ?? w1.shape[0] * w1.shape[2], outFeatures: outFeatures ?? w2.shape[0] * w2.shape[1],
+      inFeatures: inFeatures ?? paddedIn, outFeatures: outFeatures ?? paddedOut,
       inBlocks: w1.shape[0], outBlocks: w2.shape[0], firstBlockRows: w1.shape[1], secondBlockColumns: w2.shape[2])
     try self.init(layout: layout, w1: w1, w2: w2)
   }
