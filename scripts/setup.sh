@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the C libraries StructuredML links (OpenBLAS, LAPACKE, FFTW3) from Debian/Ubuntu packages when
-# pkg-config cannot find them; does nothing when they are already there.
+# pkg-config cannot find them; does nothing when they are already there. The fuzzers and sanitizer runs
+# (scripts/fuzz.sh, scripts/sanitize.sh) need nothing more: libFuzzer, the sanitizer runtimes and lld come
+# with the Swift toolchain.
 set -euo pipefail
 
 missing=()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs the whole test suite and the documentation build (warnings as errors).
+# Installs what is missing, then runs the whole test suite and the documentation build (warnings as errors),
+# then the robustness checks: every fuzzer for a short budget and the test suite under AddressSanitizer and
+# ThreadSanitizer (each in its own build folder). Set FUZZ_SECONDS to change the budget per fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,3 +10,6 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 swift build --build-tests
 swift test --skip-build --disable-xctest   # every test is written with Swift Testing
 scripts/docs.sh
+scripts/fuzz.sh --time "${FUZZ_SECONDS:-45}"
+scripts/sanitize.sh address
+scripts/sanitize.sh thread

@@ -50,9 +50,12 @@ public struct ParsedArguments: Sendable {
       }
       var name = String(argument.dropFirst(2))
       var inlineValue: String?
-      if let equals = name.firstIndex(of: "=") {
-        inlineValue = String(name[name.index(after: equals)...])
-        name = String(name[..<equals])
+      // Split at the scalar '=', not the Character: a value that starts with a combining mark joins the '='
+      // into one grapheme cluster, which `firstIndex(of: "=")` would not find.
+      let scalars = name.unicodeScalars
+      if let equals = scalars.firstIndex(of: "=") {
+        inlineValue = String(scalars[scalars.index(after: equals)...])
+        name = String(scalars[..<equals])
       }
       guard let spec = options.first(where: { $0.name == name }) else {
         throw CommandError.usage("unknown option '--\(name)'")

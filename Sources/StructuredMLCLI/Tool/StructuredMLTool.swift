@@ -24,9 +24,15 @@ public enum StructuredMLTool {
       let words = arguments.prefix { !$0.hasPrefix("-") }
       let isHelp = arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h")
       let groups = commands.filter { $0.path.starts(with: words) && !words.isEmpty }
-      if isHelp || !groups.isEmpty {
+      if isHelp {
         console.print(overview(commands: groups.isEmpty ? commands : groups))
-        return isHelp ? 0 : 2
+        return 0
+      }
+      if !groups.isEmpty {
+        // A group word without its subcommand is a usage error: say so on standard error.
+        console.printError("structml: '\(words.joined(separator: " "))' needs a subcommand")
+        console.printError(overview(commands: groups))
+        return 2
       }
       console.printError("structml: unknown command '\(words.joined(separator: " "))'")
       console.printError(overview(commands: commands))
