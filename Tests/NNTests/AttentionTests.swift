@@ -94,7 +94,7 @@ struct AttentionTests {
     #expect(throws: TrainingError.headsDoNotDivideWidth(layer: "attn", heads: 3, width: 8)) {
       try CausalSelfAttention("attn", width: 8, heads: 3)
     }
-    #expect(throws: TrainingError.oddRotaryHeadSize(layer: "RotaryPositions", headSize: 5)) {
+    #expect(throws: TrainingError.oddSize(layer: "RotaryPositions", name: "headSize", value: 5)) {
       try RotaryPositions(headSize: 5, maximumLength: 8)
     }
   }

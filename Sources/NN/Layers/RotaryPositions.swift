@@ -21,13 +21,13 @@ public struct RotaryPositions: Sendable {
 
   /// Creates the tables.
   ///
-  /// - Throws: ``TrainingError/oddRotaryHeadSize(layer:headSize:)``, or
+  /// - Throws: ``TrainingError/oddSize(layer:name:value:)``, or
   ///   ``TrainingError/nonPositiveSize(layer:name:value:)`` for a non-positive size.
   public init(headSize: Int, maximumLength: Int, base: Double = 10_000) throws(TrainingError) {
     try requirePositive(headSize, "headSize", "RotaryPositions")
     try requirePositive(maximumLength, "maximumLength", "RotaryPositions")
     try requirePositive(base, "base", "RotaryPositions")
-    guard headSize % 2 == 0 else { throw .oddRotaryHeadSize(layer: "RotaryPositions", headSize: headSize) }
+    guard headSize % 2 == 0 else { throw .oddSize(layer: "RotaryPositions", name: "headSize", value: headSize) }
     self.headSize = headSize
     self.maximumLength = maximumLength
     self.base = base

@@ -4,8 +4,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case nonPositiveSize(layer: String, name: String, value: Int)
   /// The number of heads does not divide the width.
   case headsDoNotDivideWidth(layer: String, heads: Int, width: Int)
-  /// Rotary positions need an even head size.
-  case oddRotaryHeadSize(layer: String, headSize: Int)
+  /// A size that must be even is not (a rotary head size, an S4D state size).
+  case oddSize(layer: String, name: String, value: Int)
   /// A probability (dropout rate) outside `[0, 1)`.
   case invalidProbability(layer: String, value: Double)
   /// A positive finite value (epsilon, learning rate, ...) that is not.
@@ -22,8 +22,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case .nonPositiveSize(let layer, let name, let value): return "\(layer): \(name) must be positive, got \(value)"
     case .headsDoNotDivideWidth(let layer, let heads, let width):
       return "\(layer): \(heads) heads do not divide the width \(width)"
-    case .oddRotaryHeadSize(let layer, let headSize):
-      return "\(layer): rotary positions need an even head size, got \(headSize)"
+    case .oddSize(let layer, let name, let value): return "\(layer): \(name) must be even, got \(value)"
     case .invalidProbability(let layer, let value): return "\(layer): probability \(value) is outside [0, 1)"
     case .invalidValue(let layer, let name, let value): return "\(layer): \(name) must be finite and positive, got \(value)"
     case .tokenOutOfRange(let layer, let position, let token, let vocabularySize):
