@@ -14,6 +14,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case tokenOutOfRange(layer: String, position: Int, token: Int32, vocabularySize: Int)
   /// A sequence longer than the layer's context.
   case sequenceTooLong(layer: String, length: Int, maximum: Int)
+  /// A state-space kernel could not be formed or differentiated (its error, as text).
+  case kernelFailed(layer: String, message: String)
   /// A probability map's forward or backward failed (its error, as text).
   case normalizerFailed(layer: String, message: String)
 
@@ -30,6 +32,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case .sequenceTooLong(let layer, let length, let maximum):
       return "\(layer): sequence length \(length) exceeds the context \(maximum)"
     case .normalizerFailed(let layer, let message): return "\(layer): normalizer failed: \(message)"
+    case .kernelFailed(let layer, let message): return "\(layer): state-space kernel failed: \(message)"
     }
   }
 }
