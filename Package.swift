@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "Monarch", targets: ["Monarch"]),
     .library(name: "StateSpaces", targets: ["StateSpaces"]),
     .library(name: "ProbabilityMaps", targets: ["ProbabilityMaps"]),
+    .library(name: "NN", targets: ["NN"]),
     .library(name: "StructuredMLCLI", targets: ["StructuredMLCLI"]),
     .executable(name: "structml", targets: ["structml"]),
   ],
@@ -46,11 +47,12 @@ let package = Package(
     .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
+    .target(name: "NN", dependencies: ["TensorCore", "ProbabilityMaps", "StateSpaces"]),
 
     // MARK: - Umbrella and command line
     .target(
       name: "StructuredML",
-      dependencies: ["TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps"]),
+      dependencies: ["TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps", "NN"]),
     .target(
       name: "StructuredMLCLI",
       dependencies: ["StructuredML", "CKernels", .target(name: "CBLAS", condition: linuxOnly)]),
@@ -71,6 +73,7 @@ let package = Package(
     .testTarget(
       name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
   ]
 )

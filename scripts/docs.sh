@@ -2,7 +2,7 @@
 # Builds the DocC catalog of every library module offline with the toolchain's docc, warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps)
+modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps NN)
 swift package dump-symbol-graph --minimum-access-level public >/dev/null
 graphs=$(find .build -type d -name symbolgraph | head -n 1)
 mkdir -p .build/docs

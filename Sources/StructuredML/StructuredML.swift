@@ -1,5 +1,6 @@
 // The umbrella module: one import brings every public StructuredML module.
 @_exported import Monarch
+@_exported import NN
 @_exported import ProbabilityMaps
 @_exported import StateSpaces
 @_exported import TensorCore
