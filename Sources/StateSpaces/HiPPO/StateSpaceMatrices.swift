@@ -73,6 +73,56 @@ public struct StateSpaceMatrices: Sendable, Equatable {
     get throws { try eigenvalues().reduce(0) { max($0, $1.length) } }
   }
 
+  /// An interval that holds the spectral radius of `A` up to first order in the rounding error, around the
+  /// estimate ``spectralRadius``.
+  ///
+  /// A computed eigenvalue λᵢ of a non-triangular `A` is the exact eigenvalue of a matrix within `ε‖A‖_F` of
+  /// `A`, so to first order it is off by at most `eᵢ = ε‖A‖_F κᵢ`, with the condition number
+  /// `κᵢ = ‖yᵢ‖‖xᵢ‖/|yᵢ*xᵢ|` from the right eigenvector xᵢ and the row yᵢ* of `V⁻¹`. The interval is
+  /// `[maxᵢ(|λᵢ| − eᵢ), maxᵢ(|λᵢ| + eᵢ)]`, its upper end capped by the norm bound `ρ ≤ ‖A‖₂(1 + Nε)` (which
+  /// holds whatever the conditioning). It is a single point for triangular `A`, and wide where the eigenvalues
+  /// are ill-conditioned: LegT at N = 64 has κ up to 10¹⁵, and double precision then fixes its radius only to
+  /// tens of percent (9.56 computed against 8.90 exact for forward Euler with Δ = 0.1, inside the interval
+  /// [6.3, 49]).
+  ///
+  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` when an eigensolver or the SVD fails.
+  /// - Complexity: O(N³).
+  public func spectralRadiusBounds() throws -> ClosedRange<Double> {
+    let n = order
+    if isLowerTriangular || transposedIsLowerTriangular {
+      let radius = try spectralRadius
+      return radius...radius
+    }
+    let (values, vectors): ([Complex<Double>], [Complex<Double>])
+    let largestSingularValue: Double
+    do {
+      (values, vectors) = try eigendecomposition(a)
+      largestSingularValue = try singularValueDecomposition(a).singularValues.first ?? 0
+    } catch {
+      throw StateSpaceError.numericalFailure("state matrices: eigenvalues of A (\(n) × \(n)) failed: \(error)")
+    }
+    let normBound = largestSingularValue * (1 + Double(n) * Double.ulpOfOne)
+    let radius = values.reduce(0) { max($0, $1.length) }
+    var identity = [Complex<Double>](repeating: .zero, count: n * n)
+    for i in 0..<n { identity[i * n + i] = .one }
+    // Rows of V⁻¹ are the left eigenvectors scaled so that yᵢ*xᵢ = 1; a singular V (a defective A) leaves
+    // only the norm bound.
+    guard let inverse = try? TensorCore.solve(vectors, identity, order: n) else { return 0...normBound }
+    let scale = Double.ulpOfOne * a.frobeniusNorm
+    var (lower, upper) = (0.0, 0.0)
+    for i in 0..<n {
+      var rowNorm = 0.0
+      for k in 0..<n { rowNorm += inverse[i * n + k].lengthSquared }
+      var columnNorm = 0.0
+      for k in 0..<n { columnNorm += vectors[k * n + i].lengthSquared }
+      let error = scale * (rowNorm * columnNorm).squareRoot()
+      lower = max(lower, values[i].length - error)
+      upper = max(upper, values[i].length + error)
+    }
+    guard upper.isFinite else { return 0...normBound }
+    return min(lower, radius)...max(radius, min(upper, normBound))
+  }
+
   /// The stability of this system read as a discrete one, `x_{k+1} = A x_k + B u_k`, from its spectral
   /// radius ρ with the tolerance ``DiscreteStability/tolerance``.
   ///

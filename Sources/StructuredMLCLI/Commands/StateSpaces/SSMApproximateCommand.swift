@@ -5,7 +5,7 @@ import TensorFiles
 
 /// `structml ssm approximate`: online HiPPO approximation of a signal and its reconstruction error.
 ///
-/// The JSON holds `spectral_radius`, `stability` and `unstable` for the time-invariant measures only (LegS
+/// The JSON holds `spectral_radius`, `spectral_radius_bounds`, `stability` and `unstable` for the time-invariant measures only (LegS
 /// runs a time-varying system with no single transition). An unstable system whose state overflows is a
 /// failure (exit 1) naming the sample, never a `null` error.
 enum SSMApproximateCommand {
@@ -26,7 +26,7 @@ enum SSMApproximateCommand {
     let approximation = try StateSpaceCommandSupport.run {
       try OnlineApproximation(measure: measure, order: n, method: method, step: 1 / Double(signal.count))
     }
-    let radius = try approximation.discreteSystem.map(StateSpaceCommandSupport.spectralRadius)
+    let radius = try approximation.discreteSystem.map(StateSpaceCommandSupport.Radius.init)
     let (result, mse) = try StateSpaceCommandSupport.run { try approximation.approximating(signal) }
     let reconstruction = result.reconstruction()
     if let path = arguments.string("svg") {
@@ -48,11 +48,11 @@ enum SSMApproximateCommand {
         JSONValue.object([
           ("measure", .string(measure.name)), ("n", .int(n)), ("method", .string(method.rawValue)),
           ("samples", .int(signal.count)), ("mse", .number(mse)),
-        ] + (radius.map(StateSpaceCommandSupport.stabilityMembers) ?? [])).serialized())
+        ] + (radius?.jsonMembers ?? [])).serialized())
     } else {
       console.print("HiPPO-\(measure.name), N = \(n), \(method.rawValue), \(signal.count) samples")
       console.print("reconstruction MSE over the whole signal: \(formatted(mse, digits: 4))")
-      if let radius { StateSpaceCommandSupport.warnUnlessStable(spectralRadius: radius, console: console) }
+      radius?.warnUnlessStable(console: console)
     }
   }
 

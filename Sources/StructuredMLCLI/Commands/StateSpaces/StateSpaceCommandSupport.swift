@@ -57,26 +57,47 @@ enum StateSpaceCommandSupport {
     return "\(formatted(value, digits: 3)) \(units[unit]) (\(formatted(bytes, digits: 3)) bytes)"
   }
 
-  /// The spectral radius of a discrete system and its stability as JSON members:
-  /// `spectral_radius`, `stability` (`stable`, `marginal`, `unstable`) and `unstable`.
-  static func stabilityMembers(spectralRadius radius: Double) -> [(String, JSONValue)] {
-    let stability = DiscreteStability(spectralRadius: radius)
-    return [
-      ("spectral_radius", .number(radius)), ("stability", .string(stability.rawValue)),
-      ("unstable", .bool(stability == .unstable)),
-    ]
-  }
+  /// The spectral radius of a discrete system with the interval that holds it, mapping an eigensolver failure
+  /// to exit 1.
+  struct Radius {
+    let estimate: Double
+    let bounds: ClosedRange<Double>
+    var stability: DiscreteStability { DiscreteStability(spectralRadius: estimate) }
 
-  /// Prints the stability for a discrete spectral radius to standard error unless it is stable.
-  static func warnUnlessStable(spectralRadius radius: Double, console: Console) {
-    switch DiscreteStability(spectralRadius: radius) {
-    case .stable: break
-    case .marginal:
-      console.printError(
-        "note: the discrete system is marginally stable (spectral radius \(radius) within "
-          + "\(DiscreteStability.tolerance) of 1)")
-    case .unstable:
-      console.printError("warning: the discrete system is unstable (spectral radius \(radius) > 1)")
+    init(_ system: StateSpaceMatrices) throws {
+      (estimate, bounds) = try run { (try system.spectralRadius, try system.spectralRadiusBounds()) }
+    }
+
+    /// `spectral_radius`, `spectral_radius_bounds` (`[lower, upper]`), `stability` (`stable`, `marginal`,
+    /// `unstable`) and `unstable`.
+    var jsonMembers: [(String, JSONValue)] {
+      [
+        ("spectral_radius", .number(estimate)),
+        ("spectral_radius_bounds", .numbers([bounds.lowerBound, bounds.upperBound])),
+        ("stability", .string(stability.rawValue)), ("unstable", .bool(stability == .unstable)),
+      ]
+    }
+
+    /// The radius as text, with its interval when the eigenvalues are ill-conditioned.
+    var text: String {
+      let wide = bounds.upperBound - bounds.lowerBound > 1e-6 * max(estimate, 1e-300)
+      return formatted(estimate, digits: 6)
+        + (wide
+          ? " (ill-conditioned eigenvalues: within [\(formatted(bounds.lowerBound, digits: 4)), "
+            + "\(formatted(bounds.upperBound, digits: 4))])" : "")
+    }
+
+    /// Prints the stability to standard error unless it is stable.
+    func warnUnlessStable(console: Console) {
+      switch stability {
+      case .stable: break
+      case .marginal:
+        console.printError(
+          "note: the discrete system is marginally stable (spectral radius \(text) within "
+            + "\(DiscreteStability.tolerance) of 1)")
+      case .unstable:
+        console.printError("warning: the discrete system is unstable (spectral radius \(text) > 1)")
+      }
     }
   }
 
@@ -85,11 +106,6 @@ enum StateSpaceCommandSupport {
     let n = system.order
     let rows = (0..<n).map { i in JSONValue.numbers(system.a.scalars[i * n..<(i + 1) * n]) }
     return .object([("A", .array(rows)), ("B", .numbers(system.b))] + extra)
-  }
-
-  /// The spectral radius of a discrete system, mapping an eigensolver failure to exit 1.
-  static func spectralRadius(_ system: StateSpaceMatrices) throws -> Double {
-    try run { try system.spectralRadius }
   }
 
   /// Prints A and B as aligned text.
