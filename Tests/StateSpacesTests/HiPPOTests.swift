@@ -54,7 +54,8 @@ import Testing
     let discrete = try HiPPO.matrices(.legT(window: 2), order: 4).discretized(step: 0.1, method: method)
     let error = discrepancy(discrete.b, b, absoluteTolerance: 2e-6)
     #expect(error.isWithinTolerance, "\(method): \(error)")
-    #expect(abs(discrete.spectralRadius - radius) < 2e-6, "\(method): radius \(discrete.spectralRadius)")
+    let computed = try discrete.spectralRadius
+    #expect(abs(computed - radius) < 2e-6, "\(method): radius \(computed)")
   }
 
   @Test func zeroOrderHoldMatchesTheScalarClosedForm() throws {
@@ -104,30 +105,7 @@ import Testing
     return Double.sine(6 * .pi * t) + 0.5 * Double.cosine(14 * .pi * t) + t
   }
 
-  /// The reference note's MSE table for `sin 6πt + ½cos 14πt + t`, L = 1000 (forward, backward, bilinear, ZOH).
-  @Test(arguments: [
-    (HiPPOMeasure.legS, 16, [8.47e-2, 8.44e-2, 8.37e-2, 8.37e-2]),
-    (.legS, 32, [5.53e-3, 3.68e-3, 3.84e-5, 3.54e-5]),
-    (.legS, 64, [5.53e-3, 3.68e-3, 3.84e-5, 3.54e-5]),
-    (.legT(window: 1), 16, [1.02e-1, 1.00e-1, 9.60e-2, 9.60e-2]),
-    (.legT(window: 1), 32, [7.98e-2, 2.28e-2, 6.14e-4, 6.20e-4]),
-    (.legT(window: 1), 64, [2.68e+1, 2.27e-2, 3.19e-4, 2.99e-4]),
-  ])
-  func meanSquaredErrorMatchesTheTable(measure: HiPPOMeasure, order: Int, table: [Double]) throws {
-    let methods: [DiscretizationMethod] = [.forwardEuler, .backwardEuler, .bilinear, .zeroOrderHold]
-    for (method, expected) in zip(methods, table) {
-      if measure == .legS && method == .zeroOrderHold && order > 16 { continue }  // dense exp per step: slow in debug
-      let approximation = try OnlineApproximation(measure: measure, order: order, method: method, step: 1e-3)
-      let mse = try approximation.approximating(Self.signal).meanSquaredError
-      #expect(mse <= 1.5 * expected && mse >= expected / 1.5, "\(measure.name) N=\(order) \(method): \(mse) vs \(expected)")
-    }
-  }
-
-  @Test func legSZeroOrderHoldMatchesTheTableAtOrder32() throws {
-    let approximation = try OnlineApproximation(measure: .legS, order: 32, method: .zeroOrderHold)
-    let mse = try approximation.approximating(Self.signal).meanSquaredError
-    #expect(mse <= 1.5 * 3.54e-5 && mse >= 3.54e-5 / 1.5, "\(mse)")
-  }
+  // The reference note's MSE table is checked against NumPy in FixtureTests.reconstructionErrorsMatchNumPy.
 
   @Test func laguerreAndFourierReconstructionsImproveWithOrder() throws {
     for (measure, step) in [(HiPPOMeasure.lagT(beta: 1), 1e-2), (.fouT, 1e-3)] {

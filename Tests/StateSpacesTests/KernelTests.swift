@@ -12,7 +12,7 @@ enum KernelFixtures {
   {
     let channel = try DPLRDecomposition(measure: measure, order: order).channel(output: c, step: step, length: length)
     let discrete = try HiPPO.matrices(measure, order: order).discretized(step: step, method: .bilinear)
-    return (channel, discrete.powerSeriesKernel(output: c, length: length))
+    return (channel, try discrete.powerSeriesKernel(output: c, length: length))
   }
 
   static func realSystem(_ channel: DiagonalStateSpace, method: DiagonalDiscretization) throws
@@ -38,7 +38,7 @@ enum KernelFixtures {
   @Test func legSMatchesTheReferenceOracleAndThePowerSeries() throws {
     let (channel, naive) = try KernelFixtures.s4(
       measure: .legS, order: 8, step: 1.0 / 64, length: 64, c: [Double](repeating: 1, count: 8))
-    let kernel = S4Kernel.kernels([channel], length: 64)
+    let kernel = try S4Kernel.kernels([channel], length: 64)
     let error = discrepancy(kernel, naive, absoluteTolerance: 1e-10)
     #expect(error.isWithinTolerance, "\(error)")
     let oracle = [0.272242, 0.166494, 0.09368, 0.045455, 0.015278, -0.00193]
@@ -51,7 +51,7 @@ enum KernelFixtures {
     var generator = SeededGenerator(seed: 11)
     let c = (0..<order).map { _ in generator.nextNormal() }
     let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 0.05, length: length, c: c)
-    let error = discrepancy(S4Kernel.kernels([channel, channel], length: length), naive + naive, absoluteTolerance: 1e-10)
+    let error = discrepancy(try S4Kernel.kernels([channel, channel], length: length), naive + naive, absoluteTolerance: 1e-10)
     #expect(error.isWithinTolerance, "\(measure.name) N=\(order) L=\(length): \(error)")
   }
 
@@ -62,7 +62,7 @@ enum KernelFixtures {
       var generator = SeededGenerator(seed: 5)
       let c = (0..<order).map { _ in generator.nextNormal() }
       let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 0.07, length: length, c: c)
-      let error = discrepancy(S4Kernel.kernels([channel], length: length, vectorLevel: level), naive, absoluteTolerance: 1e-10)
+      let error = discrepancy(try S4Kernel.kernels([channel], length: length, vectorLevel: level), naive, absoluteTolerance: 1e-10)
       #expect(error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
     }
   }
@@ -75,7 +75,7 @@ enum KernelFixtures {
       var generator = SeededGenerator(seed: 19)
       let c = (0..<order).map { _ in generator.nextNormal() }
       let (channel, naive) = try KernelFixtures.s4(measure: measure, order: order, step: 1e-3, length: length, c: c)
-      let kernel = S4Kernel.kernels([channel], length: length, vectorLevel: level)
+      let kernel = try S4Kernel.kernels([channel], length: length, vectorLevel: level)
       let error = discrepancy(kernel, naive, absoluteTolerance: 1e-10)
       #expect(kernel.count == length && error.isWithinTolerance, "level \(level), \(measure.name): \(error)")
     }
@@ -86,7 +86,7 @@ enum KernelFixtures {
     // L = 1 has the node ω = 1 only, L = 2 ends on ω = −1, L = 3 has two nodes and no ω = −1.
     let (channel, naive) = try KernelFixtures.s4(
       measure: .legS, order: 8, step: 0.2, length: length, c: [1, -2, 0.5, 3, -1, 0.25, 2, -0.75])
-    let kernel = S4Kernel.kernels([channel], length: length)
+    let kernel = try S4Kernel.kernels([channel], length: length)
     #expect(kernel.count == length)
     #expect(discrepancy(kernel, naive, absoluteTolerance: 1e-12).isWithinTolerance, "L=\(length)")
   }
@@ -135,7 +135,7 @@ enum KernelFixtures {
     let a = try S4DInitialization.linear.eigenvalues(order: 8)
     let ones = [Complex<Double>](repeating: .one, count: 4)
     let channel = try DiagonalStateSpace(a: a, b: ones, c: ones, step: 0.05)
-    let kernel = S4DKernel.kernels([channel], length: 32, method: method)
+    let kernel = try S4DKernel.kernels([channel], length: 32, method: method)
     #expect(discrepancy(Array(kernel.prefix(5)), oracle, absoluteTolerance: 1e-6).isWithinTolerance)
   }
 
@@ -149,10 +149,10 @@ enum KernelFixtures {
   @Test(arguments: DiagonalDiscretization.allCases)
   func kernelsMatchThePowerSeriesOfTheRealSystem(method: DiagonalDiscretization) throws {
     let channels = try [KernelFixtures.randomDiagonal(order: 16, seed: 3), KernelFixtures.randomDiagonal(order: 16, seed: 4)]
-    let kernels = S4DKernel.kernels(channels, length: 300, method: method)
+    let kernels = try S4DKernel.kernels(channels, length: 300, method: method)
     for (h, channel) in channels.enumerated() {
       let (system, c) = try KernelFixtures.realSystem(channel, method: method)
-      let error = discrepancy(Array(kernels[h * 300..<(h + 1) * 300]), system.powerSeriesKernel(output: c, length: 300), absoluteTolerance: 1e-10)
+      let error = discrepancy(Array(kernels[h * 300..<(h + 1) * 300]), try system.powerSeriesKernel(output: c, length: 300), absoluteTolerance: 1e-10)
       #expect(error.isWithinTolerance, "\(method) channel \(h): \(error)")
     }
   }
@@ -163,8 +163,8 @@ enum KernelFixtures {
     let channel = try KernelFixtures.randomDiagonal(order: 16, seed: 7)
     let (system, c) = try KernelFixtures.realSystem(channel, method: .zeroOrderHold)
     for length in [300, 5] {
-      let kernel = S4DKernel.kernels([channel, channel], length: length, method: .zeroOrderHold, vectorLevel: level)
-      let naive = system.powerSeriesKernel(output: c, length: length)
+      let kernel = try S4DKernel.kernels([channel, channel], length: length, method: .zeroOrderHold, vectorLevel: level)
+      let naive = try system.powerSeriesKernel(output: c, length: length)
       let error = discrepancy(kernel, naive + naive, absoluteTolerance: 1e-10)
       #expect(kernel.count == 2 * length && error.isWithinTolerance, "level \(level), L = \(length): \(error)")
     }
@@ -175,27 +175,33 @@ enum KernelFixtures {
     let channel = try KernelFixtures.randomDiagonal(order: 6, seed: 9)
     var generator = SeededGenerator(seed: 10)
     let upstream = (0..<40).map { _ in generator.nextNormal() }
-    func loss(_ c: DiagonalStateSpace) -> Double {
-      zip(S4DKernel.kernels([c], length: 40, method: method), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+    func loss(_ c: DiagonalStateSpace) throws -> Double {
+      zip(try S4DKernel.kernels([c], length: 40, method: method), upstream).reduce(0) { $0 + $1.0 * $1.1 }
     }
-    let gradient = S4DKernel.gradient(of: channel, upstream: upstream, method: method)
+    let gradient = try S4DKernel.gradient(of: channel, upstream: upstream, method: method)
     let h = 1e-6
-    func central(_ perturb: (inout DiagonalStateSpace, Double) -> Void) -> Double {
-      var plus = channel, minus = channel
-      perturb(&plus, h)
-      perturb(&minus, -h)
-      return (loss(plus) - loss(minus)) / (2 * h)
+    /// The central difference along one parameter, moved by ±h through a fresh channel.
+    func central(
+      _ perturb: (_ a: inout [Complex<Double>], _ b: inout [Complex<Double>], _ c: inout [Complex<Double>],
+        _ step: inout Double, _ h: Double) -> Void
+    ) throws -> Double {
+      func moved(_ delta: Double) throws -> DiagonalStateSpace {
+        var (a, b, c, step) = (channel.a, channel.b, channel.c, channel.step)
+        perturb(&a, &b, &c, &step, delta)
+        return try DiagonalStateSpace(a: a, b: b, c: c, step: step)
+      }
+      return (try loss(moved(h)) - loss(moved(-h))) / (2 * h)
     }
     var worst = 0.0
     for n in 0..<3 {
-      worst = max(worst, abs(central { $0.a[n].real += $1 } - gradient.a[n].real))
-      worst = max(worst, abs(central { $0.a[n].imaginary += $1 } - gradient.a[n].imaginary))
-      worst = max(worst, abs(central { $0.b[n].real += $1 } - gradient.b[n].real))
-      worst = max(worst, abs(central { $0.b[n].imaginary += $1 } - gradient.b[n].imaginary))
-      worst = max(worst, abs(central { $0.c[n].real += $1 } - gradient.c[n].real))
-      worst = max(worst, abs(central { $0.c[n].imaginary += $1 } - gradient.c[n].imaginary))
+      worst = max(worst, abs(try central { a, _, _, _, h in a[n].real += h } - gradient.a[n].real))
+      worst = max(worst, abs(try central { a, _, _, _, h in a[n].imaginary += h } - gradient.a[n].imaginary))
+      worst = max(worst, abs(try central { _, b, _, _, h in b[n].real += h } - gradient.b[n].real))
+      worst = max(worst, abs(try central { _, b, _, _, h in b[n].imaginary += h } - gradient.b[n].imaginary))
+      worst = max(worst, abs(try central { _, _, c, _, h in c[n].real += h } - gradient.c[n].real))
+      worst = max(worst, abs(try central { _, _, c, _, h in c[n].imaginary += h } - gradient.c[n].imaginary))
     }
-    worst = max(worst, abs(central { $0.step += $1 } - gradient.step) / 100)
+    worst = max(worst, abs(try central { _, _, _, step, h in step += h } - gradient.step) / 100)
     #expect(worst < 1e-5, "\(method): worst gradient error \(worst)")
   }
 }
@@ -211,7 +217,7 @@ enum KernelFixtures {
     #expect(discrepancy(c, [1.001064, -0.499753, 0.249695, 0.124958], absoluteTolerance: 1e-6).isWithinTolerance)
     var impulse = [Double](repeating: 0, count: 64)
     impulse[0] = 1
-    let response = RTFKernel.recurrentOutput(of: rtf, weights: c, input: impulse)
+    let response = try RTFKernel.recurrentOutput(of: rtf, weights: c, input: impulse)
     let error = discrepancy(Array(response[1...]), Array(kernel[1...]), absoluteTolerance: 1e-12)
     #expect(error.isWithinTolerance, "\(error)")
     #expect(abs(kernel[0] - 0.7 - -1.74e-4) < 1e-6)
@@ -223,7 +229,7 @@ enum KernelFixtures {
     let rtf = KernelFixtures.rtf
     let length = 50
     let c = try rtf.recurrentOutputWeights(length: length)
-    let naive = rtf.companion().powerSeriesKernel(output: c, length: length - 1)
+    let naive = try rtf.companion().powerSeriesKernel(output: c, length: length - 1)
     let kernel = try RTFKernel.kernels([rtf], length: length)
     #expect(discrepancy(Array(kernel[1...]), naive, absoluteTolerance: 1e-10).isWithinTolerance)
   }
@@ -237,31 +243,33 @@ enum KernelFixtures {
     }
     let gradient = try RTFKernel.gradient(of: rtf, upstream: upstream)
     let h = 1e-6
+    /// The central difference along one coefficient, moved by ±h through a fresh transfer function.
+    func central(_ perturb: (_ a: inout [Double], _ b: inout [Double], _ h0: inout Double, _ h: Double) -> Void)
+      throws -> Double
+    {
+      func moved(_ delta: Double) throws -> TransferFunction {
+        var (a, b, h0) = (rtf.denominator, rtf.numerator, rtf.feedthrough)
+        perturb(&a, &b, &h0, delta)
+        return try TransferFunction(denominator: a, numerator: b, feedthrough: h0)
+      }
+      return (try loss(moved(h)) - loss(moved(-h))) / (2 * h)
+    }
     var worst = 0.0
     for k in 0..<4 {
-      var plus = rtf, minus = rtf
-      plus.denominator[k] += h
-      minus.denominator[k] -= h
-      worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.denominator[k]))
-      plus = rtf
-      minus = rtf
-      plus.numerator[k] += h
-      minus.numerator[k] -= h
-      worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.numerator[k]))
+      worst = max(worst, abs(try central { a, _, _, h in a[k] += h } - gradient.denominator[k]))
+      worst = max(worst, abs(try central { _, b, _, h in b[k] += h } - gradient.numerator[k]))
     }
-    var plus = rtf, minus = rtf
-    plus.feedthrough += h
-    minus.feedthrough -= h
-    worst = max(worst, abs((try loss(plus) - loss(minus)) / (2 * h) - gradient.feedthrough))
+    worst = max(worst, abs(try central { _, _, h0, h in h0 += h } - gradient.feedthrough))
     #expect(worst < 1e-5, "worst gradient error \(worst)")
   }
 
   @Test func stabilityProjectionPullsPolesInsideTheUnitDisk() throws {
     let unstable = try TransferFunction(denominator: [-2.5, 1.8, -0.4], numerator: [1, 0, 0], feedthrough: 0)
-    #expect(unstable.companion().spectralRadius > 1)
-    let stable = unstable.stabilized(slack: 0.2)
+    #expect(try unstable.companion().spectralRadius > 1)
+    let stable = try unstable.stabilized(slack: 0.2)
     #expect(stable.denominator.reduce(0) { $0 + abs($1) } < 1)
-    #expect(stable.companion().spectralRadius < 1)
+    #expect(try stable.companion().spectralRadius < 1)
+    #expect(throws: StateSpaceError.self) { try unstable.stabilized(slack: .nan) }
   }
 
   @Test func stateSpaceToTransferFunctionAndBackPreservesTheKernel() throws {
@@ -274,7 +282,7 @@ enum KernelFixtures {
     let transfer = try system.transferFunction(output: c, feedthrough: 0.3)
     let back = transfer.companion()
     let error = discrepancy(
-      back.powerSeriesKernel(output: transfer.numerator, length: 60), system.powerSeriesKernel(output: c, length: 60),
+      try back.powerSeriesKernel(output: transfer.numerator, length: 60), try system.powerSeriesKernel(output: c, length: 60),
       absoluteTolerance: 1e-12)
     #expect(error.isWithinTolerance, "\(error)")
     #expect(transfer.feedthrough == 0.3)
@@ -317,26 +325,26 @@ enum KernelFixtures {
     let (s4, _) = try KernelFixtures.s4(measure: .legS, order: 8, step: 0.1, length: length, c: c)
     let s4Recurrent = try HiPPO.matrices(.legS, order: 8).discretized(step: 0.1, method: .bilinear)
       .recurrentOutput(input, output: c, feedthrough: 0.4)
-    let s4Convolution = try causalConvolution(input, kernel: S4Kernel.kernels([s4], length: length), channels: 1, length: length, feedthrough: [0.4])
+    let s4Convolution = try causalConvolution(input, kernel: try S4Kernel.kernels([s4], length: length), channels: 1, length: length, feedthrough: [0.4])
     #expect(discrepancy(s4Convolution, s4Recurrent, absoluteTolerance: 1e-10).isWithinTolerance)
     // S4D: real 2×2-block recurrence.
     let s4d = try KernelFixtures.randomDiagonal(order: 8, seed: 8)
     let (blocks, blockC) = try KernelFixtures.realSystem(s4d, method: .zeroOrderHold)
     let s4dConvolution = try causalConvolution(
-      input, kernel: S4DKernel.kernels([s4d], length: length, method: .zeroOrderHold), channels: 1, length: length)
-    #expect(discrepancy(s4dConvolution, blocks.recurrentOutput(input, output: blockC), absoluteTolerance: 1e-10).isWithinTolerance)
+      input, kernel: try S4DKernel.kernels([s4d], length: length, method: .zeroOrderHold), channels: 1, length: length)
+    #expect(discrepancy(s4dConvolution, try blocks.recurrentOutput(input, output: blockC), absoluteTolerance: 1e-10).isWithinTolerance)
     // S4D: the diagonal O(N) recurrence, for both rules.
     for method in DiagonalDiscretization.allCases {
       let convolution = try causalConvolution(
-        input, kernel: S4DKernel.kernels([s4d], length: length, method: method), channels: 1, length: length)
-      let error = discrepancy(s4d.recurrentOutput(input, method: method), convolution, absoluteTolerance: 1e-10)
+        input, kernel: try S4DKernel.kernels([s4d], length: length, method: method), channels: 1, length: length)
+      let error = discrepancy(try s4d.recurrentOutput(input, method: method), convolution, absoluteTolerance: 1e-10)
       #expect(error.isWithinTolerance, "\(method): \(error)")
     }
     // RTF: companion recurrence with the corrected weights.
     let rtf = KernelFixtures.rtf
     let rtfConvolution = try causalConvolution(
       input, kernel: RTFKernel.kernels([rtf], length: length, correctingWrapAround: true), channels: 1, length: length)
-    let rtfRecurrent = RTFKernel.recurrentOutput(of: rtf, weights: try rtf.recurrentOutputWeights(length: length), input: input)
+    let rtfRecurrent = try RTFKernel.recurrentOutput(of: rtf, weights: try rtf.recurrentOutputWeights(length: length), input: input)
     #expect(discrepancy(rtfConvolution, rtfRecurrent, absoluteTolerance: 1e-10).isWithinTolerance)
   }
 }

@@ -67,4 +67,23 @@ struct MatrixExponentialTests {
     #expect(throws: LinalgError.self) { try matrixExponential(Tensor<Float>(shape: [1, 1], scalars: [.nan])) }
     #expect(throws: LinalgError.self) { try matrixExponential(Tensor<Float>(shape: [1, 1], scalars: [200])) }
   }
+
+  /// Finite entries whose 1-norm overflows used to trap converting the infinite norm to a squaring count.
+  @Test func overflowingNormsThrowInsteadOfTrapping() {
+    let huge = Tensor<Double>(shape: [2, 2], scalars: [-1e308, 0, -1e308, -1e308])
+    #expect(throws: LinalgError.nonFiniteInput(operation: "matrixExponential", argument: "the 1-norm of A of shape [2, 2] (overflows Double)")) {
+      try matrixExponential(huge)
+    }
+    #expect(throws: LinalgError.self) { try matrixExponential(Tensor<Double>(shape: [1, 1], scalars: [1e300])) }
+    #expect(throws: LinalgError.self) { try matrixExponential(Tensor<Double>(shape: [1, 1], scalars: [.infinity])) }
+  }
+
+  /// The largest finite norms need about 1020 squarings, and a decaying exponential underflows to exactly 0;
+  /// `e^{−700}` (near the smallest normal exponential) stays within rounding.
+  @Test func largeFiniteNormsGiveTheClosedForm() throws {
+    let decayed = try matrixExponential(Tensor<Double>(shape: [2, 2], scalars: [-1e307, 0, 1e307, -1e307]))
+    #expect(decayed.scalars == [0, 0, 0, 0])
+    let scalar = try matrixExponential(Tensor<Double>(shape: [1, 1], scalars: [-700])).scalars[0]
+    #expect(abs(scalar / Double.exponential(-700) - 1) < 1e-12)
+  }
 }

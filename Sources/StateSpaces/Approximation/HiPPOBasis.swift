@@ -19,8 +19,18 @@ public enum HiPPOBasis {
   ///   - n: N.
   ///   - position: `x ∈ [0, 1]` for LegS, the lag `s ≥ 0` for the other measures.
   /// - Returns: N values; `Σ c_n value_n` is the reconstruction.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when N < 1 or the position is not finite.
   /// - Complexity: O(N).
-  public static func evaluate(_ measure: HiPPOMeasure, order n: Int, at position: Double) -> [Double] {
+  public static func evaluate(_ measure: HiPPOMeasure, order n: Int, at position: Double) throws -> [Double] {
+    guard n >= 1 else { throw StateSpaceError.invalidParameter("HiPPO basis: order N must be at least 1, got \(n)") }
+    guard position.isFinite else {
+      throw StateSpaceError.invalidParameter("HiPPO basis: the position must be finite, got \(position)")
+    }
+    return values(measure, order: n, at: position)
+  }
+
+  /// ``evaluate(_:order:at:)`` for N ≥ 1 and a position that is finite or +∞ (far outside every window).
+  static func values(_ measure: HiPPOMeasure, order n: Int, at position: Double) -> [Double] {
     var values = [Double](repeating: 0, count: n)
     switch measure {
     case .legS:
@@ -30,6 +40,8 @@ public enum HiPPOBasis {
       legendre(1 - 2 * position / theta, into: &values)
     case .lagT(let beta):
       let weight = Double.exponential(-position / 2) / beta
+      // Beyond s ≈ 1490 the weight underflows to 0 while L_n(s) may overflow: the product is 0.
+      guard weight != 0 else { return values }
       var previous = 0.0
       var current = 1.0
       for k in 0..<n {

@@ -50,27 +50,39 @@ public struct OnlineApproximation: Sendable {
     coefficients = [Double](repeating: 0, count: order)
   }
 
-  /// The spectral radius of the discrete transition of a time-invariant measure (at least 1 means the
-  /// recurrence is unstable); `nil` for LegS, whose time-varying steps have no single transition.
-  public var discreteSpectralRadius: Double? { discrete?.spectralRadius }
+  /// The discrete transition of a time-invariant measure; `nil` for LegS, whose time-varying steps have no
+  /// single transition.
+  ///
+  /// Its ``StateSpaceMatrices/spectralRadius`` and ``StateSpaceMatrices/stability`` tell whether the
+  /// recurrence stays bounded.
+  public var discreteSystem: StateSpaceMatrices? { discrete }
 
   /// Feeds the next sample.
   ///
   /// - Parameter sample: The input value; it must be finite.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for a non-finite sample.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for a non-finite sample;
+  ///   ``StateSpaceError/numericalFailure(_:)`` when the state overflows (an unstable discrete system, for
+  ///   example forward Euler on LegT at N = 64); the approximation is then left as it was before the sample.
   public mutating func append(_ sample: Double) throws {
     guard sample.isFinite else {
       throw StateSpaceError.invalidInput("signal sample \(sampleCount) is not finite (\(sample))")
     }
+    var next = coefficients
     if let legS {
       if sampleCount == 0 {
-        coefficients = legS.initialState(firstInput: sample)
+        next = legS.initialState(firstInput: sample)
       } else {
-        try legS.advance(&coefficients, input: sample, step: sampleCount)
+        try legS.advance(&next, input: sample, step: sampleCount)
       }
     } else if let discrete {
-      coefficients = discrete.apply(to: coefficients, input: sample)
+      next = discrete.advanced(next, input: sample)
     }
+    guard next.allSatisfy(\.isFinite) else {
+      throw StateSpaceError.numericalFailure(
+        "HiPPO-\(measure.name) N=\(order) (\(method.rawValue)): the state overflowed at sample \(sampleCount); "
+          + "the discrete system is unstable")
+    }
+    coefficients = next
     sampleCount += 1
   }
 
@@ -90,7 +102,7 @@ public struct OnlineApproximation: Sendable {
       } else {
         position = Double(count - 1 - k) * step
       }
-      let basis = HiPPOBasis.evaluate(measure, order: order, at: position)
+      let basis = HiPPOBasis.values(measure, order: order, at: position)
       var value = 0.0
       for n in 0..<order { value += coefficients[n] * basis[n] }
       return value
@@ -100,8 +112,9 @@ public struct OnlineApproximation: Sendable {
   /// Streams a whole signal and returns the mean squared error of the reconstruction from the final state.
   ///
   /// - Parameter signal: The samples, oldest first (at least one).
-  /// - Returns: The final approximation and `mean((reconstruction − signal)²)`.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for an empty or non-finite signal.
+  /// - Returns: The final approximation and `mean((reconstruction − signal)²)`, always finite.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for an empty or non-finite signal;
+  ///   ``StateSpaceError/numericalFailure(_:)`` when the state or the error overflows.
   public func approximating(_ signal: [Double]) throws -> (approximation: OnlineApproximation, meanSquaredError: Double) {
     guard !signal.isEmpty else { throw StateSpaceError.invalidInput("signal is empty") }
     var copy = self
@@ -109,6 +122,11 @@ public struct OnlineApproximation: Sendable {
     let reconstructed = copy.reconstruction()
     var sum = 0.0
     for (a, b) in zip(reconstructed, signal) { sum += (a - b) * (a - b) }
-    return (copy, sum / Double(signal.count))
+    let meanSquaredError = sum / Double(signal.count)
+    guard meanSquaredError.isFinite else {
+      throw StateSpaceError.numericalFailure(
+        "HiPPO-\(measure.name) N=\(order) (\(method.rawValue)): the reconstruction error overflows")
+    }
+    return (copy, meanSquaredError)
   }
 }

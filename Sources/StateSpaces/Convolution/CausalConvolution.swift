@@ -12,14 +12,18 @@ import TensorCore
 ///   - length: L (at least 1).
 ///   - feedthrough: D per channel (empty: zero).
 /// - Returns: `batch × channels × length` outputs.
-/// - Throws: ``StateSpaceError/invalidInput(_:)`` when the sizes do not fit together.
+/// - Throws: ``StateSpaceError/invalidInput(_:)`` when the sizes do not fit together or a value is NaN or
+///   infinite (the transform would spread one NaN over every output of its row);
+///   ``StateSpaceError/invalidParameter(_:)`` when `2L` or `channels × L` overflows `Int`.
 /// - Complexity: O(batch·H·L log L).
 public func causalConvolution(
   _ input: [Double], kernel: [Double], channels: Int, length: Int, feedthrough: [Double] = []
 ) throws -> [Double] {
-  guard length >= 1, channels >= 1, kernel.count == channels * length,
-    !input.isEmpty, input.count % (channels * length) == 0
-  else {
+  guard length >= 1, channels >= 1 else {
+    throw StateSpaceError.invalidParameter("causal convolution: \(channels) channel(s) of length \(length)")
+  }
+  let taps = try StateSpaceValidation.product([channels, length, 2], "causal convolution: channels × 2L") / 2
+  guard kernel.count == taps, !input.isEmpty, input.count % taps == 0 else {
     throw StateSpaceError.invalidInput(
       "causal convolution: input of \(input.count) values and kernel of \(kernel.count) taps do not fit "
         + "\(channels) channel(s) of length \(length)")
@@ -27,6 +31,9 @@ public func causalConvolution(
   guard feedthrough.isEmpty || feedthrough.count == channels else {
     throw StateSpaceError.invalidInput("causal convolution: \(feedthrough.count) feed-through values for \(channels) channels")
   }
+  try StateSpaceValidation.requireFinite(input, "causal convolution: the input")
+  try StateSpaceValidation.requireFinite(kernel, "causal convolution: the kernel")
+  try StateSpaceValidation.requireFinite(feedthrough, "causal convolution: D")
   let rows = input.count / length
   let padded = 2 * length
   let bins = padded / 2 + 1

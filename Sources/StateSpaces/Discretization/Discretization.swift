@@ -6,12 +6,16 @@ extension StateSpaceMatrices {
   /// Zero-order hold takes the exponential of the augmented matrix `[[A, B], [0, 0]]·Δ`, whose top-right
   /// block is `∫₀^Δ e^{sA} ds · B`; this needs no inverse of A, so singular A (FouT) is fine.
   ///
+  /// A lower-triangular `A` (LegS, LagT) gives a lower-triangular `Ā` with exact zeros above the diagonal,
+  /// so that ``spectralRadius`` reads its eigenvalues from the diagonal.
+  ///
   /// - Parameters:
   ///   - step: The step Δ, positive and finite.
   ///   - method: The discretization rule.
   /// - Returns: `(Ā, B̄)`.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a bad step, ``StateSpaceError/invalidInput(_:)``
-  ///   when an implicit rule meets a singular `I − αA` or the exponential of ZOH overflows.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a step that is not positive and finite;
+  ///   ``StateSpaceError/numericalFailure(_:)`` when an implicit rule meets a singular `I − αA` or a result
+  ///   overflows `Double` (for example `ΔA` with Δ = 10³⁰⁸).
   /// - Complexity: O(N³).
   public func discretized(step: Double, method: DiscretizationMethod) throws -> StateSpaceMatrices {
     try Self.validate(step: step)
@@ -19,11 +23,12 @@ extension StateSpaceMatrices {
     let identity = Tensor<Double>(identity: n)
     switch method {
     case .forwardEuler:
-      return try StateSpaceMatrices(a: identity + step * a, b: b.map { step * $0 })
+      return try discrete(a: (identity + step * a).scalars, b: b.map { step * $0 }, step: step, method: method)
     case .backwardEuler:
-      return try implicitStep(explicitPart: identity, implicitWeight: step, step: step)
+      return try implicitStep(explicitPart: identity, implicitWeight: step, step: step, method: method)
     case .bilinear:
-      return try implicitStep(explicitPart: identity + (step / 2) * a, implicitWeight: step / 2, step: step)
+      return try implicitStep(
+        explicitPart: identity + (step / 2) * a, implicitWeight: step / 2, step: step, method: method)
     case .zeroOrderHold:
       var augmented = [Double](repeating: 0, count: (n + 1) * (n + 1))
       for i in 0..<n {
@@ -34,17 +39,17 @@ extension StateSpaceMatrices {
       do {
         exponential = try matrixExponential(Tensor(shape: [n + 1, n + 1], scalars: augmented)).scalars
       } catch {
-        throw StateSpaceError.invalidInput("zero-order hold with step \(step): e^{ΔA} failed: \(error)")
+        throw StateSpaceError.numericalFailure("zero-order hold with step \(step): e^{ΔA} failed: \(error)")
       }
-      return try StateSpaceMatrices(
-        a: Tensor(shape: [n, n], scalars: topLeft(of: exponential, columns: n + 1, order: n)),
-        b: (0..<n).map { exponential[$0 * (n + 1) + n] })
+      return try discrete(
+        a: topLeft(of: exponential, columns: n + 1, order: n), b: (0..<n).map { exponential[$0 * (n + 1) + n] },
+        step: step, method: method)
     }
   }
 
   /// `Ā = (I − αA)⁻¹·explicitPart`, `B̄ = Δ(I − αA)⁻¹B`.
   private func implicitStep(
-    explicitPart: Tensor<Double>, implicitWeight alpha: Double, step: Double
+    explicitPart: Tensor<Double>, implicitWeight alpha: Double, step: Double, method: DiscretizationMethod
   ) throws -> StateSpaceMatrices {
     let n = order
     let implicitPart = Tensor<Double>(identity: n) - alpha * a
@@ -53,11 +58,30 @@ extension StateSpaceMatrices {
       for k in 0..<n { rightHandSides[i * (n + 1) + k] = explicitPart.scalars[i * n + k] }
       rightHandSides[i * (n + 1) + n] = step * b[i]
     }
-    let solution = try DenseAlgebra.solve(
-      implicitPart, rightHandSides, columns: n + 1, what: "discretization with step \(step): I − \(alpha)·A")
-    return try StateSpaceMatrices(
-      a: Tensor(shape: [n, n], scalars: topLeft(of: solution, columns: n + 1, order: n)),
-      b: (0..<n).map { solution[$0 * (n + 1) + n] })
+    let what = "discretization with step \(step): I − \(alpha)·A"
+    try StateSpaceValidation.requireFiniteResult(implicitPart.scalars, what)
+    let solution = try DenseAlgebra.solve(implicitPart, rightHandSides, columns: n + 1, what: what)
+    return try discrete(
+      a: topLeft(of: solution, columns: n + 1, order: n), b: (0..<n).map { solution[$0 * (n + 1) + n] },
+      step: step, method: method)
+  }
+
+  /// The discrete pair from its entries: zeros above the diagonal when `A` is lower triangular, and a
+  /// numerical failure when an entry overflowed.
+  private func discrete(a entries: [Double], b: [Double], step: Double, method: DiscretizationMethod) throws
+    -> StateSpaceMatrices
+  {
+    let n = order
+    var entries = entries
+    if isLowerTriangular {
+      for i in 0..<n {
+        for k in (i + 1)..<n { entries[i * n + k] = 0 }
+      }
+    }
+    let what = "\(method.rawValue) discretization with step \(step)"
+    try StateSpaceValidation.requireFiniteResult(entries, "\(what): Ā")
+    try StateSpaceValidation.requireFiniteResult(b, "\(what): B̄")
+    return try StateSpaceMatrices(a: Tensor(shape: [n, n], scalars: entries), b: b)
   }
 
   /// The leading `order × order` block of a row-major matrix with `columns` columns.

@@ -48,9 +48,10 @@ public struct TimeVaryingLegS: Sendable {
   ///
   /// - Parameter k: The step index, at least 1.
   /// - Returns: `Ā_k` and `B̄_k`.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when k < 1.
   /// - Complexity: O(N³).
   public func transition(step k: Int) throws -> StateSpaceMatrices {
-    precondition(k >= 1, "TimeVaryingLegS.transition: step \(k) must be at least 1")
+    guard k >= 1 else { throw StateSpaceError.invalidParameter("time-varying LegS: step \(k) must be at least 1") }
     let t = Double(k)
     switch method {
     case .zeroOrderHold:
@@ -70,9 +71,15 @@ public struct TimeVaryingLegS: Sendable {
   ///   - state: The state, updated in place.
   ///   - input: The sample `u_k`.
   ///   - k: The step index, at least 1.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the state does not have N entries or the input is
+  ///   not finite; ``StateSpaceError/invalidParameter(_:)`` when k < 1.
   /// - Complexity: O(N) (Euler, bilinear); O(N³) (ZOH).
   public func advance(_ state: inout [Double], input: Double, step k: Int) throws {
-    precondition(state.count == order, "TimeVaryingLegS.advance: state has \(state.count) entries, not \(order)")
+    guard state.count == order else {
+      throw StateSpaceError.invalidInput("time-varying LegS: the state has \(state.count) entries, not N = \(order)")
+    }
+    guard k >= 1 else { throw StateSpaceError.invalidParameter("time-varying LegS: step \(k) must be at least 1") }
+    try StateSpaceValidation.requireFinite([input], "time-varying LegS: input u_\(k)")
     let inverseT = 1 / Double(k)
     switch method {
     case .forwardEuler:
@@ -87,7 +94,7 @@ public struct TimeVaryingLegS: Sendable {
       solveImplicit(&state, alpha: 0.5 * inverseT)
     case .zeroOrderHold:
       let discrete = try transition(step: k)
-      state = discrete.apply(to: state, input: input)
+      state = discrete.advanced(state, input: input)
     }
   }
 
@@ -120,8 +127,20 @@ extension StateSpaceMatrices {
   ///   - state: The state x.
   ///   - input: The input u.
   /// - Returns: The next state.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the state does not have N entries or a value is NaN
+  ///   or infinite.
   /// - Complexity: O(N²).
-  public func apply(to state: [Double], input: Double) -> [Double] {
+  public func apply(to state: [Double], input: Double) throws -> [Double] {
+    guard state.count == order else {
+      throw StateSpaceError.invalidInput("discrete step: the state has \(state.count) entries, not N = \(order)")
+    }
+    try StateSpaceValidation.requireFinite(state, "discrete step: the state")
+    try StateSpaceValidation.requireFinite([input], "discrete step: the input")
+    return advanced(state, input: input)
+  }
+
+  /// `Ā x + B̄ u` for a state of N entries (checked by the caller).
+  func advanced(_ state: [Double], input: Double) -> [Double] {
     let n = order
     var next = [Double](repeating: 0, count: n)
     a.scalars.withUnsafeBufferPointer { matrix in

@@ -15,15 +15,22 @@ import TensorCore
 /// where FouT's superdiagonal `d = [0, 0, 1, 0, 2, 0, …]` couples the cosine `2k` with the sine `2k + 1` at
 /// rate `πk` (the conventions of `state-spaces/s4`; index 1, a sine of frequency 0, is constant).
 public enum HiPPO {
+  /// The largest state size the dense HiPPO matrices accept: `N² = 2²⁸` doubles are 2 GiB, and every use of
+  /// them (discretization, the DPLR decomposition) costs O(N³) on top.
+  public static let maximumOrder = 16384
+
   /// The continuous-time matrices of a measure.
   ///
   /// - Parameters:
   ///   - measure: The measure and its time scale.
-  ///   - n: The state size N (at least 1).
+  ///   - n: The state size N, `1...maximumOrder`.
   /// - Returns: `A` (N × N) and `B` (N).
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when `order < 1` or the time scale is not positive.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when N is outside `1...maximumOrder` or the time scale
+  ///   is not positive and finite.
   public static func matrices(_ measure: HiPPOMeasure, order n: Int) throws -> StateSpaceMatrices {
-    guard n >= 1 else { throw StateSpaceError.invalidParameter("HiPPO: state size N must be at least 1, got \(n)") }
+    guard (1...maximumOrder).contains(n) else {
+      throw StateSpaceError.invalidParameter("HiPPO: state size N must be in 1...\(maximumOrder), got \(n)")
+    }
     let r = (0..<n).map { Double(2 * $0 + 1).squareRoot() }
     // Filled as a flat row-major array: element writes through the tensor subscript copy its storage.
     var a = [Double](repeating: 0, count: n * n)

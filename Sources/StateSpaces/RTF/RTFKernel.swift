@@ -13,7 +13,10 @@ public enum RTFKernel {
   ///   - length: L.
   ///   - correctingWrapAround: Whether to remove `h_L` from tap 0.
   /// - Returns: `H × L` taps, row-major.
-  /// - Throws: ``StateSpaceError`` when L is not above the order or the denominator vanishes on the circle.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L is not above the order or `H × L` overflows
+  ///   `Int`; ``StateSpaceError/invalidInput(_:)`` when the channels are empty or differ in order;
+  ///   ``StateSpaceError/numericalFailure(_:)`` when the denominator vanishes at a root of unity (a pole on
+  ///   the unit circle) or a tap overflows (a pole within rounding of it).
   /// - Complexity: O(H·L log L), independent of n.
   public static func kernels(
     _ channels: [TransferFunction], length: Int, correctingWrapAround: Bool = false
@@ -36,6 +39,7 @@ public enum RTFKernel {
     if correctingWrapAround {
       for (h, channel) in channels.enumerated() { kernel[h * length] = channel.feedthrough }
     }
+    try StateSpaceValidation.requireFiniteResult(kernel, "RTF kernel")
     return kernel
   }
 
@@ -49,8 +53,9 @@ public enum RTFKernel {
     guard length > order else {
       throw StateSpaceError.invalidParameter("RTF: length L = \(length) must exceed the order n = \(order)")
     }
-    var denominators = [Double](repeating: 0, count: channels.count * length)
-    var numerators = [Double](repeating: 0, count: channels.count * length)
+    let count = try StateSpaceValidation.product([channels.count, length], "RTF: channels × length")
+    var denominators = [Double](repeating: 0, count: count)
+    var numerators = [Double](repeating: 0, count: count)
     for (h, channel) in channels.enumerated() {
       denominators[h * length] = 1
       for k in 0..<order {
@@ -60,7 +65,7 @@ public enum RTFKernel {
     }
     let denominator = realFFT(denominators, length: length)
     guard denominator.allSatisfy({ $0.real * $0.real + $0.imaginary * $0.imaginary > 0 }) else {
-      throw StateSpaceError.invalidInput("RTF: the denominator vanishes at a root of unity of order \(length)")
+      throw StateSpaceError.numericalFailure("RTF: the denominator vanishes at a root of unity of order \(length)")
     }
     return (denominator, realFFT(numerators, length: length))
   }
@@ -73,11 +78,13 @@ public enum RTFKernel {
   ///   - channel: The transfer function.
   ///   - upstream: g, L values.
   /// - Returns: The gradients with respect to a (n), b (n) and h₀.
-  /// - Throws: As ``kernels(_:length:correctingWrapAround:)``.
+  /// - Throws: As ``kernels(_:length:correctingWrapAround:)``, and ``StateSpaceError/invalidInput(_:)`` when
+  ///   `upstream` holds NaN or an infinity (the transform would spread it into every gradient).
   /// - Complexity: O(L log L).
   public static func gradient(of channel: TransferFunction, upstream: [Double]) throws -> (
     denominator: [Double], numerator: [Double], feedthrough: Double
   ) {
+    try StateSpaceValidation.requireFinite(upstream, "RTF gradient: the upstream gradient")
     let length = upstream.count
     let spectra = try spectra([channel], length: length)
     let g = realFFT(upstream)
@@ -102,9 +109,18 @@ public enum RTFKernel {
   ///   - weights: c, e.g. ``TransferFunction/recurrentOutputWeights(length:)``.
   ///   - input: The sequence u.
   /// - Returns: y, one value per input.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when there are not n finite weights or the input holds
+  ///   NaN or an infinity.
   /// - Complexity: O(n·L).
-  public static func recurrentOutput(of channel: TransferFunction, weights: [Double], input: [Double]) -> [Double] {
+  public static func recurrentOutput(of channel: TransferFunction, weights: [Double], input: [Double]) throws
+    -> [Double]
+  {
     let n = channel.order
+    guard weights.count == n else {
+      throw StateSpaceError.invalidInput("RTF recurrence: \(weights.count) output weights for order n = \(n)")
+    }
+    try StateSpaceValidation.requireFinite(weights, "RTF recurrence: the output weights c")
+    try StateSpaceValidation.requireFinite(input, "RTF recurrence: the input sequence")
     var state = [Double](repeating: 0, count: n)
     return input.map { u in
       var y = channel.feedthrough * u

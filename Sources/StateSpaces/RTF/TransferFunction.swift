@@ -6,13 +6,16 @@ import TensorCore
 /// Its 2n + 1 parameters do not depend on a state basis, and its kernel costs one FFT whatever n is
 /// (the state-free property). The numerator is usually the truncation-corrected `b̃` (see
 /// ``recurrentOutputWeights(length:)``).
+///
+/// The coefficients are checked once, in ``init(denominator:numerator:feedthrough:)``, and are read-only
+/// afterwards: to change one, create a new transfer function.
 public struct TransferFunction: Sendable, Equatable {
   /// The denominator coefficients `a₁ … a_n` (the leading 1 is implied).
-  public var denominator: [Double]
+  public let denominator: [Double]
   /// The numerator coefficients `b₁ … b_n`.
-  public var numerator: [Double]
+  public let numerator: [Double]
   /// The feed-through `h₀`.
-  public var feedthrough: Double
+  public let feedthrough: Double
 
   /// Creates a transfer function.
   ///
@@ -26,9 +29,9 @@ public struct TransferFunction: Sendable, Equatable {
       throw StateSpaceError.invalidInput(
         "RTF: denominator a has \(denominator.count) and numerator b \(numerator.count) coefficients")
     }
-    guard (denominator + numerator + [feedthrough]).allSatisfy(\.isFinite) else {
-      throw StateSpaceError.invalidInput("RTF: a, b or h0 holds a non-finite value")
-    }
+      try StateSpaceValidation.requireFinite(denominator, "RTF: the denominator a")
+    try StateSpaceValidation.requireFinite(numerator, "RTF: the numerator b")
+    try StateSpaceValidation.requireFinite([feedthrough], "RTF: the feed-through h0")
     (self.denominator, self.numerator, self.feedthrough) = (denominator, numerator, feedthrough)
   }
 
@@ -54,23 +57,28 @@ public struct TransferFunction: Sendable, Equatable {
   /// Afterwards `‖a‖₁ < 1`, so every root of `zⁿ + a₁zⁿ⁻¹ + … + a_n` lies inside the unit disk (for
   /// `|z| ≥ 1`, `|Σ a_i z^{n−i}| ≤ ‖a‖₁|z|ⁿ < |zⁿ|`).
   ///
-  /// - Parameter slack: The learnable `s`.
+  /// - Parameter slack: The learnable `s`, finite.
   /// - Returns: The projected transfer function.
-  public func stabilized(slack: Double = 0) -> TransferFunction {
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `slack` is NaN or infinite.
+  public func stabilized(slack: Double = 0) throws -> TransferFunction {
+    try StateSpaceValidation.requireFinite([slack], "RTF stabilization: the slack s")
     let norm = denominator.reduce(0) { $0 + abs($1) } + abs(slack) + 1e-6
-    var copy = self
-    copy.denominator = denominator.map { $0 / norm }
-    return copy
+    return try TransferFunction(
+      denominator: denominator.map { $0 / norm }, numerator: numerator, feedthrough: feedthrough)
   }
 
   /// The output weights c of the companion recurrence that reproduce the truncated kernel of length L:
   /// `c = b̃ (I − Āᴸ)⁻¹`, i.e. the solution of `(I − Āᴸ)ᵀ cᵀ = b̃ᵀ`, with `Āᴸ` by repeated squaring.
   ///
-  /// - Parameter length: L.
+  /// - Parameter length: L, at least 1.
   /// - Returns: n weights.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `I − Āᴸ` is singular (a pole on the unit circle).
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1; ``StateSpaceError/numericalFailure(_:)``
+  ///   when `I − Āᴸ` is singular (a pole on the unit circle) or `Āᴸ` overflows (a pole outside it).
   /// - Complexity: O(n³ log L).
   public func recurrentOutputWeights(length: Int) throws -> [Double] {
+    guard length >= 1 else {
+      throw StateSpaceError.invalidParameter("RTF correction: length L must be at least 1, got \(length)")
+    }
     let power = DenseAlgebra.power(companion().a, length)
     let system = (Tensor<Double>(identity: order) - power).transposed()
     return try DenseAlgebra.solve(system, numerator, columns: 1, what: "RTF correction (I − Ā^\(length))ᵀ")

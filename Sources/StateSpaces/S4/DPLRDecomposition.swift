@@ -29,7 +29,7 @@ public struct DPLRDecomposition: Sendable {
   ///   - measure: ``HiPPOMeasure/legS`` or ``HiPPOMeasure/legT(window:)``.
   ///   - n: N, even and at least 2.
   /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for another measure or an odd N;
-  ///   ``StateSpaceError/invalidInput(_:)`` when the eigensolver fails.
+  ///   ``StateSpaceError/numericalFailure(_:)`` when the eigensolver fails.
   /// - Complexity: O(N³).
   public init(measure: HiPPOMeasure, order n: Int) throws {
     guard n >= 2, n % 2 == 0 else {
@@ -66,7 +66,7 @@ public struct DPLRDecomposition: Sendable {
     do {
       (values, eigenvectors) = try symmetricEigendecomposition(Tensor(shape: [size, size], scalars: embedding))
     } catch {
-      throw StateSpaceError.invalidInput("DPLR: eigendecomposition of the skew part failed: \(error)")
+      throw StateSpaceError.numericalFailure("DPLR: eigendecomposition of the skew part failed: \(error)")
     }
     // Ascending eigenvalues: the first N are the N/2 negative w, each twice; take every other one.
     let half = n / 2
@@ -97,7 +97,10 @@ public struct DPLRDecomposition: Sendable {
   ///
   /// - Parameter c: The real row, N entries.
   /// - Returns: The stored half of `C V`.
-  public func projectedOutput(_ c: [Double]) -> [Complex<Double>] {
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when C does not have N finite entries.
+  public func projectedOutput(_ c: [Double]) throws -> [Complex<Double>] {
+    guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
+    try StateSpaceValidation.requireFinite(c, "S4: C")
     let half = order / 2
     return (0..<half).map { j in
       var sum = Complex<Double>.zero
@@ -146,15 +149,18 @@ extension DPLRDecomposition {
   ///   - step: Δ.
   ///   - length: L.
   /// - Returns: The channel.
-  /// - Throws: ``StateSpaceError`` for a bad step or a C of the wrong size.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a step that is not positive and finite or L < 1;
+  ///   ``StateSpaceError/invalidInput(_:)`` for a C that does not have N finite entries.
   /// - Complexity: O(N³ log L) (`Āᴸ` by repeated squaring).
   public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
     guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
+    try StateSpaceValidation.requireFinite(c, "S4: C")
+    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4: length L must be at least 1, got \(length)") }
     let discrete = try StateSpaceMatrices(a: reconstructedMatrix(), b: [Double](repeating: 0, count: order))
       .discretized(step: step, method: .bilinear)
     let row = matmul(Tensor(shape: [1, order], scalars: c), DenseAlgebra.power(discrete.a, length))
     return try S4Channel(
       eigenvalues: eigenvalues, lowRank: lowRank, input: input,
-      output: projectedOutput(zip(c, row.scalars).map { $0 - $1 }), step: step)
+      output: try projectedOutput(zip(c, row.scalars).map { $0 - $1 }), step: step)
   }
 }

@@ -3,17 +3,20 @@ import TensorCore
 
 /// One S4 channel in diagonal-plus-low-rank form: `A = Λ − P̃P̃*` over N/2 stored modes and their conjugates,
 /// with input `B̃`, truncation-corrected output `C̃ = C(I − Āᴸ)` and step Δ (bilinear discretization).
-public struct S4Channel: Sendable {
+///
+/// The parameters are checked once, in ``init(eigenvalues:lowRank:input:output:step:)``, and are read-only
+/// afterwards (the C kernel relies on their sizes): to change one, create a new channel.
+public struct S4Channel: Sendable, Equatable {
   /// The N/2 stored eigenvalues Λ.
-  public var eigenvalues: [Complex<Double>]
+  public let eigenvalues: [Complex<Double>]
   /// The low-rank term P̃: r rows (r ≤ 2) of N/2.
-  public var lowRank: [[Complex<Double>]]
+  public let lowRank: [[Complex<Double>]]
   /// The input vector B̃ (N/2).
-  public var input: [Complex<Double>]
+  public let input: [Complex<Double>]
   /// The corrected output vector C̃ (N/2).
-  public var output: [Complex<Double>]
+  public let output: [Complex<Double>]
   /// The step Δ.
-  public var step: Double
+  public let step: Double
 
   /// Creates a channel.
   ///
@@ -23,7 +26,8 @@ public struct S4Channel: Sendable {
   ///   - input: B̃.
   ///   - output: C̃.
   ///   - step: Δ, positive and finite.
-  /// - Throws: ``StateSpaceError`` when the sizes disagree, the rank is not 1 or 2, or Δ is bad.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the sizes disagree, the rank is not 1 or 2, or a
+  ///   value is NaN or infinite; ``StateSpaceError/invalidParameter(_:)`` when Δ is not positive and finite.
   public init(
     eigenvalues: [Complex<Double>], lowRank: [[Complex<Double>]], input: [Complex<Double>],
     output: [Complex<Double>], step: Double
@@ -35,6 +39,10 @@ public struct S4Channel: Sendable {
       throw StateSpaceError.invalidInput(
         "S4: Λ has \(m) entries; P̃ (rank \(lowRank.count)), B̃ (\(input.count)) and C̃ (\(output.count)) must match")
     }
+    try StateSpaceValidation.requireFinite(eigenvalues, "S4: Λ")
+    for (r, row) in lowRank.enumerated() { try StateSpaceValidation.requireFinite(row, "S4: P̃ row \(r)") }
+    try StateSpaceValidation.requireFinite(input, "S4: B̃")
+    try StateSpaceValidation.requireFinite(output, "S4: C̃")
     try StateSpaceMatrices.validate(step: step)
     (self.eigenvalues, self.lowRank, self.input, self.output, self.step) = (eigenvalues, lowRank, input, output, step)
   }
@@ -63,24 +71,31 @@ public struct S4Channel: Sendable {
 public enum S4Kernel {
   /// The kernels of H channels, channels in parallel.
   ///
+  /// Finite parameters (checked by ``S4Channel``) give finite taps for stable channels (`Re λ < 0`, the
+  /// HiPPO initializations); a channel with eigenvalues in the right half plane has a kernel that grows like
+  /// `|Ā|ᴸ` and may overflow to ±∞ or NaN, as IEEE arithmetic gives: check `isFinite` when the parameters
+  /// come from training without a stability constraint.
+  ///
   /// - Parameters:
   ///   - channels: The channels (any sizes and ranks).
   ///   - length: L (at least 1).
   /// - Returns: `H × L` taps, row-major.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1 or `H × L` overflows `Int`.
   /// - Complexity: O(H·N·L) for the Cauchy sums plus O(H·L log L) for the transforms.
-  public static func kernels(_ channels: [S4Channel], length: Int) -> [Double] {
-    kernels(channels, length: length, vectorLevel: sml_cpu_vector_level())
+  public static func kernels(_ channels: [S4Channel], length: Int) throws -> [Double] {
+    try kernels(channels, length: length, vectorLevel: sml_cpu_vector_level())
   }
 
   /// ``kernels(_:length:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2, 3 AVX-512;
   /// lowered to what the processor has), so that tests reach every variant.
-  static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) -> [Double] {
-    precondition(length >= 1, "S4Kernel: length \(length) must be at least 1")
+  static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) throws -> [Double] {
+    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4: length L must be at least 1, got \(length)") }
+    let count = try StateSpaceValidation.product([channels.count, length], "S4: channels × length")
     let bins = length / 2 + 1
     let tangents = nodes(length: length)
     // One channel at a time per core: its spectrum (L/2 + 1 bins) and the transform's temporaries stay in
     // cache and are recycled by the allocator, and every tap of the output is written (no zero-filling).
-    return [Double](unsafeUninitializedCapacity: channels.count * length) { output, initialized in
+    return [Double](unsafeUninitializedCapacity: count) { output, initialized in
       initialized = output.count
       guard let outputBase = output.baseAddress else { return }
       tangents.withUnsafeBufferPointer { tau in

@@ -10,15 +10,19 @@ import TensorCore
 /// ZOH       Ā = e^{ΔA},                 B̄ = B (e^{ΔA} − 1)/A
 /// bilinear  Ā = (1 + ΔA/2)/(1 − ΔA/2),  B̄ = ΔB/(1 − ΔA/2)
 /// ```
+///
+/// At `A = 0` the ZOH factor `(e^{ΔA} − 1)/A` is its limit Δ (and near 0 its series), not `0/0`.
+/// The parameters are checked once, in ``init(a:b:c:step:)``, and are read-only afterwards (the C kernel
+/// relies on their sizes): to change one, create a new channel.
 public struct DiagonalStateSpace: Sendable, Equatable {
   /// The stored eigenvalues A (N/2).
-  public var a: [Complex<Double>]
+  public let a: [Complex<Double>]
   /// The input weights B (N/2).
-  public var b: [Complex<Double>]
+  public let b: [Complex<Double>]
   /// The output weights C (N/2).
-  public var c: [Complex<Double>]
+  public let c: [Complex<Double>]
   /// The step Δ.
-  public var step: Double
+  public let step: Double
 
   /// Creates a channel.
   ///
@@ -27,11 +31,15 @@ public struct DiagonalStateSpace: Sendable, Equatable {
   ///   - b: The input weights, as many as `a`.
   ///   - c: The output weights, as many as `a`.
   ///   - step: Δ, positive and finite.
-  /// - Throws: ``StateSpaceError`` when the counts differ or Δ is not positive and finite.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the counts differ or a value is NaN or infinite;
+  ///   ``StateSpaceError/invalidParameter(_:)`` when Δ is not positive and finite.
   public init(a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double) throws {
     guard !a.isEmpty, b.count == a.count, c.count == a.count else {
       throw StateSpaceError.invalidInput("S4D: A, B, C have \(a.count), \(b.count), \(c.count) entries")
     }
+    try StateSpaceValidation.requireFinite(a, "S4D: A")
+    try StateSpaceValidation.requireFinite(b, "S4D: B")
+    try StateSpaceValidation.requireFinite(c, "S4D: C")
     try StateSpaceMatrices.validate(step: step)
     (self.a, self.b, self.c, self.step) = (a, b, c, step)
   }
@@ -50,9 +58,15 @@ public struct DiagonalStateSpace: Sendable, Equatable {
     case .zeroOrderHold:
       let magnitude = Double.exponential(dt * re)
       ratio = (magnitude * Double.cosine(dt * im), magnitude * Double.sine(dt * im))
-      let (numeratorRe, numeratorIm) = (ratio.0 - 1, ratio.1)
-      let inverse = 1 / (re * re + im * im)
-      factor = ((numeratorRe * re + numeratorIm * im) * inverse, (numeratorIm * re - numeratorRe * im) * inverse)
+      if (dt * re) * (dt * re) + (dt * im) * (dt * im) < 1e-10 {
+        // (e^{z} − 1)/A = Δ(1 + z/2 + z²/6) with z = ΔA, |z| < 10⁻⁵: the quotient would cancel (or be 0/0).
+        let (zRe, zIm) = (dt * re, dt * im)
+        factor = (dt * (1 + zRe / 2 + (zRe * zRe - zIm * zIm) / 6), dt * (zIm / 2 + zRe * zIm / 3))
+      } else {
+        let (numeratorRe, numeratorIm) = (ratio.0 - 1, ratio.1)
+        let inverse = 1 / (re * re + im * im)
+        factor = ((numeratorRe * re + numeratorIm * im) * inverse, (numeratorIm * re - numeratorRe * im) * inverse)
+      }
     case .bilinear:
       let (denominatorRe, denominatorIm) = (1 - dt / 2 * re, -dt / 2 * im)
       let (numeratorRe, numeratorIm) = (1 + dt / 2 * re, dt / 2 * im)
@@ -75,8 +89,21 @@ public struct DiagonalStateSpace: Sendable, Equatable {
     switch method {
     case .zeroOrderHold:
       let abar = Complex.exp(dt * lambda)
-      let unitB = (abar - .one) / lambda
-      let unitBdA = (dt * abar * lambda - (abar - .one)) / (lambda * lambda)
+      let z = dt * lambda
+      // Near A = 0 the quotients cancel (and are 0/0 at A = 0): their series in z = ΔA instead.
+      let small = z.lengthSquared < 1e-10
+      let unitB: Complex<Double>
+      let unitBdA: Complex<Double>
+      if small {
+        let squared: Complex<Double> = z * z
+        let series: Complex<Double> = Complex.one + Complex(0.5) * z + Complex(1.0 / 6) * squared
+        let derivativeSeries: Complex<Double> = Complex(0.5) + Complex(1.0 / 3) * z + Complex(0.125) * squared
+        unitB = Complex(dt) * series
+        unitBdA = Complex(dt * dt) * derivativeSeries
+      } else {
+        unitB = (abar - .one) / lambda
+        unitBdA = (dt * abar * lambda - (abar - .one)) / (lambda * lambda)
+      }
       return DiscreteMode(
         aBar: abar, bBar: unitB * b[n], aBarByA: dt * abar, aBarByStep: lambda * abar, unitBByA: unitBdA,
         unitBByStep: abar, unitB: unitB)
@@ -119,26 +146,33 @@ public enum S4DKernel {
   /// powers `Āʲ`, `j < 32`, are computed once, and the block start `2C B̄ Ā^{l₀}` advances by `Ā³²`, so each
   /// (tap, mode) pair costs a quarter of a multiply-add per lane and no reduction across lanes.
   ///
+  /// Finite parameters (checked by ``DiagonalStateSpace``) give finite taps when every `|Ā_n| ≤ 1`
+  /// (`Re A_n ≤ 0`, every initialization of ``S4DInitialization``); a mode with `Re A_n > 0` grows like
+  /// `|Ā_n|ˡ` and may overflow to ±∞ or NaN, as IEEE arithmetic gives: check `isFinite` when the
+  /// parameters come from training without a constraint such as `A = −exp(A_log)`.
+  ///
   /// - Parameters:
   ///   - channels: The H channels.
   ///   - length: L (at least 1).
   ///   - method: ZOH or bilinear.
   /// - Returns: `H × L` taps, row-major.
+  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1 or `H × L` overflows `Int`.
   /// - Complexity: O(H·N·L).
   public static func kernels(
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization
-  ) -> [Double] {
-    kernels(channels, length: length, method: method, vectorLevel: sml_cpu_vector_level())
+  ) throws -> [Double] {
+    try kernels(channels, length: length, method: method, vectorLevel: sml_cpu_vector_level())
   }
 
   /// ``kernels(_:length:method:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2,
   /// 3 AVX-512; lowered to what the processor has), so that tests reach every variant.
   static func kernels(
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization, vectorLevel: Int32
-  ) -> [Double] {
-    precondition(length >= 1, "S4DKernel: length \(length) must be at least 1")
+  ) throws -> [Double] {
+    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4D: length L must be at least 1, got \(length)") }
+    let count = try StateSpaceValidation.product([channels.count, length], "S4D: channels × length")
     // Every tap is written by the C kernel, so the output skips zero-filling.
-    return [Double](unsafeUninitializedCapacity: channels.count * length) { out, initialized in
+    return [Double](unsafeUninitializedCapacity: count) { out, initialized in
       initialized = out.count
       guard let base = out.baseAddress else { return }
       parallelFor(channels.count) { range in
@@ -177,10 +211,14 @@ public enum S4DKernel {
   ///   - upstream: `g`, the gradient with respect to the kernel (L values).
   ///   - method: ZOH or bilinear.
   /// - Returns: The gradients with respect to A, B, C (N/2 each) and Δ.
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `upstream` is empty or holds NaN or an infinity
+  ///   (a NaN there would spread into every parameter's gradient).
   /// - Complexity: O(N·L).
   public static func gradient(
     of channel: DiagonalStateSpace, upstream: [Double], method: DiagonalDiscretization
-  ) -> (a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double) {
+  ) throws -> (a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double) {
+    guard !upstream.isEmpty else { throw StateSpaceError.invalidInput("S4D gradient: the upstream gradient is empty") }
+    try StateSpaceValidation.requireFinite(upstream, "S4D gradient: the upstream gradient")
     var (gradA, gradB, gradC) = ([Complex<Double>](), [Complex<Double>](), [Complex<Double>]())
     var gradStep = 0.0
     for n in 0..<channel.a.count {

@@ -5,19 +5,19 @@ import TensorCore
 enum DenseAlgebra {
   /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `what`.
   ///
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` naming `what` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
   static func solve(_ a: Tensor<Double>, _ b: [Double], columns: Int, what: String) throws -> [Double] {
     do {
       return try TensorCore.solve(a, Tensor(shape: [a.rows, columns], scalars: b)).scalars
     } catch {
-      throw StateSpaceError.invalidInput("\(what): \(error)")
+      throw StateSpaceError.numericalFailure("\(what): \(error)")
     }
   }
 
   /// Solves the complex system `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error.
   ///
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` naming `what` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
   static func solve(_ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, what: String) throws
     -> [Complex<Double>]
@@ -25,7 +25,7 @@ enum DenseAlgebra {
     do {
       return try TensorCore.solve(a, b, order: n)
     } catch {
-      throw StateSpaceError.invalidInput("\(what): \(error)")
+      throw StateSpaceError.numericalFailure("\(what): \(error)")
     }
   }
 

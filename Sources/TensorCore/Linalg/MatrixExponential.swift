@@ -12,7 +12,9 @@
 ///
 /// - Parameter a: A square matrix with finite elements.
 /// - Returns: `e^A`, the same shape as `a`.
-/// - Throws: ``LinalgError`` if `a` is not a finite square matrix or `e^A` overflows the element type.
+/// - Throws: ``LinalgError/nonFiniteInput(operation:argument:)`` if `a` holds NaN or an infinity, if its
+///   1-norm overflows `Double` (finite entries near `Double.greatestFiniteMagnitude`), or if `e^A` overflows
+///   the element type; other ``LinalgError`` cases if `a` is not square.
 /// - Complexity: O(n³ · (7 + s)), where `s ≈ log₂(‖A‖₁ / 5.37)`.
 public func matrixExponential<S: TensorScalar>(_ a: Tensor<S>) throws -> Tensor<S> {
   let operation = "matrixExponential"
@@ -27,7 +29,11 @@ public func matrixExponential<S: TensorScalar>(_ a: Tensor<S>) throws -> Tensor<
     for i in 0..<n { column += abs(x.scalars[i * n + j]) }
     norm = max(norm, column)
   }
+  guard norm.isFinite else {
+    throw LinalgError.nonFiniteInput(operation: operation, argument: "the 1-norm of A of shape \(a.shape) (overflows Double)")
+  }
   let theta13 = 5.371920351148152
+  // ‖A‖₁ ≤ Double.greatestFiniteMagnitude bounds the count by 1022, so the conversion to Int cannot trap.
   let squarings = norm > theta13 ? Int((Double.logarithm(norm / theta13) / Double.logarithm(2)).rounded(.up)) : 0
   if squarings > 0 { x = Double.power(2, Double(-squarings)) * x }
 
@@ -46,7 +52,11 @@ public func matrixExponential<S: TensorScalar>(_ a: Tensor<S>) throws -> Tensor<
   let v = evenInner + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * identity
   // r₁₃ = (V − U)⁻¹ (V + U); V − U = q(A) is well conditioned for ‖A‖₁ ≤ θ₁₃.
   var result = try solve(v - u, v + u)
-  for _ in 0..<squarings { result = matmul(result, result) }
+  for _ in 0..<squarings {
+    result = matmul(result, result)
+    // Once an entry is infinite every later square is too (or NaN): stop early.
+    guard result.scalars.allSatisfy(\.isFinite) else { break }
+  }
   let converted = result.converted(to: S.self)
   guard converted.scalars.allSatisfy(\.isFinite) else {
     throw LinalgError.nonFiniteInput(operation: operation, argument: "e^A of shape \(a.shape) (overflows \(S.dtypeName))")

@@ -4,6 +4,10 @@ import TensorCore
 import TensorFiles
 
 /// `structml ssm approximate`: online HiPPO approximation of a signal and its reconstruction error.
+///
+/// The JSON holds `spectral_radius`, `spectral_radius_bounds`, `stability` and `unstable` for the time-invariant measures only (LegS
+/// runs a time-varying system with no single transition). An unstable system whose state overflows is a
+/// failure (exit 1) naming the sample, never a `null` error.
 enum SSMApproximateCommand {
   static let command = Command(
     path: ["ssm", "approximate"],
@@ -19,18 +23,19 @@ enum SSMApproximateCommand {
     let n = try StateSpaceCommandSupport.order(arguments, default: 32)
     let method = try StateSpaceCommandSupport.method(arguments, default: "bilinear")
     let signal = try arguments.string("input").map(readSignal) ?? referenceSignal
-    let approximation = try StateSpaceCommandSupport.usage {
+    let approximation = try StateSpaceCommandSupport.run {
       try OnlineApproximation(measure: measure, order: n, method: method, step: 1 / Double(signal.count))
     }
-    let (result, mse) = try StateSpaceCommandSupport.usage { try approximation.approximating(signal) }
-    let radius = result.discreteSpectralRadius
+    let radius = try approximation.discreteSystem.map(StateSpaceCommandSupport.Radius.init)
+    let (result, mse) = try StateSpaceCommandSupport.run { try approximation.approximating(signal) }
+    let reconstruction = result.reconstruction()
     if let path = arguments.string("svg") {
       let times = signal.indices.map { Double($0) / Double(signal.count) }
       let chart = SVGChart(
         title: "HiPPO-\(measure.name) N=\(n) (\(method.rawValue)) reconstruction", xLabel: "t", yLabel: "f(t)",
         series: [
           .init(name: "signal", points: Array(zip(times, signal))),
-          .init(name: "reconstruction", points: Array(zip(times, result.reconstruction()))),
+          .init(name: "reconstruction", points: Array(zip(times, reconstruction))),
         ])
       do {
         try AtomicFile.write(Data(chart.render().utf8), to: URL(fileURLWithPath: path))
@@ -43,14 +48,11 @@ enum SSMApproximateCommand {
         JSONValue.object([
           ("measure", .string(measure.name)), ("n", .int(n)), ("method", .string(method.rawValue)),
           ("samples", .int(signal.count)), ("mse", .number(mse)),
-          ("spectral_radius", radius.map(JSONValue.number) ?? .null), ("unstable", .bool((radius ?? 0) >= 1)),
-        ]).serialized())
+        ] + (radius?.jsonMembers ?? [])).serialized())
     } else {
       console.print("HiPPO-\(measure.name), N = \(n), \(method.rawValue), \(signal.count) samples")
       console.print("reconstruction MSE over the whole signal: \(formatted(mse, digits: 4))")
-      if let radius, radius >= 1 {
-        console.printError("warning: the discrete system is unstable (spectral radius \(radius) >= 1)")
-      }
+      radius?.warnUnlessStable(console: console)
     }
   }
 
@@ -69,10 +71,10 @@ enum SSMApproximateCommand {
       throw CommandError.failure("cannot read signal \(path): \(error)")
     }
     guard tensor.rank == 1, tensor.count > 0 else {
-      throw CommandError.usage("signal \(path) must be a non-empty 1-D array, got shape \(tensor.shape)")
+      throw CommandError.failure("signal \(path) must be a non-empty 1-D array, got shape \(tensor.shape)")
     }
-    guard tensor.scalars.allSatisfy(\.isFinite) else {
-      throw CommandError.usage("signal \(path) holds non-finite values")
+    if let index = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw CommandError.failure("signal \(path) holds a non-finite value (\(tensor.scalars[index])) at index \(index)")
     }
     return tensor.scalars
   }

@@ -1,6 +1,11 @@
 import StateSpaces
 
 /// `structml ssm discretize`: the discrete HiPPO matrices for a step and a rule, with a stability check.
+///
+/// The spectral radius comes from the eigenvalues of Ā (the diagonal for LegS and LagT, which are lower
+/// triangular), with `spectral_radius_bounds`, an interval that holds it to first order in the rounding
+/// (wide for ill-conditioned eigenvalues, such as LegT's at N = 64); `stability` is `stable`, `marginal` (within ``DiscreteStability/tolerance`` of 1, as FouT
+/// always is) or `unstable`.
 enum SSMDiscretizeCommand {
   static let command = Command(
     path: ["ssm", "discretize"],
@@ -15,24 +20,22 @@ enum SSMDiscretizeCommand {
     let n = try StateSpaceCommandSupport.order(arguments)
     let method = try StateSpaceCommandSupport.method(arguments, default: "bilinear")
     let dt = try arguments.double("dt", default: 0.01)!
-    let discrete = try StateSpaceCommandSupport.usage {
+    let discrete = try StateSpaceCommandSupport.run {
       try HiPPO.matrices(measure, order: n).discretized(step: dt, method: method)
     }
-    let radius = discrete.spectralRadius
+    let radius = try StateSpaceCommandSupport.Radius(discrete)
     if arguments.flag("json") {
+      let extra: [(String, JSONValue)] = [
+        ("measure", .string(measure.name)), ("method", .string(method.rawValue)), ("dt", .number(dt)),
+      ]
       console.print(
-        StateSpaceCommandSupport.json(
-          discrete,
-          extra: [
-            ("measure", .string(measure.name)), ("method", .string(method.rawValue)), ("dt", .number(dt)),
-            ("spectral_radius", .number(radius)), ("unstable", .bool(radius >= 1)),
-          ]
-        ).serialized())
+        StateSpaceCommandSupport.json(discrete, extra: extra + radius.jsonMembers)
+          .serialized())
     } else {
       console.print("HiPPO-\(measure.name), N = \(n), \(method.rawValue), dt = \(dt)")
       StateSpaceCommandSupport.printMatrices(discrete, console: console)
-      console.print("spectral radius of A: \(formatted(radius, digits: 6))")
-      if radius >= 1 { console.printError("warning: the discrete system is unstable (spectral radius \(radius) >= 1)") }
+      console.print("spectral radius of A: \(radius.text)")
+      radius.warnUnlessStable(console: console)
     }
   }
 }

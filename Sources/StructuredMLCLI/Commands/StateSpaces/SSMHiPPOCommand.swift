@@ -9,7 +9,7 @@ enum SSMHiPPOCommand {
   ) { arguments, console in
     let measure = try StateSpaceCommandSupport.measure(arguments)
     let n = try StateSpaceCommandSupport.order(arguments)
-    let system = try StateSpaceCommandSupport.usage { try HiPPO.matrices(measure, order: n) }
+    let system = try StateSpaceCommandSupport.run { try HiPPO.matrices(measure, order: n) }
     if arguments.flag("json") {
       console.print(StateSpaceCommandSupport.json(system, extra: [("measure", .string(measure.name))]).serialized())
     } else {

@@ -1,18 +1,27 @@
+import Foundation
 import StateSpaces
 import TensorCore
 
-/// Option parsing and JSON shared by the `structml ssm …` commands.
+/// Option parsing, error mapping and JSON shared by the `structml ssm …` commands.
 enum StateSpaceCommandSupport {
   static let measureOption = OptionSpec.value("measure", "M", "legs, legt, lagt or fout (default legs)")
   static let orderOption = OptionSpec.value("n", "N", "state size N (default 16)")
 
-  /// Runs a library call, turning a `StateSpaceError` into a usage error (exit 2).
-  static func usage<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as StateSpaceError { throw CommandError.usage(error.description) }
+  /// Runs a library call and maps a `StateSpaceError` to an exit code: a parameter outside its domain came
+  /// from the command line (usage, exit 2); bad data and numerical breakdowns are failures (exit 1).
+  static func run<T>(_ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as StateSpaceError {
+      switch error {
+      case .invalidParameter: throw CommandError.usage(error.description)
+      case .invalidInput, .numericalFailure: throw CommandError.failure(error.description)
+      }
+    }
   }
 
   static func measure(_ arguments: ParsedArguments) throws -> HiPPOMeasure {
-    try usage { try HiPPOMeasure(name: arguments.string("measure") ?? "legs") }
+    try run { try HiPPOMeasure(name: arguments.string("measure") ?? "legs") }
   }
 
   static func order(_ arguments: ParsedArguments, default value: Int = 16) throws -> Int {
@@ -20,7 +29,76 @@ enum StateSpaceCommandSupport {
   }
 
   static func method(_ arguments: ParsedArguments, default value: String) throws -> DiscretizationMethod {
-    try usage { try DiscretizationMethod(name: arguments.string("method") ?? value) }
+    try run { try DiscretizationMethod(name: arguments.string("method") ?? value) }
+  }
+
+  /// Refuses a run whose estimated peak memory exceeds the machine's physical memory, before it allocates.
+  ///
+  /// - Parameters:
+  ///   - bytes: The estimate (a `Double`, so that no product of sizes overflows).
+  ///   - options: The options that set the sizes, quoted in the message.
+  /// - Throws: `CommandError.usage` naming the options and the bytes needed.
+  static func requireMemory(_ bytes: Double, options: String) throws {
+    let available = Double(ProcessInfo.processInfo.physicalMemory)
+    guard bytes <= available else {
+      throw CommandError.usage(
+        "\(options) needs about \(byteCount(bytes)) of memory, more than the \(byteCount(available)) of this machine")
+    }
+  }
+
+  /// `12.3 GB`-style text for a byte count.
+  static func byteCount(_ bytes: Double) -> String {
+    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+    var (value, unit) = (bytes, 0)
+    while value >= 1000 && unit < units.count - 1 {
+      value /= 1000
+      unit += 1
+    }
+    return "\(formatted(value, digits: 3)) \(units[unit]) (\(formatted(bytes, digits: 3)) bytes)"
+  }
+
+  /// The spectral radius of a discrete system with the interval that holds it, mapping an eigensolver failure
+  /// to exit 1.
+  struct Radius {
+    let estimate: Double
+    let bounds: ClosedRange<Double>
+    var stability: DiscreteStability { DiscreteStability(spectralRadius: estimate) }
+
+    init(_ system: StateSpaceMatrices) throws {
+      (estimate, bounds) = try run { (try system.spectralRadius, try system.spectralRadiusBounds()) }
+    }
+
+    /// `spectral_radius`, `spectral_radius_bounds` (`[lower, upper]`), `stability` (`stable`, `marginal`,
+    /// `unstable`) and `unstable`.
+    var jsonMembers: [(String, JSONValue)] {
+      [
+        ("spectral_radius", .number(estimate)),
+        ("spectral_radius_bounds", .numbers([bounds.lowerBound, bounds.upperBound])),
+        ("stability", .string(stability.rawValue)), ("unstable", .bool(stability == .unstable)),
+      ]
+    }
+
+    /// The radius as text, with its interval when the eigenvalues are ill-conditioned.
+    var text: String {
+      let wide = bounds.upperBound - bounds.lowerBound > 1e-6 * max(estimate, 1e-300)
+      return formatted(estimate, digits: 6)
+        + (wide
+          ? " (ill-conditioned eigenvalues: within [\(formatted(bounds.lowerBound, digits: 4)), "
+            + "\(formatted(bounds.upperBound, digits: 4))])" : "")
+    }
+
+    /// Prints the stability to standard error unless it is stable.
+    func warnUnlessStable(console: Console) {
+      switch stability {
+      case .stable: break
+      case .marginal:
+        console.printError(
+          "note: the discrete system is marginally stable (spectral radius \(text) within "
+            + "\(DiscreteStability.tolerance) of 1)")
+      case .unstable:
+        console.printError("warning: the discrete system is unstable (spectral radius \(text) > 1)")
+      }
+    }
   }
 
   /// `{"A": rows, "B": entries}` plus extra members.
