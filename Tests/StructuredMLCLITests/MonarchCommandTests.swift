@@ -354,7 +354,7 @@ struct MonarchCommandTests {
   }
 
   @Test func benchReportsRatiosAgainstItsBaselines() throws {
-    let result = run(["bench", "monarch", "--n", "64", "--batch", "32", "--blocks", "8", "--json"])
+    let result = run(["bench", "monarch", "--n", "64", "--batch", "32", "--blocks", "8", "--rounds", "1", "--projection", "--json"])
     #expect(result.status == 0, "\(result.error)")
     let report = try parse(result.out)
     for key in [

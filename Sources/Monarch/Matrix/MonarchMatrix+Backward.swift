@@ -13,21 +13,16 @@ public struct MonarchGradients<Scalar: TensorScalar>: Sendable {
 extension MonarchMatrix {
   /// The backward pass of ``multiply(_:)``: the gradients with respect to the input and both factors.
   ///
-  /// With `hᵀ = blockdiag(w1) xᵀ` recomputed from `x`:
-  ///
-  /// ```
-  /// dw2[ll] = Σ_b dy[b, ss·l + ll] · h[b, rr·l + ll]
-  /// dh[b, rr·l + ll] = Σ_ss w2[ll, ss, rr] · dy[b, ss·l + ll]
-  /// dw1[kk] = Σ_b dh[b, kk·q + qq] · x[b, kk·p + pp]
-  /// dx[b, kk·p + pp] = Σ_qq w1[kk, qq, pp] · dh[b, kk·q + qq]
-  /// ```
+  /// The middle activation is recomputed from `x`; see
+  /// ``MonarchFactorsView/gradients(input:outputGradient:batch:inputGradient:w1Gradient:w2Gradient:accumulate:)``
+  /// for the formulas and for a form that skips unneeded gradients and writes into caller memory.
   ///
   /// - Parameters:
   ///   - x: The input of the forward multiply, shape `(batch, in)`.
   ///   - outputGradient: `∂L/∂y`, shape `(batch, out)`.
   /// - Returns: The three gradients.
-  /// - Complexity: O(batch·(k·q·p + l·s·r)), about twice a forward multiply; each step runs its blocks on all
-  ///   cores.
+  /// - Complexity: O(batch·(k·q·p + l·s·r)), about two and a half forward multiplies; each step runs its
+  ///   blocks on all cores.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
   public func gradients(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) -> MonarchGradients<Scalar> {
@@ -39,41 +34,15 @@ extension MonarchMatrix {
     var dw1 = Tensor<Scalar>(zeros: layout.firstFactorShape)
     var dw2 = Tensor<Scalar>(zeros: layout.secondFactorShape)
     guard batch > 0 else { return MonarchGradients(input: dx, w1: dw1, w2: dw2) }
-    let (k, l) = (layout.inBlocks, layout.outBlocks)
-    var hT = [Scalar](repeating: 0, count: layout.middleWidth * batch)
-    var dhT = hT
-    var dyT = [Scalar](repeating: 0, count: layout.paddedOutFeatures * batch)
-    withKernels { kernels in
+    withFactorsView { view in
       x.scalars.withUnsafeBufferPointer { px in
         outputGradient.scalars.withUnsafeBufferPointer { pdy in
-          hT.withUnsafeMutableBufferPointer { phT in
-            dhT.withUnsafeMutableBufferPointer { pdhT in
-              dyT.withUnsafeMutableBufferPointer { pdyT in
-                let (xBase, hTBase, dhTBase, dyTBase) = (
-                  px.baseAddress!, phT.baseAddress!, pdhT.baseAddress!, pdyT.baseAddress!
-                )
-                transposeCopy(
-                  pdy.baseAddress!, rows: batch, columns: layout.outFeatures, sourceStride: layout.outFeatures,
-                  into: dyTBase, targetStride: batch)
-                parallelFor(k) { kernels.firstFactor(blocks: $0, input: xBase, rows: batch, middle: hTBase) }
-                dw2.scalars.withUnsafeMutableBufferPointer { pdw2 in
-                  let dw2Base = pdw2.baseAddress!
-                  parallelFor(l) { blocks in
-                    kernels.secondFactorGradient(
-                      blocks: blocks, outputGradient: dyTBase, middle: hTBase, rows: batch, into: dw2Base)
-                    kernels.secondFactorTransposed(blocks: blocks, output: dyTBase, rows: batch, middle: dhTBase)
-                  }
-                }
-                dw1.scalars.withUnsafeMutableBufferPointer { pdw1 in
-                  dx.scalars.withUnsafeMutableBufferPointer { pdx in
-                    let (dw1Base, dxBase) = (pdw1.baseAddress!, pdx.baseAddress!)
-                    parallelFor(k) { blocks in
-                      kernels.firstFactorGradient(
-                        blocks: blocks, middleGradient: dhTBase, input: xBase, rows: batch, into: dw1Base)
-                      kernels.firstFactorTransposed(blocks: blocks, middle: dhTBase, rows: batch, input: dxBase)
-                    }
-                  }
-                }
+          dx.scalars.withUnsafeMutableBufferPointer { pdx in
+            dw1.scalars.withUnsafeMutableBufferPointer { pdw1 in
+              dw2.scalars.withUnsafeMutableBufferPointer { pdw2 in
+                view.gradients(
+                  input: px.baseAddress!, outputGradient: pdy.baseAddress!, batch: batch, inputGradient: pdx.baseAddress,
+                  w1Gradient: pdw1.baseAddress, w2Gradient: pdw2.baseAddress)
               }
             }
           }

@@ -110,12 +110,10 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// The number of stored parameters.
   public var parameterCount: Int { layout.parameterCount }
 
-  func withKernels<R>(_ body: (MonarchKernels<Scalar>) -> R) -> R {
+  /// Runs `body` with a view of the factors for the kernels that read them in place.
+  func withFactorsView<R>(_ body: (MonarchFactorsView<Scalar>) -> R) -> R {
     w1.scalars.withUnsafeBufferPointer { p1 in
-      w2.scalars.withUnsafeBufferPointer { p2 in
-        // Factor shapes are never empty (every extent is at least 1).
-        body(MonarchKernels(layout: layout, w1: p1.baseAddress!, w2: p2.baseAddress!))
-      }
+      w2.scalars.withUnsafeBufferPointer { p2 in body(MonarchFactorsView(validated: layout, w1: p1, w2: p2)) }
     }
   }
 
@@ -130,10 +128,6 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     return x.shape[0]
   }
 
-  /// The batch rows that one task of a multiply handles: large enough for efficient GEMMs, small enough that
-  /// the tile's middle and output activations stay in cache.
-  static var tileRows: Int { 64 }
-
   /// The forward multiply `y = x Mᵀ` of a batch of rows.
   ///
   /// Inputs holding NaN or infinity give NaN or infinite outputs in the rows (and only the rows) they reach.
@@ -142,7 +136,7 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Returns: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)`, or
   ///   ``MonarchError/sizeOverflow(field:detail:)`` when the output would have more than `Int.max` elements.
-  /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles of batch rows spread over all cores; run the BLAS
+  /// - Complexity: O(batch·(k·q·p + l·s·r)), spread over all cores; run the BLAS
   ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
   ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
   ///   for later multiplies by this matrix and its copies.
@@ -201,32 +195,12 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     }
   }
 
-  /// The forward multiply by BLAS GEMMs on tiles of batch rows held as columns: the path for every layout.
+  /// The forward multiply by one BLAS GEMM per block on the whole batch: the path for every layout.
   private func multiplyByGEMM(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
-    let batch = x.shape[0]
-    let tile = min(batch, Self.tileRows)
-    let tiles = (batch + tile - 1) / max(1, tile)
-    withKernels { kernels in
+    withFactorsView { view in
       x.scalars.withUnsafeBufferPointer { px in
         guard let xBase = px.baseAddress else { return }
-        parallelFor(tiles) { range in
-          let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
-          let yT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
-          defer {
-            hT.deallocate()
-            yT.deallocate()
-          }
-          for index in range {
-            let start = index * tile
-            let t = min(tile, batch - start)
-            kernels.firstFactor(
-              blocks: 0..<layout.inBlocks, input: xBase + start * layout.inFeatures, rows: t, middle: hT)
-            kernels.secondFactor(blocks: 0..<layout.outBlocks, middle: hT, rows: t, output: yT)
-            transposeCopy(
-              yT, rows: layout.outFeatures, columns: t, sourceStride: t,
-              into: yBase + start * layout.outFeatures, targetStride: layout.outFeatures)
-          }
-        }
+        view.multiply(xBase, batch: x.shape[0], into: yBase)
       }
     }
   }
@@ -236,38 +210,19 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Parameter u: Rows of width `outFeatures`, shape `(batch, out)`.
   /// - Returns: Rows of width `inFeatures`, shape `(batch, in)`.
   /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `u` is not `(batch, out)`.
-  /// - Complexity: O(batch·(k·q·p + l·s·r)), in tiles over all cores as ``multiply(_:)``.
+  /// - Complexity: O(batch·(k·q·p + l·s·r)), the blocks of each step on all cores (see
+  ///   ``MonarchFactorsView/multiplyTransposed(_:batch:into:)``).
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
   public func multiplyTransposed(_ u: Tensor<Scalar>) throws -> Tensor<Scalar> {
     let batch = try checkRows(u, width: layout.outFeatures, argument: "multiplyTransposed input")
     _ = try MonarchLayout.product(batch, layout.inFeatures, field: "multiplyTransposed output")
     var v = Tensor<Scalar>(zeros: [batch, layout.inFeatures])
-    let tile = min(batch, Self.tileRows)
-    let tiles = (batch + tile - 1) / max(1, tile)
-    withKernels { kernels in
+    withFactorsView { view in
       u.scalars.withUnsafeBufferPointer { pu in
         v.scalars.withUnsafeMutableBufferPointer { pv in
           guard let uBase = pu.baseAddress, let vBase = pv.baseAddress else { return }
-          parallelFor(tiles) { range in
-            let uT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.paddedOutFeatures * tile)
-            let hT = UnsafeMutablePointer<Scalar>.allocate(capacity: layout.middleWidth * tile)
-            defer {
-              uT.deallocate()
-              hT.deallocate()
-            }
-            for index in range {
-              let start = index * tile
-              let t = min(tile, batch - start)
-              uT.initialize(repeating: 0, count: layout.paddedOutFeatures * t)
-              transposeCopy(
-                uBase + start * layout.outFeatures, rows: t, columns: layout.outFeatures,
-                sourceStride: layout.outFeatures, into: uT, targetStride: t)
-              kernels.secondFactorTransposed(blocks: 0..<layout.outBlocks, output: uT, rows: t, middle: hT)
-              kernels.firstFactorTransposed(
-                blocks: 0..<layout.inBlocks, middle: hT, rows: t, input: vBase + start * layout.inFeatures)
-            }
-          }
+          view.multiplyTransposed(uBase, batch: batch, into: vBase)
         }
       }
     }
