@@ -51,7 +51,10 @@ SML_INLINE void SML_BODY(sml_log_softmax_row)(const REAL *x, REAL *out, size_t n
   if (SML_NAME(sml_settle_degenerate)(maximum, invalid, -INFINITY, out, n)) return;
   REAL sum = SML_NAME(sml_exp_sum_pass)(x, out, n, maximum, inverse_temperature, 0);
   REAL log_sum = (REAL)log((double)sum);
-  if (SML_NAME(sml_needs_careful_scale)(inverse_temperature))
+  // Here the difference itself is the output, so a row wide enough for `x − max` to overflow (possible only
+  // when the maximum is huge) takes the careful form too.
+  const REAL huge = sizeof(REAL) == sizeof(float) ? (REAL)0x1p100 : (REAL)0x1p1000;
+  if (SML_NAME(sml_needs_careful_scale)(inverse_temperature) || maximum > huge)
     SML_NAME(sml_shifted_log_pass)(x, out, n, maximum, inverse_temperature, log_sum, 1);
   else
     SML_NAME(sml_shifted_log_pass)(x, out, n, maximum, inverse_temperature, log_sum, 0);

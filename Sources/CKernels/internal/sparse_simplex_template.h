@@ -17,14 +17,6 @@ SML_INLINE size_t SML_NAME(sml_candidates_above)(
   return count;
 }
 
-SML_INLINE size_t SML_BODY(sml_simplex_candidates)(
-  const REAL *x, size_t n, REAL maximum, double scale, double *candidates) {
-  return SML_NAME(sml_candidates_above)(x, n, maximum, scale, maximum - (REAL)(1 / scale), candidates);
-}
-SML_DISPATCH(
-  size_t, SML_NAME(sml_simplex_candidates), (const REAL *x, size_t n, REAL maximum, double scale, double *candidates),
-  (x, n, maximum, scale, candidates))
-
 SML_INLINE VEC SML_NAME(sml_truncated)(VEC x, REAL center, REAL scale, REAL threshold, int squared) {
   VEC v = (x - center) * scale - threshold;
   v = VSELECT(v > 0, v, (VEC)0);

@@ -1,4 +1,3 @@
-import CKernels
 import TensorCore
 
 #if canImport(Glibc)
@@ -84,12 +83,13 @@ public struct Entmax: ProbabilityMap {
     }
   }
 
-  /// `g ⊙ (v − ⟨g, v⟩/Σg)` with `g = p^{2−α}` on the support.
+  /// `g ⊙ (v − ⟨g, v⟩/Σg)` with `g = p^{2−α}` on the support, in `Double`.
   ///
-  /// The product scales with `g`, so the weights are formed as `(p/p_ref)^{2−α}` with `p_ref` the largest
-  /// (`α ≤ 2`) or smallest (`α > 2`) positive probability, at most 1 and never overflowing, and the result is
-  /// multiplied by `p_ref^{2−α}` once at the end. Only a true gradient beyond the range of `S` (`α = 50` and
-  /// `p = 10⁻¹⁰` give `p^{−48} = 10⁴⁸`, beyond `Float`) becomes `±inf`; exact zeros stay 0.
+  /// The mean `⟨g, v⟩/Σg` does not change when `g` is scaled, so it is formed from `(p/p_ref)^{2−α}` with
+  /// `p_ref` the largest (`α ≤ 2`) or smallest (`α > 2`) positive probability, at most 1 and never
+  /// overflowing; each entry `p^{2−α}(v − mean)` is then evaluated in the log domain. Only a true gradient
+  /// beyond the range of `S` becomes `±inf` (`α = 50` and `p = 10⁻¹⁰` give `p^{−48} = 10⁴⁸`, beyond `Float`).
+  /// A row whose output or gradient holds a NaN or an infinity gets NaN.
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
@@ -99,17 +99,28 @@ public struct Entmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     _ = try checkRows(scores, name: "scores")
     return RowDriver.map(output, gradient) { row, p, v, out in
+      guard p.allSatisfy(\.isFinite), v.allSatisfy(\.isFinite) else {
+        out.update(repeating: .nan)
+        return
+      }
       let exponent = 2 - alpha(row: row)
       let reference = Entmax.referenceLogarithm(p, exponent: exponent)
-      for i in 0..<p.count {
-        let probability = Double(p[i])
-        out[i] = probability > 0 ? S(exp(exponent * (log(probability) - reference))) : p[i].isNaN ? .nan : 0
+      var (total, dot) = (0.0, 0.0)
+      for i in 0..<p.count where p[i] > 0 {
+        let weight = exp(exponent * (log(Double(p[i])) - reference))
+        total += weight
+        dot += weight * Double(v[i])
       }
-      let factor = S(exp(exponent * reference))
-      RowKernels.simplexBackward(
-        UnsafeBufferPointer(out), gradient: v, factor: factor.isFinite ? factor : 1, weights: SML_WEIGHTS_AS_GIVEN,
-        into: out)
-      Softmax.applyOverflowingFactor(factor, to: out)
+      let mean = total > 0 ? dot / total : 0
+      for i in 0..<p.count {
+        let centered = Double(v[i]) - mean
+        guard p[i] > 0, centered != 0 else {
+          out[i] = 0
+          continue
+        }
+        let magnitude = exp(exponent * log(Double(p[i])) + log(abs(centered)))
+        out[i] = S(centered > 0 ? magnitude : -magnitude)
+      }
     }
   }
 
