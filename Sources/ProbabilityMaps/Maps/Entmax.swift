@@ -11,8 +11,9 @@ import TensorCore
 ///
 /// `α = 1` is softmax (and `α → 1` tends to it continuously), `α = 2` is ``Sparsemax``, and larger `α` is
 /// sparser. The threshold is exact to the resolution of `Double` for every `α > 1` and every scale of the
-/// scores: a safeguarded Newton iteration on a parameterisation without cancellation (see the solver notes in
-/// <doc:NumericalBehaviour>), not a fixed number of bisection steps. For `α = 1.5` and `α = 2` the closed
+/// scores: a safeguarded Newton iteration on a parameterisation without cancellation (a `log1p` shift form
+/// for `α − 1 < 1/64`, a boundary form with the unknown `log p_min` above), not a fixed number of bisection
+/// steps. Rows holding a NaN or `+inf` give NaN rows; `-inf` scores are excluded. For `α = 1.5` and `α = 2` the closed
 /// forms ``Entmax15`` and ``Sparsemax`` are faster.
 public struct Entmax: ProbabilityMap {
   /// One `α` shared by every row, or one per row.
