@@ -7,6 +7,11 @@ import TensorCore
 ///   their gradient is `0`.
 /// - A row that is entirely `-inf` maps to all zeros (no NaN in outputs or gradients).
 /// - A row holding a NaN or `+inf` maps to all NaN; other rows are unaffected.
+/// - Every map is exact at every finite scale: `Float` scores up to `Float.greatestFiniteMagnitude`,
+///   `Double` scores up to `Double.greatestFiniteMagnitude`, temperatures whose inverse is 0 or `inf` in the
+///   element type (uniform over the unmasked scores, or uniform over the maxima).
+/// - Backward: a row whose output or upstream gradient holds a NaN or an infinity gets an all-NaN gradient;
+///   an all-`-inf` row gets 0; a true gradient beyond the range of the element type is `±inf`.
 ///
 /// ```swift
 /// let scores = Tensor<Float>(shape: [1, 3], scalars: [-2, 0, 0.5])

@@ -77,12 +77,6 @@ void sml_log_softmax_backward_row_d(
 //
 // The row kernels take the same trailing `level` as the softmax family; the thresholds are scalar code.
 
-/// Copies `scale·(x[i] − maximum)` of every score at or above `maximum − 1/scale` to `candidates` (room for
-/// `n`) and returns how many: the only scores an entmax with `α − 1 = scale` can keep.
-size_t sml_simplex_candidates_f(const float *x, size_t n, float maximum, double scale, double *candidates, int level);
-/// The candidates of a double row; see `sml_simplex_candidates_f`.
-size_t sml_simplex_candidates_d(const double *x, size_t n, double maximum, double scale, double *candidates, int level);
-
 /// The sparsemax threshold `τ` with `Σ[z − τ]₊ = 1` of `count` values (Michelot's algorithm, expected linear
 /// time). Reorders `z`.
 double sml_sparsemax_threshold(double *z, size_t count);

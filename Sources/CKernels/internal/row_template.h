@@ -69,21 +69,47 @@ SML_INLINE int SML_NAME(sml_settle_degenerate)(REAL maximum, int invalid, REAL e
   return 1;
 }
 
-/// `Σ e^{(x−shift)·scale}`, also written to `out` when `write` (a constant at every call site).
-SML_INLINE REAL SML_NAME(sml_exp_sum_pass)(const REAL *x, REAL *out, size_t n, REAL shift, REAL scale, int write) {
+/// Whether `(x − shift)·scale` needs ``sml_scaled_difference``'s careful form: a zero or infinite scale
+/// (where `-inf·0` and `0·inf` are NaN), or one so small that a difference overflowing to `-inf` could still
+/// have a product inside the range of the exponential. Any other scale keeps the plain form exact.
+SML_INLINE int SML_NAME(sml_needs_careful_scale)(REAL scale) {
+  const REAL smallest_plain = sizeof(REAL) == sizeof(float) ? (REAL)0x1p-100 : (REAL)0x1p-1000;
+  return !(scale >= smallest_plain && scale < (REAL)INFINITY);
+}
+
+/// `(x − shift)·scale` for `x ≤ shift` or `x = -inf`; `careful` (a constant at every call site) is for the
+/// scales ``sml_needs_careful_scale`` flags: halving both terms first keeps the difference finite, `-inf`
+/// scores stay `-inf` at a zero scale, and `x = shift` gives 0 at an infinite one.
+SML_INLINE VEC SML_NAME(sml_scaled_difference)(VEC x, REAL shift, REAL scale, int careful) {
+  if (!careful) return (x - shift) * scale;
+  VEC d = (x * (REAL)0.5 - shift * (REAL)0.5) * (scale * 2);
+  return VSELECT(d == d, d, VSELECT(x == shift, (VEC)0, (VEC)-INFINITY));
+}
+
+/// `Σ e^{(x−shift)·scale}`, also written to `out` when `write` (constants at every call site).
+SML_INLINE REAL SML_NAME(sml_exp_sum_pass_)(
+  const REAL *x, REAL *out, size_t n, REAL shift, REAL scale, int write, int careful) {
   VEC sums = 0;
   size_t i = 0;
   for (; i + LANES <= n; i += LANES) {
-    VEC e = VEXP((SML_NAME(sml_load)(x + i) - shift) * scale);
+    VEC e = VEXP(SML_NAME(sml_scaled_difference)(SML_NAME(sml_load)(x + i), shift, scale, careful));
     if (write) SML_NAME(sml_store)(out + i, e);
     sums += e;
   }
   if (i < n) {
-    VEC e = VEXP((SML_NAME(sml_load_tail)(x + i, n - i, -INFINITY) - shift) * scale);
+    VEC e = VEXP(
+      SML_NAME(sml_scaled_difference)(SML_NAME(sml_load_tail)(x + i, n - i, -INFINITY), shift, scale, careful));
     if (write) SML_NAME(sml_store_tail)(out + i, e, n - i);
     sums += e;
   }
   return SML_NAME(sml_lane_sum)(sums);
+}
+
+/// `Σ e^{(x−shift)·scale}` for scores `x ≤ shift`, also written to `out` when `write` (a constant at every
+/// call site); right for every scale from 0 to `+inf` (see ``sml_needs_careful_scale``).
+SML_INLINE REAL SML_NAME(sml_exp_sum_pass)(const REAL *x, REAL *out, size_t n, REAL shift, REAL scale, int write) {
+  return SML_NAME(sml_needs_careful_scale)(scale) ? SML_NAME(sml_exp_sum_pass_)(x, out, n, shift, scale, write, 1)
+                                                  : SML_NAME(sml_exp_sum_pass_)(x, out, n, shift, scale, write, 0);
 }
 
 SML_INLINE void SML_BODY(sml_scale)(REAL *x, size_t n, REAL factor) {

@@ -11,26 +11,32 @@ SML_INLINE VEC SML_NAME(sml_backward_weights)(VEC p, int weights) {
 
 /// `g ⊙ (v − ⟨g, v⟩/Σg)·factor` with `g` derived from `p` by `weights` (a constant at every call site): one
 /// pass for `Σg` and `⟨g, v⟩`, one for the output. Square roots are kept in `out` between the passes; the
-/// other weights cost less to recompute than to reload. A row whose weights do not sum to a positive number
-/// gets 0.
+/// other weights cost less to recompute than to reload. A row whose `p` or `v` holds a NaN or an infinity gets
+/// NaN everywhere (the first pass accumulates `(p + v)·0`, NaN exactly then); otherwise a row whose weights do
+/// not sum to a positive number gets 0.
 SML_INLINE void SML_NAME(sml_weighted_centering)(
   const REAL *p, const REAL *v, REAL *out, size_t n, REAL factor, int weights) {
-  VEC totals = 0, dots = 0;
+  VEC totals = 0, dots = 0, poison = 0;
   size_t i = 0;
   for (; i + LANES <= n; i += LANES) {
-    VEC g = SML_NAME(sml_backward_weights)(SML_NAME(sml_load)(p + i), weights);
+    VEC pv = SML_NAME(sml_load)(p + i), vv = SML_NAME(sml_load)(v + i);
+    VEC g = SML_NAME(sml_backward_weights)(pv, weights);
     if (weights == SML_WEIGHTS_SQUARE_ROOT) SML_NAME(sml_store)(out + i, g);
     totals += g;
-    dots += g * SML_NAME(sml_load)(v + i);
+    dots += g * vv;
+    poison += (pv + vv) * 0;
   }
   if (i < n) {
-    VEC g = SML_NAME(sml_backward_weights)(SML_NAME(sml_load_tail)(p + i, n - i, 0), weights);
+    VEC pv = SML_NAME(sml_load_tail)(p + i, n - i, 0), vv = SML_NAME(sml_load_tail)(v + i, n - i, 0);
+    VEC g = SML_NAME(sml_backward_weights)(pv, weights);
     totals += g;
-    dots += g * SML_NAME(sml_load_tail)(v + i, n - i, 0);
+    dots += g * vv;
+    poison += (pv + vv) * 0;
   }
   REAL total = SML_NAME(sml_lane_sum)(totals);
-  if (!(total > 0)) {
-    for (size_t j = 0; j < n; j++) out[j] = 0;
+  if (SML_NAME(sml_lane_sum)(poison) != 0 || !(total > 0)) {
+    REAL fill = SML_NAME(sml_lane_sum)(poison) != 0 ? (REAL)NAN : 0;
+    for (size_t j = 0; j < n; j++) out[j] = fill;
     return;
   }
   REAL mean = SML_NAME(sml_lane_sum)(dots) / total;

@@ -17,14 +17,6 @@ SML_INLINE size_t SML_NAME(sml_candidates_above)(
   return count;
 }
 
-SML_INLINE size_t SML_BODY(sml_simplex_candidates)(
-  const REAL *x, size_t n, REAL maximum, double scale, double *candidates) {
-  return SML_NAME(sml_candidates_above)(x, n, maximum, scale, maximum - (REAL)(1 / scale), candidates);
-}
-SML_DISPATCH(
-  size_t, SML_NAME(sml_simplex_candidates), (const REAL *x, size_t n, REAL maximum, double scale, double *candidates),
-  (x, n, maximum, scale, candidates))
-
 SML_INLINE VEC SML_NAME(sml_truncated)(VEC x, REAL center, REAL scale, REAL threshold, int squared) {
   VEC v = (x - center) * scale - threshold;
   v = VSELECT(v > 0, v, (VEC)0);
@@ -71,7 +63,10 @@ SML_INLINE void SML_NAME(sml_sparse_simplex_row)(const REAL *x, REAL *out, size_
   if ((double)cut > exact_cut) cut = SML_NAME(sml_next_down)(cut);
   if (cut < widest) cut = widest;
   count = SML_NAME(sml_candidates_above)(x, n, maximum, scale, cut, workspace);
-  double lower = scale * (double)(cut - maximum);  // every score below the cut is at most this after scaling
+  // A lower bound of the threshold at or above every scaled score left out. The clamp to `widest` can round
+  // the cut above `maximum − 1/scale` (a float spacing wider than 1/scale), so the cut itself may sit above
+  // the threshold; the bound from the lane maxima never does, and everything below the cut is under it.
+  double lower = fmin(bound, scale * ((double)cut - (double)maximum));
   double tau = SML_NAME(sml_sparse_threshold)(workspace, count, lower, squared);
   SML_NAME(sml_truncated_power)(x, out, n, maximum, (REAL)scale, (REAL)tau, squared);
 }

@@ -148,16 +148,6 @@ enum RowKernels {
     sparseRow(x, into: out, workspace: workspace, float: sml_entmax15_row_f, double: sml_entmax15_row_d)
   }
 
-  /// Copies `scale·(xᵢ − maximum)` for the scores at or above `maximum − 1/scale` (the only ones an entmax with
-  /// `α − 1 = scale` can keep) into `candidates` and returns how many there are.
-  static func candidates<S: ProbabilityScalar>(
-    _ x: UnsafeBufferPointer<S>, maximum: S, scale: Double, into candidates: UnsafeMutableBufferPointer<Double>
-  ) -> Int {
-    isFloat(S.self)
-      ? sml_simplex_candidates_f(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!, level)
-      : sml_simplex_candidates_d(pointer(x), x.count, cast(maximum), scale, candidates.baseAddress!, level)
-  }
-
   /// The entmax-family backward `g ⊙ (v − ⟨g, v⟩/Σg)·factor` of one row, with `g` derived from `p` as
   /// `weights` says (`p` itself, the support indicator, or `√p`); zeros when `Σg` is not positive. `out` may
   /// alias `p`.

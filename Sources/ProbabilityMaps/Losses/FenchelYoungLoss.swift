@@ -10,7 +10,9 @@ import TensorCore
 /// with the Shannon entropy for `α = 1` (then `L = logsumexp(x) − x_t`, the cross-entropy) and the Tsallis
 /// entropy `H(p) = (1 − Σpᵢ^α)/(α(α−1))` for `α > 1` (`α = 2`: sparsemax loss, `α = 1.5`: 1.5-entmax loss).
 /// `L ≥ 0`, and `L = 0` exactly when `p = e_t`. Only entries with `pᵢ > 0` enter the inner product, so
-/// masked (`-inf`) scores give no NaN; a masked target gives `+inf`.
+/// masked (`-inf`) scores give no NaN; a masked target gives `+inf`. A row holding a NaN or `+inf` score gets a
+/// NaN loss and a NaN gradient row. A loss whose true value exceeds `Double` (scores near ±10³⁰⁸ of opposite
+/// signs) is `+inf`.
 public struct FenchelYoungLoss: Sendable {
   /// The entmax `α` of the regulariser (1 for softmax).
   public let alpha: Double
@@ -65,7 +67,9 @@ public struct FenchelYoungLoss: Sendable {
         inner += p * (Double(scores.scalars[row * n + i]) - targetScore)
         power += alpha == 1 ? -p * Double.logarithm(p) : Double.power(p, alpha)
       }
-      if targetScore == -.infinity {
+      if !(maximum < .infinity) || gradient.scalars[row * n..<(row + 1) * n].contains(where: \.isNaN) {
+        values[row] = .nan  // a NaN or +inf score: the prediction is a NaN row (see ProbabilityMap)
+      } else if targetScore == -.infinity {
         values[row] = .infinity
       } else if alpha == 1 {
         var sum = 0.0

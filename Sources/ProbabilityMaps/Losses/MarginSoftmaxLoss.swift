@@ -1,12 +1,21 @@
 import TensorCore
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The additive-margin softmax loss (AM-Softmax; Wang et al., 2018) on cosine logits.
 ///
 /// With scores `xⱼ = cos(z, cⱼ)`, a margin `m` subtracted from the target and a temperature `τ`:
 /// ```
 /// L = −log( e^{(x_t − m)/τ} / (e^{(x_t − m)/τ} + Σ_{j≠t} e^{xⱼ/τ}) ),   ∂L/∂xⱼ = (pⱼ − δⱼₜ)/τ
 /// ```
-/// where `p` is the softmax of the margin-adjusted, temperature-scaled scores.
+/// where `p` is the softmax of the margin-adjusted, temperature-scaled scores. Any temperature and any
+/// score scale are handled (the division by `τ` happens after the shift by the row maximum, in `Double`);
+/// a gradient entry whose true value exceeds the range of `S` is `±inf`. A NaN or `+inf` score gives a NaN
+/// loss and gradient row; a masked (`-inf`) target gives `+inf`.
 public struct MarginSoftmaxLoss: Sendable {
   /// The additive margin `m ≥ 0` taken off the target score.
   public let margin: Double
@@ -36,11 +45,37 @@ public struct MarginSoftmaxLoss: Sendable {
   /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a target count or class that does not fit the scores.
   /// - Complexity: O(n) per row.
   public func callAsFunction<S: ProbabilityScalar>(_ scores: Tensor<S>, targets: [Int]) throws -> LossResult<S> {
-    let (_, n) = try checkTargets(targets, for: scores)
-    var adjusted = scores
-    for (row, target) in targets.enumerated() { adjusted.scalars[row * n + target] -= S(margin) }
-    let inverseTemperature = S(1 / temperature)
-    let crossEntropy = try FenchelYoungLoss.crossEntropy(adjusted.map { $0 * inverseTemperature }, targets: targets)
-    return LossResult(values: crossEntropy.values, gradient: inverseTemperature * crossEntropy.gradient)
+    let (rows, n) = try checkTargets(targets, for: scores)
+    var values = [Double](repeating: 0, count: rows)
+    var gradient = scores
+    var logits = [Double](repeating: 0, count: n)
+    for (row, target) in targets.enumerated() {
+      // Margin and temperature are applied in Double, dividing by τ (not multiplying by 1/τ, which overflows
+      // for τ below 1/Double.greatestFiniteMagnitude), after the shift by the row maximum.
+      for i in 0..<n { logits[i] = Double(scores.scalars[row * n + i]) - (i == target ? margin : 0) }
+      let maximum = logits.max()!
+      guard !logits.contains(where: \.isNaN), maximum < .infinity else {
+        values[row] = .nan
+        for i in 0..<n { gradient.scalars[row * n + i] = .nan }
+        continue
+      }
+      guard maximum > -.infinity else {  // every score masked: p = 0
+        values[row] = .infinity
+        for i in 0..<n { gradient.scalars[row * n + i] = i == target ? S(-1 / temperature) : 0 }
+        continue
+      }
+      var sum = 0.0
+      for i in 0..<n {
+        logits[i] = logits[i] == -.infinity ? -.infinity : (logits[i] - maximum) / temperature
+        sum += exp(logits[i])
+      }
+      values[row] = log(sum) - logits[target]
+      for i in 0..<n {
+        let p = exp(logits[i]) / sum
+        let difference = p - (i == target ? 1 : 0)
+        gradient.scalars[row * n + i] = difference == 0 ? 0 : S(difference / temperature)
+      }
+    }
+    return LossResult(values: values, gradient: gradient)
   }
 }

@@ -1,41 +1,40 @@
-import CKernels
 import TensorCore
 
-/// α-entmax for any `α ≥ 1`: `pᵢ = [(α−1)xᵢ − τ]₊^{1/(α−1)}` with `τ` chosen so that `Σp = 1`
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// α-entmax for any `α ≥ 1`: `pᵢ = [1 + (α−1)(xᵢ − τ)]₊^{1/(α−1)}` with `τ` chosen so that `Σp = 1`
 /// (Peters, Niculae & Martins, 2019), one `α` for all rows or one per row.
 ///
-/// `α → 1` is softmax (rows with `α − 1 ≤ 10⁻⁶` are computed as softmax), `α = 2` is ``Sparsemax``, and larger
-/// `α` is sparser. The threshold is found by bisection in `Double` on the bracket
-/// `[M − 1, M − n^{1−α}]` (`M` the largest scaled score), restricted to the scores that can be in the
-/// support, and the result is renormalised. For `α = 1.5` and `α = 2` the exact ``Entmax15`` and
-/// ``Sparsemax`` are faster.
+/// `α = 1` is softmax (and `α → 1` tends to it continuously), `α = 2` is ``Sparsemax``, and larger `α` is
+/// sparser. The threshold is exact to the resolution of `Double` for every `α > 1` and every scale of the
+/// scores: a safeguarded Newton iteration on a parameterisation without cancellation (a `log1p` shift form
+/// for `α − 1 < 1/64`, a boundary form with the unknown `log p_min` above), not a fixed number of bisection
+/// steps. Rows holding a NaN or `+inf` give NaN rows; `-inf` scores are excluded. For `α = 1.5` and `α = 2` the closed
+/// forms ``Entmax15`` and ``Sparsemax`` are faster.
 public struct Entmax: ProbabilityMap {
   /// One `α` shared by every row, or one per row.
   public let alphas: [Double]
-  /// The number of bisection steps (each halves the bracket, which is at most 1 wide).
-  public let iterations: Int
 
-  /// The `α` below which (by at most this much above 1) a row is computed as softmax.
-  static let softmaxTolerance = 1e-6
+  /// Below this `α − 1`, ``alphaGradient(output:gradient:)`` uses its limit at `α = 1`.
+  static let alphaGradientLimitTolerance = 1e-5
 
   /// Creates α-entmax with one `α` for every row.
   ///
-  /// - Parameters:
-  ///   - alpha: `α ≥ 1`.
-  ///   - iterations: Bisection steps, 1 to 200 (default 60, enough for `Double` precision).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for `α < 1`, a non-finite `α` or bad `iterations`.
-  public init(alpha: Double, iterations: Int = 60) throws {
-    try self.init(alphaPerRow: [alpha], iterations: iterations)
+  /// - Parameter alpha: `α ≥ 1`, finite.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for `α < 1` or a non-finite `α`.
+  public init(alpha: Double) throws {
+    try self.init(alphaPerRow: [alpha])
   }
 
   /// Creates α-entmax with one `α` per row (the rows of the tensors it is applied to).
   ///
-  /// - Parameters:
-  ///   - alphaPerRow: `α ≥ 1` for each row; a single value is shared by all rows.
-  ///   - iterations: Bisection steps, 1 to 200 (default 60).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for an empty list, any `α < 1` or non-finite, or bad
-  ///   `iterations`.
-  public init(alphaPerRow: [Double], iterations: Int = 60) throws {
+  /// - Parameter alphaPerRow: `α ≥ 1` for each row; a single value is shared by all rows.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for an empty list or any `α < 1` or non-finite.
+  public init(alphaPerRow: [Double]) throws {
     guard !alphaPerRow.isEmpty else {
       throw ProbabilityMapError.invalidParameter("entmax alpha: the list of alphas is empty")
     }
@@ -43,20 +42,13 @@ public struct Entmax: ProbabilityMap {
       throw ProbabilityMapError.invalidParameter(
         "entmax alpha must be finite and >= 1, got \(alphaPerRow[bad]) (row \(bad))")
     }
-    guard (1...200).contains(iterations) else {
-      throw ProbabilityMapError.invalidParameter("entmax iterations must be in 1...200, got \(iterations)")
-    }
     self.alphas = alphaPerRow
-    self.iterations = iterations
   }
 
   /// α-entmax for an `α` already checked to be finite and ≥ 1.
   static func validated(alpha: Double) -> Entmax { Entmax(checkedAlphas: [alpha]) }
 
-  private init(checkedAlphas: [Double]) {
-    self.alphas = checkedAlphas
-    self.iterations = 60
-  }
+  private init(checkedAlphas: [Double]) { self.alphas = checkedAlphas }
 
   /// The `α` of a row.
   @inline(__always)
@@ -74,43 +66,31 @@ public struct Entmax: ProbabilityMap {
 
   /// The α-entmax of every row.
   ///
-  /// - Complexity: O(n + iterations·c) per row for `c` scores within `1/(α−1)` of the row maximum.
+  /// - Complexity: O(n) per row, plus O(c log c) expected for the `c` scores within `1/(α−1)` of the row
+  ///   maximum and O(s) per Newton step on a support of size `s` (about ten steps).
   @specialized(where S == Float)
   @specialized(where S == Double)
   public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
     let n = try checkRows(scores, name: "scores")
     return RowDriver.map(scores, workspaceCount: n) { row, x, out, workspace in
       let alpha = self.alpha(row: row)
-      if alpha - 1 <= Entmax.softmaxTolerance {
+      guard alpha > 1 else {
         RowKernels.softmax(x, inverseTemperature: 1, into: out)
         return
       }
       let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
-      let scale = alpha - 1
-      let exponent = 1 / scale
-      let count = RowKernels.candidates(x, maximum: maximum, scale: scale, into: workspace)
-      func mass(_ tau: Double) -> Double {
-        var total = 0.0
-        for i in 0..<count where workspace[i] > tau { total += Double.power(workspace[i] - tau, exponent) }
-        return total
-      }
-      var (lower, upper) = (-1.0, -Double.power(Double(x.count), -scale))
-      for _ in 0..<iterations {
-        let middle = (lower + upper) / 2
-        if middle <= lower || middle >= upper { break }
-        if mass(middle) >= 1 { lower = middle } else { upper = middle }
-      }
-      let normalizer = 1 / mass(lower)
-      for i in 0..<x.count {
-        let shifted = scale * Double(x[i] - maximum) - lower
-        out[i] = shifted > 0 ? S(Double.power(shifted, exponent) * normalizer) : 0
-      }
+      EntmaxSolver.row(x, into: out, beta: alpha - 1, maximum: maximum, workspace: workspace)
     }
   }
 
-  /// `g ⊙ (v − ⟨g, v⟩/Σg)` with `g = p^{2−α}` on the support.
+  /// `g ⊙ (v − ⟨g, v⟩/Σg)` with `g = p^{2−α}` on the support, in `Double`.
   ///
+  /// The mean `⟨g, v⟩/Σg` does not change when `g` is scaled, so it is formed from `(p/p_ref)^{2−α}` with
+  /// `p_ref` the largest (`α ≤ 2`) or smallest (`α > 2`) positive probability, at most 1 and never
+  /// overflowing; each entry `p^{2−α}(v − mean)` is then evaluated in the log domain. Only a true gradient
+  /// beyond the range of `S` becomes `±inf` (`α = 50` and `p = 10⁻¹⁰` give `p^{−48} = 10⁴⁸`, beyond `Float`).
+  /// A row whose output or gradient holds a NaN or an infinity gets NaN.
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
@@ -120,11 +100,41 @@ public struct Entmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     _ = try checkRows(scores, name: "scores")
     return RowDriver.map(output, gradient) { row, p, v, out in
-      let weightExponent = S(2 - max(alpha(row: row), 1))
-      for i in 0..<p.count { out[i] = p[i] > 0 ? S.power(p[i], weightExponent) : 0 }
-      RowKernels.simplexBackward(
-        UnsafeBufferPointer(out), gradient: v, factor: 1, weights: SML_WEIGHTS_AS_GIVEN, into: out)
+      guard p.allSatisfy(\.isFinite), v.allSatisfy(\.isFinite) else {
+        out.update(repeating: .nan)
+        return
+      }
+      let exponent = 2 - alpha(row: row)
+      let reference = Entmax.referenceLogarithm(p, exponent: exponent)
+      var (total, dot) = (0.0, 0.0)
+      for i in 0..<p.count where p[i] > 0 {
+        let weight = exp(exponent * (log(Double(p[i])) - reference))
+        total += weight
+        dot += weight * Double(v[i])
+      }
+      let mean = total > 0 ? dot / total : 0
+      for i in 0..<p.count {
+        let centered = Double(v[i]) - mean
+        guard p[i] > 0, centered != 0 else {
+          out[i] = 0
+          continue
+        }
+        let magnitude = exp(exponent * log(Double(p[i])) + log(abs(centered)))
+        out[i] = S(centered > 0 ? magnitude : -magnitude)
+      }
     }
+  }
+
+  /// The logarithm of the positive probability that makes `(p/p_ref)^{exponent}` at most 1 over the row:
+  /// the largest for a non-negative `exponent`, the smallest for a negative one (0 for a row without one).
+  static func referenceLogarithm<S: ProbabilityScalar>(_ p: UnsafeBufferPointer<S>, exponent: Double) -> Double {
+    var (largest, smallest) = (-Double.infinity, Double.infinity)
+    for value in p where value > 0 {
+      largest = max(largest, Double(value))
+      smallest = min(smallest, Double(value))
+    }
+    guard largest > 0 else { return 0 }
+    return log(exponent >= 0 ? largest : smallest)
   }
 
   /// The gradient with respect to `α` of each row (Correia, Niculae & Martins, 2019).
@@ -133,7 +143,10 @@ public struct Entmax: ProbabilityMap {
   /// ```
   /// ∂p/∂α = (p − p̃)/(α−1)² − (S − p̃·H)/(α−1),    dα = ⟨v, ∂p/∂α⟩
   /// ```
-  /// Sum the entries for an `α` shared by all rows. Rows computed as softmax (`α − 1 ≤ 10⁻⁶`) get 0.
+  /// Sum the entries for an `α` shared by all rows. The two terms cancel as `α → 1`; for `α − 1 < 10⁻⁵` the
+  /// limit `∂pᵢ/∂α = pᵢ(Σⱼ pⱼ log²pⱼ − log²pᵢ)/2` is used instead (relative error about `α − 1`). `p̃` is
+  /// formed from rescaled weights as in ``backward(scores:output:gradient:)``, so large `α` does not overflow.
+  /// A row whose output or gradient holds a NaN or an infinity gets NaN.
   /// - Parameters:
   ///   - output: What ``forward(_:)`` returned.
   ///   - gradient: The gradient `v` of the objective with respect to `output`.
@@ -143,27 +156,36 @@ public struct Entmax: ProbabilityMap {
     let n = try checkRows(output, name: "output")
     try RowDriver.requireSameShape(gradient, "gradient", as: output, "output")
     let rows = output.count / n
-    return (0..<rows).map { row in
-      let alpha = self.alpha(row: row)
-      guard alpha - 1 > Entmax.softmaxTolerance else { return 0 }
-      var (weightSum, entropyTerm) = (0.0, 0.0)
-      for i in 0..<n {
-        let p = Double(output.scalars[row * n + i])
-        guard p > 0 else { continue }
-        weightSum += Double.power(p, 2 - alpha)
-        entropyTerm += p * Double.logarithm(p)
+    return output.scalars.withUnsafeBufferPointer { outputs in
+      (0..<rows).map { row in
+        let p = UnsafeBufferPointer(rebasing: outputs[row * n..<(row + 1) * n])
+        let v = gradient.scalars[row * n..<(row + 1) * n]
+        guard p.allSatisfy(\.isFinite), v.allSatisfy(\.isFinite) else { return .nan }
+        let beta = alpha(row: row) - 1
+        var (weightSum, entropy, squaredLogs) = (0.0, 0.0, 0.0)
+        let reference = Entmax.referenceLogarithm(p, exponent: 1 - beta)
+        for value in p where value > 0 {
+          let logarithm = log(Double(value))
+          weightSum += exp((1 - beta) * (logarithm - reference))
+          entropy += Double(value) * logarithm
+          squaredLogs += Double(value) * logarithm * logarithm
+        }
+        guard weightSum > 0 else { return 0 }
+        var result = 0.0
+        for (value, upstream) in zip(p, v) where value > 0 {
+          let probability = Double(value)
+          let logarithm = log(probability)
+          let derivative: Double
+          if beta < Entmax.alphaGradientLimitTolerance {
+            derivative = probability * (squaredLogs - logarithm * logarithm) / 2
+          } else {
+            let tilde = exp((1 - beta) * (logarithm - reference)) / weightSum
+            derivative = (probability - tilde) / (beta * beta) - (probability * logarithm - tilde * entropy) / beta
+          }
+          result += Double(upstream) * derivative
+        }
+        return result
       }
-      guard weightSum > 0 else { return 0 }
-      var result = 0.0
-      for i in 0..<n {
-        let p = Double(output.scalars[row * n + i])
-        guard p > 0 else { continue }
-        let tilde = Double.power(p, 2 - alpha) / weightSum
-        let derivative =
-          (p - tilde) / ((alpha - 1) * (alpha - 1)) - (p * Double.logarithm(p) - tilde * entropyTerm) / (alpha - 1)
-        result += Double(gradient.scalars[row * n + i]) * derivative
-      }
-      return result
     }
   }
 }

@@ -41,7 +41,9 @@ public struct LogSoftmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     let factor = S(1 / temperature)
     return RowDriver.map(output, gradient) { _, logP, u, out in
-      RowKernels.logSoftmaxBackward(logProbabilities: logP, gradient: u, factor: factor, into: out)
+      RowKernels.logSoftmaxBackward(
+        logProbabilities: logP, gradient: u, factor: factor.isFinite ? factor : 1, into: out)
+      Softmax.applyOverflowingFactor(factor, to: out)
     }
   }
 }

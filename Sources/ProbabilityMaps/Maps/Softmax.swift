@@ -50,7 +50,17 @@ public struct Softmax: ProbabilityMap {
     try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
     let factor = S(1 / temperature)
     return RowDriver.map(output, gradient) { _, p, v, out in
-      RowKernels.simplexBackward(p, gradient: v, factor: factor, weights: SML_WEIGHTS_AS_GIVEN, into: out)
+      RowKernels.simplexBackward(
+        p, gradient: v, factor: factor.isFinite ? factor : 1, weights: SML_WEIGHTS_AS_GIVEN, into: out)
+      Softmax.applyOverflowingFactor(factor, to: out)
     }
+  }
+
+  /// Multiplies a gradient computed with factor 1 by a `1/T` that overflowed `S` (a temperature below
+  /// `1/S.greatestFiniteMagnitude`), keeping exact zeros at 0 instead of the NaN of `0·inf`; a no-op for a
+  /// finite factor, which the kernel applied itself.
+  static func applyOverflowingFactor<S: ProbabilityScalar>(_ factor: S, to out: UnsafeMutableBufferPointer<S>) {
+    guard !factor.isFinite else { return }
+    for i in 0..<out.count where out[i] != 0 { out[i] *= factor }
   }
 }

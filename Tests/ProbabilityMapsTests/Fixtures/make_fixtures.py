@@ -1,7 +1,9 @@
 """Writes entmax_fixtures.json: inputs and outputs of the Python `entmax` package (1.3) for the
 ProbabilityMaps tests. Run by hand: `pip install entmax torch numpy; python3 make_fixtures.py`.
 
-Cases cover random rows, ties, score scales from 1e-3 to 1e3 and rows with -inf (masked) entries; the
+Cases cover random rows of 37, 100 and 257 scores (longer than several vectors of the 8- and 16-lane
+kernels), ties at the maximum across vector lanes, score scales from 1e-6 to 1e6 and rows with -inf
+(masked) entries; the
 masked reference is computed on the row with the masked entries deleted (the package's own masking
 contract), then padded with zeros. Numbers are written with full double precision."""
 import json
@@ -15,20 +17,35 @@ from entmax import entmax15, sparsemax, entmax_bisect
 rng = np.random.default_rng(20240611)
 
 
+def with_ties_and_masks(rows, scale):
+    """Copies the largest score of each row to two other positions (ties at the maximum, across vector
+    lanes) and masks every 11th entry from the 3rd on."""
+    rows = rows.copy()
+    for r in rows:
+        top = int(np.argmax(r))
+        r[(top + 17) % len(r)] = r[top]
+        r[(top + 33) % len(r)] = r[top]
+        r[2::11] = -math.inf
+    return rows
+
+
 def rows_for_case():
     cases = {}
-    base = rng.standard_normal((4, 9))
-    for scale in [1e-3, 1e-1, 1.0, 10.0, 1e3]:
+    # Rows longer than several vectors (8 doubles, 16 floats): 37, 100 and 257 scores.
+    base = rng.standard_normal((3, 37))
+    for scale in [1e-6, 1e-3, 1e-1, 1.0, 10.0, 1e3, 1e6]:
         cases[f"scale_{scale:g}"] = base * scale
-    cases["ties"] = np.array([[1.0, 1.0, 1.0, 0.0, -1.0, 1.0, 0.5, 0.5, 0.0],
-                              [2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                              [0.0] * 9,
-                              [3.0, -3.0, 3.0, -3.0, 3.0, -3.0, 0.25, 0.25, 0.25]])
-    masked = rng.standard_normal((4, 9))
-    masked[0, [1, 4]] = -math.inf
+    cases["long_100"] = with_ties_and_masks(rng.standard_normal((3, 100)) * 2, 2)
+    cases["long_257"] = with_ties_and_masks(rng.standard_normal((2, 257)), 1)
+    cases["ties"] = np.array([[1.0, 1.0, 1.0, 0.0, -1.0, 1.0, 0.5, 0.5, 0.0] * 4 + [1.0],
+                              [2.0, 2.0] + [0.0] * 35,
+                              [0.0] * 37,
+                              [3.0, -3.0, 3.0, -3.0, 3.0, -3.0, 0.25, 0.25, 0.25] * 4 + [0.25]])
+    masked = rng.standard_normal((4, 37))
+    masked[0, [1, 4, 20, 36]] = -math.inf
     masked[1, 0] = -math.inf
-    masked[2, :8] = -math.inf
-    masked[3, [0, 2, 4, 6, 8]] = -math.inf
+    masked[2, :36] = -math.inf
+    masked[3, 0::2] = -math.inf
     cases["masked"] = masked
     return cases
 

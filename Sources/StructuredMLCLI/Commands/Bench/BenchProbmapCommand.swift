@@ -20,6 +20,11 @@ enum BenchProbmapCommand {
   ) { arguments, console in
     let rows = try arguments.int("rows", default: 1024, in: 1...1_000_000)!
     let n = try arguments.int("n", default: 4096, in: 2...1_000_000)!
+    if let extra = arguments.positional.first { throw CommandError.usage("unexpected argument '\(extra)'") }
+    try MemoryBudget.require(
+      MemoryBudget.product([rows, n, MemoryLayout<Float>.size, matricesHeld]),
+      for: "bench probmap --rows \(rows) --n \(n) (\(matricesHeld) Float matrices of \(rows)×\(n))"
+    ) { CommandError.usage($0) }
     let results = try measure(rows: rows, n: n)
     if arguments.flag("json") {
       console.print(
@@ -41,6 +46,10 @@ enum BenchProbmapCommand {
       for line in TextTable(header: header, rows: rows, firstNumericColumn: 1).lines { console.print(line) }
     }
   }
+
+  /// The `rows × n` Float matrices alive at the peak of ``measure(rows:n:)``: scores, upstream gradient, the
+  /// kept output, and a forward output, its backward and the plain softmax's output in flight.
+  static let matricesHeld = 6
 
   /// The timings of one map.
   struct Result {

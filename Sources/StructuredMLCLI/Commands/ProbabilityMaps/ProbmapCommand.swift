@@ -19,11 +19,14 @@ enum ProbmapCommand {
   ) { arguments, console in
     let name = try arguments.choice("map", ProbabilityMapChoice.names)
     guard let name else { throw CommandError.usage("missing required option '--map'") }
+    if let extra = arguments.positional.first { throw CommandError.usage("unexpected argument '\(extra)'") }
+    try ProbabilityMapChoice.checkApplicable(name) { arguments.string($0) != nil }
     let input = URL(fileURLWithPath: try arguments.requiredString("input"))
     let output = URL(fileURLWithPath: try arguments.requiredString("output"))
     let map = try ProbabilityMapChoice.make(
       name, alpha: try arguments.double("alpha", default: 1.5)!, k: try arguments.int("k", default: 10)!,
       temperature: try arguments.double("temperature", default: 1)!)
+    try checkMemory(for: input)
     let data: TensorData
     do {
       data = try NPYFile.read(input)
@@ -34,7 +37,7 @@ enum ProbmapCommand {
       throw CommandError.failure("\(input.path): needs at least one non-empty axis, has shape \(data.shape)")
     }
     let start = DispatchTime.now().uptimeNanoseconds
-    let result: (TensorData, rows: Int, support: Int)
+    let result: (TensorData, rows: Int, support: Int, invalidRow: Int?)
     do {
       switch data.dtype {
       case .float32: result = try apply(map, to: try data.tensor(as: Float.self))
@@ -46,6 +49,10 @@ enum ProbmapCommand {
       throw CommandError.failure("\(input.path): \(error)")
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    if let row = result.invalidRow {
+      throw CommandError.failure(
+        "\(input.path): row \(row) holds a NaN or +inf score, for which every map returns NaN; nothing written")
+    }
     do {
       try NPYFile.write(result.0, to: output, protectedInputs: [input])
     } catch {
@@ -66,14 +73,26 @@ enum ProbmapCommand {
     }
   }
 
-  /// Runs the map and counts the positive (finite, for log-softmax) entries.
+  /// Refuses an input whose processing would not fit in physical memory: the file, the scores, the
+  /// probabilities and their encoded copy are held at once, so about four times its size.
+  static func checkMemory(for input: URL) throws {
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: input.path))?[.size] as? Int else { return }
+    try MemoryBudget.require(MemoryBudget.product([size, 4]), for: "\(input.path) (\(MemoryBudget.describe(size)))") {
+      CommandError.failure($0)
+    }
+  }
+
+  /// Runs the map, counts the positive (finite, for log-softmax) entries and finds the first row holding a
+  /// NaN or `+inf` score.
   static func apply<S: ProbabilityScalar>(_ map: any ProbabilityMap, to scores: Tensor<S>) throws
-    -> (TensorData, rows: Int, support: Int)
+    -> (TensorData, rows: Int, support: Int, invalidRow: Int?)
   {
+    let n = scores.shape.last!
+    let invalid = scores.scalars.firstIndex { $0.isNaN || $0 == .infinity }
     let probabilities = try map.forward(scores)
     let support =
       map is LogSoftmax
       ? probabilities.scalars.filter { $0.isFinite }.count : probabilities.scalars.filter { $0 > 0 }.count
-    return (try TensorData(probabilities), scores.count / scores.shape.last!, support)
+    return (try TensorData(probabilities), scores.count / n, support, invalid.map { $0 / n })
   }
 }
