@@ -34,14 +34,16 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
   ///   - layout: The shape parameters (already validated by its initializer).
   ///   - w1: `k·q·p` scalars of the first factor.
   ///   - w2: `l·s·r` scalars of the second factor.
-  /// - Throws: ``MonarchError/invalidInput(_:)`` naming the factor whose length does not fit `layout`.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` naming the factor whose length does not fit
+  ///   `layout`.
   /// - Complexity: O(1): the values are not read.
   public init(layout: MonarchLayout, w1: UnsafeBufferPointer<Scalar>, w2: UnsafeBufferPointer<Scalar>) throws {
     for (name, buffer, shape) in [("w1", w1, layout.firstFactorShape), ("w2", w2, layout.secondFactorShape)] {
       let expected = shape.reduce(1, *)
       guard buffer.count == expected, buffer.baseAddress != nil else {
-        throw MonarchError.invalidInput(
-          "factor \(name) has \(buffer.count) scalars, expected \(expected) (shape \(shape)) for \(layout)")
+        throw MonarchError.shapeMismatch(
+          argument: "factor \(name)", shape: [buffer.count],
+          expected: "\(expected) scalars (shape \(shape)) for \(layout)")
       }
     }
     self.init(validated: layout, w1: w1, w2: w2)

@@ -116,7 +116,13 @@ public struct LongConvolution: Sendable {
   /// The kernel taps, `channels × length`.
   private func taps(_ store: ParameterStore, length: Int) throws(TrainingError) -> [Double] {
     switch kernel {
-    case .s4d: return S4DKernel.kernels(try systems(store), length: length, method: .zeroOrderHold)
+    case .s4d:
+      let systems = try systems(store)
+      do {
+        return try S4DKernel.kernels(systems, length: length, method: .zeroOrderHold)
+      } catch {
+        throw .kernelFailed(layer: name, message: "\(error)")
+      }
     case .rtf:
       do {
         return try RTFKernel.kernels(try transferFunctions(store), length: length)
@@ -273,8 +279,13 @@ public struct LongConvolution: Sendable {
     )
     let modes = modes
     for h in 0..<channels {
-      let g = S4DKernel.gradient(
-        of: systems[h], upstream: Array(kernelGradient[h * t..<(h + 1) * t]), method: .zeroOrderHold)
+      let g: (a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double)
+      do {
+        g = try S4DKernel.gradient(
+          of: systems[h], upstream: Array(kernelGradient[h * t..<(h + 1) * t]), method: .zeroOrderHold)
+      } catch {
+        throw .kernelFailed(layer: name, message: "\(error)")
+      }
       // Δ = exp(log_dt); Re A = −exp(log_A_real).
       if parameters[logStep].needsGradient { gLogDt[h] += Float(g.step * systems[h].step) }
       for n in 0..<modes {
