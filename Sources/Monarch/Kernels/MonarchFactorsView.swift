@@ -245,11 +245,11 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
   ///
   /// - Parameters:
   ///   - x: The forward input, `batch` rows of `inFeatures` scalars (read only for the factor gradients).
-  ///   - outputGradient: `∂L/∂y`, `batch` rows of `outFeatures` scalars.
+  ///   - dy: `∂L/∂y`, `batch` rows of `outFeatures` scalars.
   ///   - batch: The number of rows.
-  ///   - inputGradient: Receives `∂L/∂x` (`batch` rows of `inFeatures`), or `nil` to skip it.
-  ///   - w1Gradient: Receives `∂L/∂w1` (`k·q·p` scalars; the padded columns are zero), or `nil`.
-  ///   - w2Gradient: Receives `∂L/∂w2` (`l·s·r` scalars), or `nil`.
+  ///   - dx: Receives `∂L/∂x` (`batch` rows of `inFeatures`), or `nil` to skip it.
+  ///   - dw1: Receives `∂L/∂w1` (`k·q·p` scalars; the padded columns are zero), or `nil`.
+  ///   - dw2: Receives `∂L/∂w2` (`l·s·r` scalars), or `nil`.
   ///   - accumulate: Whether the factor gradients are added to the buffers' contents (gradient accumulation)
   ///     instead of replacing them.
   /// - Complexity: O(batch·(k·q·p + l·s·r)) per gradient asked for, plus a forward first step for the factor
