@@ -9,8 +9,7 @@ import TensorFiles
 public func fuzzNPY(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
   let scratch = ScratchDirectory.shared
   let url = scratch.write(bytes, count: count, to: "input.npy")
-  if let file = try? NPYFile(contentsOf: url) {
-    let data = file.tensorData()
+  if let file = try? NPYFile(contentsOf: url), let data = try? file.tensorData() {
     require(data.shape == file.header.shape, "shape \(data.shape) differs from the header's \(file.header.shape)")
     require(data.bytes.count == file.info.byteCount, "read \(data.bytes.count) bytes of \(file.info.byteCount)")
     if let statistics = try? TensorStatistics(of: data) {
