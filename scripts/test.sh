@@ -11,5 +11,6 @@ swift build --build-tests
 swift test --skip-build --disable-xctest   # every test is written with Swift Testing
 scripts/docs.sh
 scripts/fuzz.sh --time "${FUZZ_SECONDS:-45}"
-scripts/sanitize.sh address
-scripts/sanitize.sh thread
+# The tests that bound parsing time (hang checks) are left out: sanitizers slow every step several times.
+scripts/sanitize.sh address --skip LinearTime
+scripts/sanitize.sh thread --skip LinearTime
