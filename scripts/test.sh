@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole test suite and the documentation build (warnings as errors),
-# then the robustness checks: every fuzzer for a short budget and the test suite under AddressSanitizer and
-# ThreadSanitizer (each in its own build folder). Set FUZZ_SECONDS to change the budget per fuzzer.
+# then the robustness checks: every fuzzer for a short budget (scripts/sanitize.sh runs the suite under
+# AddressSanitizer or ThreadSanitizer separately). Set FUZZ_SECONDS to change the budget per fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,6 +11,3 @@ swift build --build-tests
 swift test --skip-build --disable-xctest   # every test is written with Swift Testing
 scripts/docs.sh
 scripts/fuzz.sh --time "${FUZZ_SECONDS:-45}"
-# The tests that bound parsing time (hang checks) are left out: sanitizers slow every step several times.
-scripts/sanitize.sh address --skip LinearTime
-scripts/sanitize.sh thread --skip LinearTime
