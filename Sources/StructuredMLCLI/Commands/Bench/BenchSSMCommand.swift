@@ -30,7 +30,7 @@ enum BenchSSMCommand {
         KernelWorkload.estimatedBytes(kind: kind, order: maxN, length: length, channels: 1, writesOutput: false),
         KernelWorkload.estimatedBytes(kind: kind, order: 64, length: length, channels: channels, writesOutput: false))
     }.max()! + 8 * 4 * Double(length) * 8
-    try StateSpaceCommandSupport.requireMemory(peak, options: "--length \(length) --max-n \(maxN) --channels \(channels)")
+    try MemoryBudget.require(peak, for: "--length \(length) --max-n \(maxN) --channels \(channels)", error: CommandError.usage)
     let result = try StateSpaceCommandSupport.run { try measure(length: length, maxN: maxN, channels: channels) }
     if arguments.flag("json") {
       console.print(result.json.serialized())

@@ -42,13 +42,11 @@ enum MonarchApplyCommand {
           + "inputs must be finite")
     }
     // The output is batch × out floats; factors and inputs of modest size can ask for terabytes.
-    let (outputCount, overflow) = x.rows.multipliedReportingOverflow(by: m.layout.outFeatures)
-    let outputBytes = Double(outputCount) * Double(MemoryLayout<Float>.size)
-    guard !overflow, outputBytes <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
-      throw CommandError.failure(
-        "the output of \(x.rows) rows × \(m.layout.outFeatures) columns (from \(inputPath) and \(factorsPath)) "
-          + "needs more than half of this machine's memory")
-    }
+    // The product and its encoded copy, both batch × out floats.
+    try MemoryBudget.require(
+      MemoryBudget.product([2, x.rows, m.layout.outFeatures, MemoryLayout<Float>.size]),
+      for: "the output of \(x.rows) rows × \(m.layout.outFeatures) columns (from \(inputPath) and \(factorsPath))",
+      error: CommandError.failure)
     BLASThreads.set(1)
     let y: Tensor<Float>
     do {

@@ -33,10 +33,10 @@ enum SSMKernelCommand {
           + "(about \(formatted(estimatedS4SetupSeconds(order: n, length: length), digits: 2)) s on one core); "
           + "pass --allow-large-setup to run it")
     }
-    try StateSpaceCommandSupport.requireMemory(
+    try MemoryBudget.require(
       KernelWorkload.estimatedBytes(
         kind: kind, order: n, length: length, channels: channels, writesOutput: outputPath != nil),
-      options: "--kind \(kind.rawValue) --n \(n) --length \(length) --channels \(channels)")
+      for: "--kind \(kind.rawValue) --n \(n) --length \(length) --channels \(channels)", error: CommandError.usage)
     let progress = ProgressBar(console: console, total: 2 * channels, label: "ssm kernel")
     let workload = try StateSpaceCommandSupport.run {
       try KernelWorkload(kind: kind, order: n, length: length, channels: channels) { stage in

@@ -32,31 +32,6 @@ enum StateSpaceCommandSupport {
     try run { try DiscretizationMethod(name: arguments.string("method") ?? value) }
   }
 
-  /// Refuses a run whose estimated peak memory exceeds the machine's physical memory, before it allocates.
-  ///
-  /// - Parameters:
-  ///   - bytes: The estimate (a `Double`, so that no product of sizes overflows).
-  ///   - options: The options that set the sizes, quoted in the message.
-  /// - Throws: `CommandError.usage` naming the options and the bytes needed.
-  static func requireMemory(_ bytes: Double, options: String) throws {
-    let available = Double(ProcessInfo.processInfo.physicalMemory)
-    guard bytes <= available else {
-      throw CommandError.usage(
-        "\(options) needs about \(byteCount(bytes)) of memory, more than the \(byteCount(available)) of this machine")
-    }
-  }
-
-  /// `12.3 GB`-style text for a byte count.
-  static func byteCount(_ bytes: Double) -> String {
-    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
-    var (value, unit) = (bytes, 0)
-    while value >= 1000 && unit < units.count - 1 {
-      value /= 1000
-      unit += 1
-    }
-    return "\(formatted(value, digits: 3)) \(units[unit]) (\(formatted(bytes, digits: 3)) bytes)"
-  }
-
   /// The spectral radius of a discrete system with the interval that holds it, mapping an eigensolver failure
   /// to exit 1.
   struct Radius {
