@@ -118,6 +118,14 @@ def monarch_seeds():
     meta = {"in_features": "3", "out_features": "2", "in_blocks": "2", "out_blocks": "2", "rank": "1"}
     write(f, "padded_3_to_2.safetensors", safetensors(
         [("w1", "F32", [2, 2, 2], w1), ("w2", "F32", [2, 1, 2], floats("<f", [1, 2, 3, 4]))], meta))
+    # The PyTorch Monarch layer's names (blkdiag1/blkdiag2), without metadata, as a state dictionary holds them.
+    write(f, "pytorch_naming.safetensors", safetensors(
+        [("blkdiag1", "F32", [2, 2, 2], w1), ("blkdiag2", "F32", [2, 2, 2], w2)]))
+    write(f, "broken_both_namings.safetensors", safetensors(
+        [("w1", "F32", [2, 2, 2], w1), ("w2", "F32", [2, 2, 2], w2),
+         ("blkdiag1", "F32", [2, 2, 2], w1), ("blkdiag2", "F32", [2, 2, 2], w2)]))
+    write(f, "broken_rank_metadata.safetensors", safetensors(
+        [("w1", "F32", [2, 2, 2], w1), ("w2", "F32", [2, 2, 2], w2)], dict(meta, rank="+1")))
     write(f, "float64_factors.safetensors", safetensors(
         [("w1", "F64", [1, 1, 2], floats("<d", [1, 2])), ("w2", "F64", [1, 1, 1], floats("<d", [3]))]))
     write(f, "broken_huge_features.safetensors", safetensors(

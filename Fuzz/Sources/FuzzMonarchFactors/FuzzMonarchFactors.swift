@@ -4,16 +4,11 @@ import Monarch
 import TensorCore
 import TensorFiles
 
-/// Reads a Monarch factor file the way `structml monarch apply` does: tensors `w1` and `w2` and the
-/// `in_features`/`out_features` metadata of a `.safetensors` file.
-///
-/// This is the one place to change when the factor format gets its own reader in the Monarch module.
+/// Reads a Monarch factor file through the library's checkpoint reader, as `structml monarch apply` does for a
+/// file without a `:LAYER` suffix (``MonarchCheckpoint/read(_:from:prefix:)`` with both namings and every
+/// metadata check).
 func readFactorFile(_ url: URL) throws -> MonarchMatrix<Float> {
-  let file = try SafetensorsFile(contentsOf: url)
-  return try MonarchMatrix(
-    w1: file.tensorData(named: "w1").tensor(as: Float.self), w2: file.tensorData(named: "w2").tensor(as: Float.self),
-    inFeatures: file.metadata["in_features"].flatMap { Int($0) },
-    outFeatures: file.metadata["out_features"].flatMap { Int($0) })
+  try MonarchCheckpoint.read(Float.self, from: SafetensorsFile(contentsOf: url))
 }
 
 /// Input rows are built only for widths up to this, so one input costs bounded memory.
