@@ -22,6 +22,14 @@ extension Float: TensorScalar {
       blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
   }
 
+  public static func blasAxpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    cblas_saxpy(blasInt(count), alpha, x, 1, y, 1)
+  }
+
+  public static func blasScale(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+    cblas_sscal(blasInt(count), alpha, x, 1)
+  }
+
   public static func squareRoot(_ x: Float) -> Float { sqrtf(x) }
   public static func exponential(_ x: Float) -> Float { expf(x) }
   public static func logarithm(_ x: Float) -> Float { logf(x) }
@@ -42,6 +50,14 @@ extension Double: TensorScalar {
     cblas_dgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
       blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+  }
+
+  public static func blasAxpy(count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    cblas_daxpy(blasInt(count), alpha, x, 1, y, 1)
+  }
+
+  public static func blasScale(count: Int, alpha: Double, x: UnsafeMutablePointer<Double>) {
+    cblas_dscal(blasInt(count), alpha, x, 1)
   }
 
   public static func squareRoot(_ x: Double) -> Double { sqrt(x) }

@@ -16,6 +16,16 @@ where Self.RawSignificand: FixedWidthInteger {
     alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+  /// Computes `y ← alpha·x + y` over `count` contiguous elements (BLAS `axpy`).
+  ///
+  /// - Complexity: O(count).
+  static func blasAxpy(count: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+
+  /// Computes `x ← alpha·x` over `count` contiguous elements (BLAS `scal`).
+  ///
+  /// - Complexity: O(count).
+  static func blasScale(count: Int, alpha: Self, x: UnsafeMutablePointer<Self>)
+
   /// `sqrt`, `exp`, `log` and `pow` for the element type, as the C library defines them.
   static func squareRoot(_ x: Self) -> Self
   static func exponential(_ x: Self) -> Self
