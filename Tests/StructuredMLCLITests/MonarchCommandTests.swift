@@ -323,6 +323,14 @@ struct MonarchCommandTests {
       "--blocks", "2", "--include", "\\n\\.weight$", "--json",
     ])
     #expect(control.status == 0, "\(control.error)")
+    // The text report names the compressed tensor with its control characters escaped.
+    let text = run([
+      "monarch", "compress", "--input", path("names.safetensors"), "--output", path("out3.safetensors"),
+      "--blocks", "2", "--include", "^ok",
+    ])
+    #expect(text.status == 0, "\(text.error)")
+    #expect(text.out.contains(#"ok.\u{1B}[2J\n.weight"#), "\(text.out)")
+    #expect(!text.out.unicodeScalars.contains("\u{1B}"))
     let unsupported = run([
       "monarch", "compress", "--input", path("names.safetensors"), "--output", path("never.safetensors"),
       "--blocks", "2", "--include", "(?=a)",

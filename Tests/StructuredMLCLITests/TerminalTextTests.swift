@@ -22,6 +22,15 @@ struct TerminalTextTests {
   }
 }
 
+@Suite("Text tables escape every cell")
+struct TextTableEscapingTests {
+  @Test func cellsFromFilesCannotForgeRowsOrSendEscapes() {
+    let table = TextTable(header: ["name", "bytes"], rows: [["a\nforged | row", "4"], ["\u{1B}[2Jb", "16"]], firstNumericColumn: 1)
+    // Column widths are those of the escaped cells: 15 (`a\nforged | row`) and 5 (`bytes`).
+    #expect(table.lines == ["name             bytes", #"a\nforged | row"# + "      4", #"\u{1B}[2Jb"# + "          16"])
+  }
+}
+
 @Suite("JSON output keeps integers exact and escapes control characters")
 struct JSONExactnessTests {
   @Test func integersAtAndBeyondTwoToTheFiftyThreePrintExactly() {

@@ -1,7 +1,8 @@
 /// A plain-text table with aligned columns, for human-readable command output.
 ///
 /// Columns from `firstNumericColumn` on are right-aligned (numbers), the others left-aligned; trailing spaces
-/// are trimmed.
+/// are trimmed. Every cell is printed through ``TerminalText/escaped(_:)``, so a name from a file cannot send
+/// escape sequences to the terminal or forge rows.
 public struct TextTable {
   public var header: [String]
   public var rows: [[String]]
@@ -16,7 +17,7 @@ public struct TextTable {
 
   /// The table as lines of text, header first.
   public var lines: [String] {
-    let all = [header] + rows
+    let all = ([header] + rows).map { $0.map(TerminalText.escaped) }
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     return all.map { line in
       line.indices.map { column in

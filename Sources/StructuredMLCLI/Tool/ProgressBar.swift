@@ -14,7 +14,7 @@ public final class ProgressBar {
     self.label = label
   }
 
-  /// Moves the bar to `completed` steps and names the current item.
+  /// Moves the bar to `completed` steps and names the current item (escaped: items are often names from files).
   public func update(_ completed: Int, item: String = "") {
     guard console.errorIsTerminal else { return }
     let percent = min(100, completed * 100 / total)
@@ -23,7 +23,7 @@ public final class ProgressBar {
     let width = 30
     let filled = percent * width / 100
     let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-    console.writeErrorRaw("\r\(label) [\(bar)] \(percent)% \(item.prefix(40))\u{1B}[K")
+    console.writeErrorRaw("\r\(label) [\(bar)] \(percent)% \(TerminalText.escaped(String(item.prefix(40))))\u{1B}[K")
   }
 
   /// Clears the bar's line.

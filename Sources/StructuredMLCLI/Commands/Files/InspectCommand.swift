@@ -66,8 +66,8 @@ enum InspectCommand {
       ])
     }
 
-    /// The report as text; every name, key, value and the path are escaped (``TerminalText``), so that a
-    /// file cannot send escape sequences to the terminal or forge table rows.
+    /// The report as text; every name, key, value and the path are escaped (``TerminalText``, the table's
+    /// cells by ``TextTable``), so that a file cannot send escape sequences to the terminal or forge rows.
     var table: String {
       let totalBytes = rows.reduce(0) { $0 + $1.info.byteCount }
       let escaped = TerminalText.escaped
@@ -86,7 +86,7 @@ enum InspectCommand {
       }
       let cells = rows.map { row -> [String] in
         var cells = [
-          escaped(row.info.name), row.info.dtype.rawValue, "[" + row.info.shape.map(String.init).joined(separator: ", ") + "]",
+          row.info.name, row.info.dtype.rawValue, "[" + row.info.shape.map(String.init).joined(separator: ", ") + "]",
           String(row.info.byteCount),
         ]
         if withStatistics {

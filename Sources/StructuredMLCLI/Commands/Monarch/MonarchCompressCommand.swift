@@ -127,7 +127,7 @@ enum MonarchCompressCommand {
       let layout = row.report.layout
       let dense = layout.inFeatures * layout.outFeatures
       lines.append(
-        "| \(row.name) | \(layout.outFeatures)×\(layout.inFeatures) | \(layout.parameterCount) "
+        "| \(TerminalText.escaped(row.name)) | \(layout.outFeatures)×\(layout.inFeatures) | \(layout.parameterCount) "
           + "(\(MonarchFiles.percent(Double(layout.parameterCount) / Double(dense)))) | "
           + "\(MonarchFiles.percent(row.report.projection.relativeError)) | "
           + "\(MonarchFiles.percent(row.report.lowRank.relativeError)) (rank \(row.report.lowRank.rank)) |")
