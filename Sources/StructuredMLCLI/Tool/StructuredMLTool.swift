@@ -45,6 +45,10 @@ public enum StructuredMLTool {
     }
     do {
       let parsed = try ParsedArguments(rest, options: command.allOptions)
+      // A command without operands takes no positional argument; a stray word is a mistake, not ignored.
+      if command.operands.isEmpty, let extra = parsed.positional.first {
+        throw CommandError.usage("unexpected argument '\(extra)'")
+      }
       try command.run(parsed, console)
       return 0
     } catch let error as CommandError {

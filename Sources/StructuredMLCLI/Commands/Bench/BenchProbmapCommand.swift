@@ -20,7 +20,6 @@ enum BenchProbmapCommand {
   ) { arguments, console in
     let rows = try arguments.int("rows", default: 1024, in: 1...1_000_000)!
     let n = try arguments.int("n", default: 4096, in: 2...1_000_000)!
-    if let extra = arguments.positional.first { throw CommandError.usage("unexpected argument '\(extra)'") }
     try MemoryBudget.require(
       MemoryBudget.product([rows, n, MemoryLayout<Float>.size, matricesHeld]),
       for: "bench probmap --rows \(rows) --n \(n) (\(matricesHeld) Float matrices of \(rows)×\(n))"

@@ -19,7 +19,6 @@ enum ProbmapCommand {
   ) { arguments, console in
     let name = try arguments.choice("map", ProbabilityMapChoice.names)
     guard let name else { throw CommandError.usage("missing required option '--map'") }
-    if let extra = arguments.positional.first { throw CommandError.usage("unexpected argument '\(extra)'") }
     try ProbabilityMapChoice.checkApplicable(name) { arguments.string($0) != nil }
     let input = URL(fileURLWithPath: try arguments.requiredString("input"))
     let output = URL(fileURLWithPath: try arguments.requiredString("output"))
