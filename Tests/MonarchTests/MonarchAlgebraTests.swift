@@ -17,7 +17,7 @@ struct MonarchAlgebraTests {
     func loss(_ m: MonarchMatrix<Double>, _ x: Tensor<Double>) throws -> Double {
       try zip(m.multiply(x).scalars, dy.scalars).reduce(0) { $0 + $1.0 * $1.1 }
     }
-    let gradients = m.gradients(input: x, outputGradient: dy)
+    let gradients = try m.gradients(input: x, outputGradient: dy)
     let step = 1e-6
     func central(_ perturb: (Double) throws -> Double) rethrows -> Double {
       (try perturb(step) - perturb(-step)) / (2 * step)

@@ -161,7 +161,7 @@ struct MonarchFactorsViewTests {
       #expect(check.isWithinTolerance, "\(layout), \(name): \(check)")
     }
     // The matrix API runs the same operations and agrees.
-    let gradients = m.gradients(input: x, outputGradient: dy)
+    let gradients = try m.gradients(input: x, outputGradient: dy)
     #expect(try discrepancy(m.multiplyTransposed(dy), transposed, absoluteTolerance: 1e-4, relativeTolerance: 1e-4).isWithinTolerance)
     #expect(discrepancy(gradients.w1, dw1, absoluteTolerance: 1e-4, relativeTolerance: 1e-4).isWithinTolerance)
     #expect(discrepancy(gradients.w2, dw2, absoluteTolerance: 1e-4, relativeTolerance: 1e-4).isWithinTolerance)

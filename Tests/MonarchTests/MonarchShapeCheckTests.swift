@@ -73,6 +73,11 @@ struct MonarchShapeCheckTests {
         var narrow = Tensor<Float>(zeros: [2, 47])
         #expect(isShapeMismatch { try m.multiply(Tensor<Float>(zeros: [2, 64]), into: &narrow) })
         #expect(narrow.scalars.allSatisfy { $0 == 0 })
+        // The backward reads batch rows of both arguments: each must have the batch and width that fit.
+        let x = Tensor<Float>(zeros: [3, 64])
+        #expect(isShapeMismatch { _ = try m.gradients(input: wrong, outputGradient: Tensor<Float>(zeros: [3, 48])) })
+        #expect(isShapeMismatch { _ = try m.gradients(input: x, outputGradient: Tensor<Float>(zeros: [2, 48])) })
+        #expect(isShapeMismatch { _ = try m.gradients(input: x, outputGradient: Tensor<Float>(zeros: [3, 47])) })
       } else {
         #expect(isShapeMismatch { _ = try d.multiply(Tensor<Double>(zeros: [3, 48])) })
         #expect(isShapeMismatch { _ = try d.multiplyTransposed(Tensor<Double>(zeros: [3, 64])) })

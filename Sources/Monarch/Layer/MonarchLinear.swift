@@ -115,7 +115,7 @@ public struct MonarchLinear<Scalar: TensorScalar>: Sendable {
         argument: "backward output gradient", shape: outputGradient.shape,
         expected: "[\(batch), \(weight.layout.outFeatures)]")
     }
-    let gradients = weight.gradients(input: x, outputGradient: outputGradient)
+    let gradients = try weight.gradients(input: x, outputGradient: outputGradient)
     var biasGradient: Tensor<Scalar>?
     if let bias {
       var sums = Tensor<Scalar>(zeros: bias.shape)

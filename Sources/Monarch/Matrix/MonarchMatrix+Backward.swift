@@ -21,15 +21,19 @@ extension MonarchMatrix {
   ///   - x: The input of the forward multiply, shape `(batch, in)`.
   ///   - outputGradient: `∂L/∂y`, shape `(batch, out)`.
   /// - Returns: The three gradients.
+  /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)` or
+  ///   `outputGradient` is not `(batch, out)`.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), about two and a half forward multiplies; each step runs its
   ///   blocks on all cores.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
-  public func gradients(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) -> MonarchGradients<Scalar> {
-    let batch = x.shape.first ?? 0
-    precondition(
-      x.rank == 2 && x.shape[1] == layout.inFeatures && outputGradient.shape == [batch, layout.outFeatures],
-      "MonarchMatrix.gradients: input \(x.shape) and output gradient \(outputGradient.shape) do not fit \(layout)")
+  public func gradients(input x: Tensor<Scalar>, outputGradient: Tensor<Scalar>) throws -> MonarchGradients<Scalar> {
+    let batch = try checkRows(x, width: layout.inFeatures, argument: "gradients input")
+    guard outputGradient.shape == [batch, layout.outFeatures] else {
+      throw MonarchError.shapeMismatch(
+        argument: "gradients output gradient", shape: outputGradient.shape,
+        expected: "(\(batch), \(layout.outFeatures)) for \(layout)")
+    }
     var dx = Tensor<Scalar>(zeros: [batch, layout.inFeatures])
     var dw1 = Tensor<Scalar>(zeros: layout.firstFactorShape)
     var dw2 = Tensor<Scalar>(zeros: layout.secondFactorShape)

@@ -245,7 +245,7 @@ enum BenchMonarchCommand {
       case .transposed:
         monarch = { try! m.multiplyTransposed(dy).scalars[0] }
       case .weightGradients, .backward:
-        monarch = { m.gradients(input: x, outputGradient: dy).w1.scalars[0] }
+        monarch = { try! m.gradients(input: x, outputGradient: dy).w1.scalars[0] }
       }
       let dense: () -> Float = {
         x.scalars.withUnsafeBufferPointer { px in
