@@ -84,7 +84,7 @@ struct ActivationTests {
     Residual.forward(a.readOnly, b.readOnly, into: y)
     #expect(y.elements == [11, 22, 33, 44])
     let (da, db) = (m.make(2, 2, [1, 1, 1, 1]), m.make(2, 2, [5, 5, 5, 5]))
-    Residual.backward(outputGradient: m.make(2, 2, [1, 2, 3, 4]).readOnly, gradients: [.accumulate(da), .overwrite(db)])
+    Residual.backward(outputGradient: m.make(2, 2, [1, 2, 3, 4]).readOnly, firstGradient: .accumulate(da), secondGradient: .overwrite(db))
     #expect(da.elements == [2, 3, 4, 5])
     #expect(db.elements == [1, 2, 3, 4])
   }

@@ -17,18 +17,23 @@ public enum Residual {
     }
   }
 
-  /// Writes (or adds) `dy` into each summand's gradient that is asked for.
+  /// Writes (or adds) `dy` into the gradient of each summand that asks for it (`nil`: not needed).
   ///
-  /// - Complexity: O(elements) per gradient.
-  public static func backward(outputGradient: MatrixView<Float>, gradients: [InputGradient]) {
-    for target in gradients {
-      target.requireShape(rows: outputGradient.rows, columns: outputGradient.columns, "Residual")
-      for i in 0..<outputGradient.rows {
-        if target.accumulates {
-          axpy(count: outputGradient.columns, alpha: 1, outputGradient.row(i), target.view.row(i))
-        } else if target.view.base != outputGradient.base || target.view.leadingDimension != outputGradient.leadingDimension {
-          target.view.row(i).update(from: outputGradient.row(i), count: outputGradient.columns)
-        }
+  /// - Complexity: O(elements) per gradient; nothing is allocated.
+  public static func backward(
+    outputGradient: MatrixView<Float>, firstGradient: InputGradient?, secondGradient: InputGradient?
+  ) {
+    if let firstGradient { pass(outputGradient, to: firstGradient) }
+    if let secondGradient { pass(outputGradient, to: secondGradient) }
+  }
+
+  private static func pass(_ outputGradient: MatrixView<Float>, to target: InputGradient) {
+    target.requireShape(rows: outputGradient.rows, columns: outputGradient.columns, "Residual")
+    for i in 0..<outputGradient.rows {
+      if target.accumulates {
+        axpy(count: outputGradient.columns, alpha: 1, outputGradient.row(i), target.view.row(i))
+      } else if target.view.base != outputGradient.base || target.view.leadingDimension != outputGradient.leadingDimension {
+        target.view.row(i).update(from: outputGradient.row(i), count: outputGradient.columns)
       }
     }
   }
