@@ -3,10 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps NN)
-swift package dump-symbol-graph --minimum-access-level public >/dev/null
+# The dump also tries the test modules and fails when they are not built yet; what counts is that every
+# library module's graph is there, which the loop checks.
+swift package dump-symbol-graph --minimum-access-level public >.build/dump-symbol-graph.log 2>&1 || true
 graphs=$(find .build -type d -name symbolgraph | head -n 1)
 mkdir -p .build/docs
 for module in "${modules[@]}"; do
+  if [[ -z "$graphs" || ! -f "$graphs/$module.symbols.json" ]]; then
+    cat .build/dump-symbol-graph.log >&2
+    echo "docs: no symbol graph for $module" >&2
+    exit 1
+  fi
   staging=".build/docc-symbols/$module"
   rm -rf "$staging" && mkdir -p "$staging"
   cp "$graphs/$module.symbols.json" "$staging/"
