@@ -19,11 +19,25 @@ public struct Discrepancy: CustomStringConvertible {
 }
 
 /// Compares two sequences elementwise with absolute and relative tolerances and reports the worst element.
+///
+/// Sequences of different lengths are an infinite discrepancy at the first index one of them lacks: a result
+/// cut short never passes.
 public func discrepancy<A: Sequence, B: Sequence>(
   _ actual: A, _ reference: B, absoluteTolerance: Double, relativeTolerance: Double = 0
 ) -> Discrepancy where A.Element: BinaryFloatingPoint, B.Element: BinaryFloatingPoint {
   var worst: (index: Int, excess: Double, difference: Double, reference: Double, actual: Double)?
-  for (index, (a, b)) in zip(actual, reference).enumerated() {
+  var (actualElements, referenceElements) = (actual.makeIterator(), reference.makeIterator())
+  var index = 0
+  while true {
+    let (a, b) = (actualElements.next(), referenceElements.next())
+    guard let a, let b else {
+      if a == nil && b == nil { break }
+      // One sequence ended early: the element the other holds has no counterpart.
+      let actualValue = a.map { Double($0) } ?? .nan
+      let referenceValue = b.map { Double($0) } ?? .nan
+      return Discrepancy(worstIndex: index, worstDifference: .infinity, reference: referenceValue, actual: actualValue)
+    }
+    defer { index += 1 }
     let (x, y) = (Double(a), Double(b))
     let difference = abs(x - y)
     let allowed = absoluteTolerance + relativeTolerance * abs(y)
