@@ -70,7 +70,7 @@ enum OutputPaths {
     } catch let error as CommandError {
       throw error
     } catch {
-      throw CommandError.failure("cannot write --\(option): \(error)")
+      throw CommandError.failure("option '--\(option)': \(error)")
     }
   }
 

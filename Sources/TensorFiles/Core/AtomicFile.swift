@@ -29,7 +29,8 @@ import Foundation
 /// read-only file system or missing permissions are thrown as ``TensorFileError/io(_:_:)`` naming the
 /// destination and the reason (``TensorFileError/reason(errno:)``); the temporary file is then removed and
 /// the destination left as it was. A program that calls ``removeTemporaryFilesOnSignals()`` also loses no
-/// temporary file to SIGINT, SIGTERM or SIGHUP.
+/// temporary file to SIGINT, SIGTERM or SIGHUP (up to 128 writes in progress at once; a write beyond that
+/// still works, but a signal during it leaves its temporary file).
 public final class AtomicFile {
   /// The destination the file is renamed to on ``commit()``.
   public let url: URL
