@@ -21,6 +21,9 @@ enum DemoCommand {
       report.sections.append(result)
       console.printError("demo: \(section.title) done in \(formatted(seconds)) s")
     }
+    // The files were checked before the demo started; a chart under another name would have escaped that check.
+    let charts = report.sections.flatMap { $0.charts.map(\.fileName) }
+    precondition(charts.allSatisfy(reportFiles.contains), "a demo chart is missing from DemoCommand.reportFiles")
     let folder = try OutputPaths.createFolder("output-dir", of: arguments)
     do {
       try report.write(to: folder)
