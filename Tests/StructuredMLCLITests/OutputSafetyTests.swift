@@ -251,6 +251,9 @@ struct OutputSafetyTests {
     #expect(!FileManager.default.fileExists(atPath: folder.file("out.safetensors").path))
   }
 
+  /// Where `setpriv` (util-linux), which runs a program as another user, usually is.
+  static let setprivPaths = ["/usr/bin/setpriv", "/bin/setpriv"]
+
   @Test func demoRefusesAReportFolderItCannotWriteBeforeRunning() throws {
     let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
@@ -269,17 +272,32 @@ struct OutputSafetyTests {
     #expect(linkedReadme.status == 1 && linkedReadme.error.contains("symbolic link"), "\(linkedReadme.error)")
     #expect(try String(contentsOf: folder.file("file.txt"), encoding: .utf8) == "text")
 
-    guard geteuid() != 0 else {
-      // Root writes through permission bits, so a read-only folder cannot be made with chmod.
-      print("OutputSafetyTests: skipping the chmod 0555 report folder case: running as root ignores permission bits")
-      return
-    }
     try FileManager.default.createDirectory(at: folder.file("locked"), withIntermediateDirectories: false)
     #expect(chmod(folder.file("locked").path, 0o555) == 0)
     defer { chmod(folder.file("locked").path, 0o755) }
     for target in ["locked", "locked/new/report"] {
-      let denied = run(["demo", "--output-dir", folder.file(target).path])
+      let arguments = ["demo", "--output-dir", folder.file(target).path]
+      let denied: (status: Int32, error: String)
+      if geteuid() != 0 {
+        let result = run(arguments)
+        denied = (result.status, result.error)
+      } else if let setpriv = Self.setprivPaths.first(where: { access($0, X_OK) == 0 }) {
+        // Root writes through permission bits: run the tool as the unprivileged user 'nobody' instead.
+        let child = try ChildProcess(
+          URL(fileURLWithPath: setpriv),
+          ["--reuid=65534", "--regid=65534", "--clear-groups", try ChildProcess.structml().path] + arguments,
+          logsIn: folder.url)
+        guard case .exited(let status) = child.wait(seconds: 60) else {
+          Issue.record(Comment(rawValue: "structml as 'nobody' did not exit: \(child.errorText)"))
+          continue
+        }
+        denied = (status, child.errorText)
+      } else {
+        print("OutputSafetyTests: skipping the chmod 0555 report folder case: root ignores permission bits and setpriv is missing")
+        return
+      }
       #expect(denied.status == 1 && denied.error.contains("permission denied"), "\(denied.error)")
+      #expect(denied.error.contains("'--output-dir'"), "\(denied.error)")
       #expect(!denied.error.contains("demo: Numeric core"), "the demo ran before its folder was checked")
     }
   }
