@@ -17,6 +17,7 @@ struct ChildProcess {
   }
 
   let pid: pid_t
+  let standardOutput: URL
   let standardError: URL
 
   /// The built `structml` executable: beside the test executable, or in the package's `.build/debug`.
@@ -34,6 +35,11 @@ struct ChildProcess {
     return found
   }
 
+  /// The first of `paths` that names an executable file, or `nil`.
+  static func firstExecutable(_ paths: [String]) -> String? {
+    paths.first { path in access(path, X_OK) == 0 }
+  }
+
   struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -41,6 +47,7 @@ struct ChildProcess {
 
   /// Starts `executable` with `arguments`, its standard output and error going to files in `folder`.
   init(_ executable: URL, _ arguments: [String], logsIn folder: URL) throws {
+    standardOutput = folder.appendingPathComponent("child-stdout.txt")
     standardError = folder.appendingPathComponent("child-stderr.txt")
     #if canImport(Glibc)
       var actions = posix_spawn_file_actions_t()
@@ -56,8 +63,7 @@ struct ChildProcess {
       posix_spawnattr_destroy(&attributes)
     }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(
-      &actions, 1, folder.appendingPathComponent("child-stdout.txt").path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 1, standardOutput.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, standardError.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     var everySignal = sigset_t()
     sigfillset(&everySignal)
@@ -104,6 +110,9 @@ struct ChildProcess {
     }
     return try condition()
   }
+
+  /// What the child wrote to standard output.
+  var outputText: String { (try? String(contentsOf: standardOutput, encoding: .utf8)) ?? "" }
 
   /// What the child wrote to standard error.
   var errorText: String { (try? String(contentsOf: standardError, encoding: .utf8)) ?? "" }

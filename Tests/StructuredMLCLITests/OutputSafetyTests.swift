@@ -228,6 +228,56 @@ struct OutputSafetyTests {
     #expect(try Self.partialFiles(in: folder).isEmpty)
   }
 
+  /// Runs `script` with `sh` in a private mount namespace (`unshare -m`), so that the file systems it mounts
+  /// vanish with it; `nil` when that is not possible here (not root, no `unshare`, or mounting refused, which
+  /// the script reports with exit status 97).
+  static func inPrivateMounts(_ script: String, _ arguments: [String], logsIn folder: URL) throws -> ChildProcess? {
+    guard geteuid() == 0, let unshare = ChildProcess.firstExecutable(["/usr/bin/unshare", "/bin/unshare"])
+    else { return nil }
+    let child = try ChildProcess(URL(fileURLWithPath: unshare), ["-m", "/bin/sh", "-c", script, "sh"] + arguments, logsIn: folder)
+    return child
+  }
+
+  @Test func aFullOrReadOnlyFileSystemIsSaidSoAndLosesNothing() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    var generator = SeededGenerator(seed: 84)
+    try NPYFile.write(try TensorData(Tensor<Float>.normal(shape: [64, 64], using: &generator)), to: folder.file("big.npy"))
+    try FileManager.default.createDirectory(at: folder.file("mount"), withIntermediateDirectories: false)
+    let structml = try ChildProcess.structml().path
+    // An 8 KiB tmpfs holding a previous output: the 16 KiB result fills it part-way (ENOSPC).
+    let full = """
+      mount -t tmpfs -o size=8k none "$1" || exit 97
+      printf previous > "$1/p.npy"
+      "$2" probmap --map softmax --input "$3" --output "$1/p.npy"
+      status=$?
+      ls -A "$1"; cat "$1/p.npy"
+      exit $status
+      """
+    guard let child = try Self.inPrivateMounts(full, [folder.file("mount").path, structml, folder.file("big.npy").path], logsIn: folder.url)
+    else {
+      print("OutputSafetyTests: skipping the full and read-only file system cases: they need root and unshare")
+      return
+    }
+    let ending = child.wait(seconds: 60)
+    if ending == .exited(97) {
+      print("OutputSafetyTests: skipping the full and read-only file system cases: mounting a tmpfs is not permitted")
+      return
+    }
+    #expect(ending == .exited(1), "\(child.errorText)")
+    #expect(child.errorText.contains("'--output'") && child.errorText.contains("no space left on the device"), "\(child.errorText)")
+    #expect(child.outputText == "p.npy\nprevious", "the folder after the failure: \(child.outputText)")
+
+    let readOnly = """
+      mount -t tmpfs -o ro none "$1" || exit 97
+      "$2" demo --output-dir "$1/report"
+      """
+    let demo = try #require(try Self.inPrivateMounts(readOnly, [folder.file("mount").path, structml], logsIn: folder.url))
+    #expect(demo.wait(seconds: 60) == .exited(1), "\(demo.errorText)")
+    #expect(demo.errorText.contains("'--output-dir'") && demo.errorText.contains("read-only file system"), "\(demo.errorText)")
+    #expect(!demo.errorText.contains("demo: Numeric core"), "the demo ran before its folder was checked")
+  }
+
   @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
   func aSignalDuringCompressRemovesTheTemporaryFile(signal: Int32) throws {
     let folder = try TemporaryFolder()
@@ -250,9 +300,6 @@ struct OutputSafetyTests {
     #expect(try Self.partialFiles(in: folder).isEmpty)
     #expect(!FileManager.default.fileExists(atPath: folder.file("out.safetensors").path))
   }
-
-  /// Where `setpriv` (util-linux), which runs a program as another user, usually is.
-  static let setprivPaths = ["/usr/bin/setpriv", "/bin/setpriv"]
 
   @Test func demoRefusesAReportFolderItCannotWriteBeforeRunning() throws {
     let folder = try TemporaryFolder()
@@ -281,7 +328,7 @@ struct OutputSafetyTests {
       if geteuid() != 0 {
         let result = run(arguments)
         denied = (result.status, result.error)
-      } else if let setpriv = Self.setprivPaths.first(where: { access($0, X_OK) == 0 }) {
+      } else if let setpriv = ChildProcess.firstExecutable(["/usr/bin/setpriv", "/bin/setpriv"]) {
         // Root writes through permission bits: run the tool as the unprivileged user 'nobody' instead.
         let child = try ChildProcess(
           URL(fileURLWithPath: setpriv),
