@@ -40,14 +40,6 @@ void sml_temporary_files_unregister(int slot) {
   atomic_store(&slots[slot].registered, 0);
 }
 
-int sml_temporary_files_count(void) {
-  int count = 0;
-  for (int index = 0; index < SML_TEMPORARY_FILES_CAPACITY; index++) {
-    if (atomic_load(&slots[index].registered) == 1) count++;
-  }
-  return count;
-}
-
 /// Removes every registered file; called only from the signal handler.
 static void remove_registered_files(void) {
   char copy[SML_TEMPORARY_FILES_PATH_CAPACITY];

@@ -21,9 +21,6 @@ int sml_temporary_files_register(const char *path);
 /// Forgets the file in `slot` (a value returned by `sml_temporary_files_register`); -1 is ignored.
 void sml_temporary_files_unregister(int slot);
 
-/// The number of registered files (for tests and diagnostics).
-int sml_temporary_files_count(void);
-
 /// Installs the handler for SIGINT, SIGTERM and SIGHUP, leaving alone a signal the process was started
 /// with ignored (as `nohup` does for SIGHUP). Call once, early, from the main program only: a library never
 /// installs signal handlers. Returns 0, or -1 when `sigaction` fails.

@@ -223,9 +223,6 @@ public final class AtomicFile {
     sml_temporary_files_install_signal_handlers() == 0
   }
 
-  /// The number of temporary files being written now, in this process.
-  static var temporaryFilesInProgress: Int { Int(sml_temporary_files_count()) }
-
   /// Writes `data` to `url` atomically.
   ///
   /// - Parameters:
