@@ -229,8 +229,8 @@ struct OutputSafetyTests {
   }
 
   /// Runs `script` with `sh` in a private mount namespace (`unshare -m`), so that the file systems it mounts
-  /// vanish with it; `nil` when that is not possible here (not root, no `unshare`, or mounting refused, which
-  /// the script reports with exit status 97).
+  /// vanish with it; `nil` when there is no `unshare` or the process is not root. The scripts print `mounted`
+  /// first once their mount succeeded, so a namespace or mount that is refused here can be told apart.
   static func inPrivateMounts(_ script: String, _ arguments: [String], logsIn folder: URL) throws -> ChildProcess? {
     guard geteuid() == 0, let unshare = ChildProcess.firstExecutable(["/usr/bin/unshare", "/bin/unshare"])
     else { return nil }
@@ -248,6 +248,7 @@ struct OutputSafetyTests {
     // An 8 KiB tmpfs holding a previous output: the 16 KiB result fills it part-way (ENOSPC).
     let full = """
       mount -t tmpfs -o size=8k none "$1" || exit 97
+      echo mounted
       printf previous > "$1/p.npy"
       "$2" probmap --map softmax --input "$3" --output "$1/p.npy"
       status=$?
@@ -260,20 +261,22 @@ struct OutputSafetyTests {
       return
     }
     let ending = child.wait(seconds: 60)
-    if ending == .exited(97) {
-      print("OutputSafetyTests: skipping the full and read-only file system cases: mounting a tmpfs is not permitted")
+    guard child.outputText.hasPrefix("mounted\n") else {
+      print("OutputSafetyTests: skipping the full and read-only file system cases: cannot mount here: \(child.errorText)")
       return
     }
     #expect(ending == .exited(1), "\(child.errorText)")
     #expect(child.errorText.contains("'--output'") && child.errorText.contains("no space left on the device"), "\(child.errorText)")
-    #expect(child.outputText == "p.npy\nprevious", "the folder after the failure: \(child.outputText)")
+    #expect(child.outputText == "mounted\np.npy\nprevious", "the folder after the failure: \(child.outputText)")
 
     let readOnly = """
       mount -t tmpfs -o ro none "$1" || exit 97
+      echo mounted
       "$2" demo --output-dir "$1/report"
       """
     let demo = try #require(try Self.inPrivateMounts(readOnly, [folder.file("mount").path, structml], logsIn: folder.url))
     #expect(demo.wait(seconds: 60) == .exited(1), "\(demo.errorText)")
+    #expect(demo.outputText == "mounted\n", "\(demo.outputText)")
     #expect(demo.errorText.contains("'--output-dir'") && demo.errorText.contains("read-only file system"), "\(demo.errorText)")
     #expect(!demo.errorText.contains("demo: Numeric core"), "the demo ran before its folder was checked")
   }

@@ -40,7 +40,8 @@ public struct OptionSpec: Sendable {
   public static func outputFolder(
     _ name: String, _ valueName: String, _ help: String, default defaultPath: String, files: [String]
   ) -> OptionSpec {
-    OptionSpec(name: name, valueName: valueName, help: help, file: .outputFolder(defaultPath: defaultPath, files: files))
+    OptionSpec(
+      name: name, valueName: valueName, help: help, file: .outputFolder(defaultPath: defaultPath, files: files))
   }
 
   /// A flag that takes no value.

@@ -198,7 +198,8 @@ public final class AtomicFile {
     }
     guard access(folder.path, W_OK | X_OK) == 0 else {
       let code = errno
-      throw TensorFileError.io(url.path, "cannot write in the folder \(folder.path): \(TensorFileError.reason(errno: code))")
+      throw TensorFileError.io(
+        url.path, "cannot write in the folder \(folder.path): \(TensorFileError.reason(errno: code))")
     }
     return exists ? status : nil
   }

@@ -45,7 +45,8 @@ enum DemoCommand {
   /// Every file the report holds, checked before the demo starts.
   static let reportFiles = [
     "README.md", FoundationDemo.chartFile, MonarchDemo.chartFile, StateSpacesDemo.chartFiles.reconstruction,
-    StateSpacesDemo.chartFiles.time, ProbabilityMapsDemo.chartFiles.support, ProbabilityMapsDemo.chartFiles.distributions,
+    StateSpacesDemo.chartFiles.time, ProbabilityMapsDemo.chartFiles.support,
+    ProbabilityMapsDemo.chartFiles.distributions,
   ]
 
   /// The report's sections in order; each capability contributes one.
