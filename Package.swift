@@ -27,6 +27,7 @@ let package = Package(
     .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
     .target(name: "CKernels"),
+    .target(name: "CTemporaryFiles"),
 
     // MARK: - Numeric core and files
     .target(
@@ -41,7 +42,7 @@ let package = Package(
         .linkedLibrary("m", .when(platforms: [.linux])),
         .linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS])),
       ]),
-    .target(name: "TensorFiles", dependencies: ["TensorCore"]),
+    .target(name: "TensorFiles", dependencies: ["TensorCore", "CTemporaryFiles"]),
 
     // MARK: - Capabilities
     .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),

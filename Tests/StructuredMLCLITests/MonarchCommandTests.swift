@@ -299,9 +299,9 @@ struct MonarchCommandTests {
     ])
     #expect(result.status == 1 || result.status == 2, "\(result.status)")
     #expect(try Data(contentsOf: URL(fileURLWithPath: path("m.safetensors"))) == before)
-    #expect(MonarchFiles.split(path("m.safetensors") + ":w").path == path("m.safetensors"))
-    #expect(MonarchFiles.split("dir:with:colons/x.npy") == ("dir:with:colons/x.npy", nil))
-    #expect(MonarchFiles.split("a.safetensors:odd:name") == ("a.safetensors", "odd:name"))
+    #expect(TensorFileSpecification.split(path("m.safetensors") + ":w").path == path("m.safetensors"))
+    #expect(TensorFileSpecification.split("dir:with:colons/x.npy") == ("dir:with:colons/x.npy", nil))
+    #expect(TensorFileSpecification.split("a.safetensors:odd:name") == ("a.safetensors", "odd:name"))
   }
 
   @Test func includePatternsRunInLinearTimeAndRefuseUnsupportedSyntax() throws {

@@ -85,13 +85,14 @@ struct WriterAndAtomicityTests {
     let input = folder.file("model.safetensors")
     try SafetensorsWriter.write([("w", try Self.data(.float32, [2]))], to: input)
     let before = try Data(contentsOf: input)
+    try FileManager.default.createDirectory(at: folder.file("sub"), withIntermediateDirectories: false)
     let sameFileOtherSpelling = folder.url.appendingPathComponent("./sub/../model.safetensors")
     #expect(throws: TensorFileError.refusingToOverwriteInput(sameFileOtherSpelling.path)) {
       try SafetensorsWriter.write(
         [("w", try Self.data(.float32, [2]))], to: sameFileOtherSpelling, protectedInputs: [input])
     }
     #expect(try Data(contentsOf: input) == before)
-    #expect(try folder.contents() == ["model.safetensors"])
+    #expect(try folder.contents() == ["model.safetensors", "sub"])
   }
 
   @Test func declarationsAreChecked() throws {

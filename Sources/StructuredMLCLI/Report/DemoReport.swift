@@ -33,9 +33,10 @@ public struct DemoReport {
     return text
   }
 
-  /// Writes `README.md` and the charts into `folder` (created if needed), each file atomically.
+  /// Writes `README.md` and the charts into `folder`, which must exist, each file atomically.
+  ///
+  /// - Throws: What `AtomicFile.write(_:to:protectedInputs:)` throws.
   public func write(to folder: URL) throws {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for section in sections {
       for chart in section.charts {
         try AtomicFile.write(Data(chart.chart.render().utf8), to: folder.appendingPathComponent(chart.fileName))

@@ -42,6 +42,14 @@ public struct Command: Sendable {
     return (["structml"] + path + (operands.isEmpty ? [] : [operands]) + optionText).joined(separator: " ")
   }
 
+  /// What the help of a command that writes files says about its outputs.
+  static let outputNote = """
+    Outputs are checked before any work starts: each must be in a writable folder, must not be an input
+    (however named) or another output, and must not be a symbolic link, folder, FIFO or device. Each is
+    written to a hidden .partial file renamed into place when complete (keeping the permissions of a file
+    it replaces); a failure or SIGINT/SIGTERM/SIGHUP removes it (exit 128 + signal) and leaves old files intact.
+    """
+
   /// The full help text.
   public var help: String {
     var lines = [summary, "", "usage: \(usage)", "", "options:"]
@@ -49,6 +57,9 @@ public struct Command: Sendable {
     for option in allOptions {
       let left = "--\(option.name)" + (option.valueName.map { " \($0)" } ?? "")
       lines.append("  " + left.padding(toLength: width + 6, withPad: " ", startingAt: 0) + option.help)
+    }
+    if options.contains(where: { $0.file != nil && $0.file != .input }) {
+      lines += ["", Self.outputNote]
     }
     return lines.joined(separator: "\n")
   }

@@ -1,3 +1,15 @@
+/// What the value of an option names on disk, so that outputs can be checked before a command does any
+/// work (``OutputPaths``).
+public enum FileRole: Sendable, Equatable {
+  /// A file the command reads; in `FILE.safetensors:TENSOR` the file is the part before the colon.
+  case input
+  /// A file the command writes.
+  case output
+  /// A folder the command writes `files` into (created when missing); `defaultPath` when the option is
+  /// not given.
+  case outputFolder(defaultPath: String, files: [String])
+}
+
 /// An option a command accepts: `--name VALUE` (or `--name=VALUE`) or a `--name` flag.
 public struct OptionSpec: Sendable {
   /// The kebab-case name without the leading dashes.
@@ -6,15 +18,35 @@ public struct OptionSpec: Sendable {
   public let valueName: String?
   /// One line of help.
   public let help: String
+  /// What the value names on disk, or `nil` when it is not a path.
+  public let file: FileRole?
 
   /// An option that takes a value.
   public static func value(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
-    OptionSpec(name: name, valueName: valueName, help: help)
+    OptionSpec(name: name, valueName: valueName, help: help, file: nil)
+  }
+
+  /// An option that names a file the command reads.
+  public static func input(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, valueName: valueName, help: help, file: .input)
+  }
+
+  /// An option that names a file the command writes.
+  public static func output(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, valueName: valueName, help: help, file: .output)
+  }
+
+  /// An option that names a folder the command writes `files` into, `defaultPath` when not given.
+  public static func outputFolder(
+    _ name: String, _ valueName: String, _ help: String, default defaultPath: String, files: [String]
+  ) -> OptionSpec {
+    OptionSpec(
+      name: name, valueName: valueName, help: help, file: .outputFolder(defaultPath: defaultPath, files: files))
   }
 
   /// A flag that takes no value.
   public static func flag(_ name: String, _ help: String) -> OptionSpec {
-    OptionSpec(name: name, valueName: nil, help: help)
+    OptionSpec(name: name, valueName: nil, help: help, file: nil)
   }
 }
 
@@ -26,12 +58,15 @@ public struct ParsedArguments: Sendable {
   private var flags: Set<String> = []
   /// The arguments that are not options, in order.
   public private(set) var positional: [String] = []
+  /// The options the arguments were parsed against.
+  public let options: [OptionSpec]
 
   /// Parses `arguments` against the options a command accepts.
   ///
   /// Accepts `--name value`, `--name=value` and flags; `--` ends the options.
   /// - Throws: ``CommandError/usage(_:)`` for an unknown option, a missing value or a repeated option.
   public init(_ arguments: [String], options: [OptionSpec]) throws {
+    self.options = options
     var index = 0
     var optionsEnded = false
     while index < arguments.count {

@@ -1,4 +1,5 @@
 import Foundation
+import TensorFiles
 
 /// The `structml` command-line tool: finds the command named by the arguments and runs it.
 public enum StructuredMLTool {
@@ -6,13 +7,19 @@ public enum StructuredMLTool {
   public static let version = "0.1.0"
 
   /// Runs the tool on the process's arguments and exits with its status.
+  ///
+  /// SIGINT, SIGTERM and SIGHUP remove the temporary file of any output being written and end the process
+  /// with status 128 + the signal number (`AtomicFile.removeTemporaryFilesOnSignals()`).
   public static func main() -> Never {
+    AtomicFile.removeTemporaryFilesOnSignals()
     let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
     exit(status)
   }
 
   /// Runs the tool on `arguments` (without the program name) and returns the exit status:
   /// 0 on success, 1 on a failure, 2 on a usage error.
+  ///
+  /// Every output the arguments name is checked (``OutputPaths/check(_:)``) before the command starts.
   public static func run(_ arguments: [String], console: Console) -> Int32 {
     if arguments.first == "--version" {
       console.print("structml \(version)")
@@ -49,6 +56,7 @@ public enum StructuredMLTool {
       if command.operands.isEmpty, let extra = parsed.positional.first {
         throw CommandError.usage("unexpected argument '\(extra)'")
       }
+      try OutputPaths.check(parsed)
       try command.run(parsed, console)
       return 0
     } catch let error as CommandError {

@@ -112,17 +112,9 @@ public final class ReadOnlyFile: Sendable {
   }
 
   private static func requireRegular(_ status: stat, path: String) throws {
-    let kind: String
-    switch status.st_mode & S_IFMT {
-    case S_IFREG: return
-    case S_IFDIR: kind = "a directory"
-    case S_IFIFO: kind = "a FIFO (named pipe)"
-    case S_IFSOCK: kind = "a socket"
-    case S_IFCHR: kind = "a character device"
-    case S_IFBLK: kind = "a block device"
-    default: kind = "a file of an unknown type"
+    if let kind = FileKind.nonRegularDescription(status.st_mode) {
+      throw TensorFileError.notARegularFile(path, kind)
     }
-    throw TensorFileError.notARegularFile(path, kind)
   }
 
   private static func openError(_ path: String, _ code: Int32) -> TensorFileError {

@@ -13,8 +13,11 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
   case unsupported(String, String)
   /// A named tensor is not in the file.
   case missingTensor(String, String)
-  /// Writing the output would overwrite an input file.
+  /// Writing the output would overwrite an input file (the same file by device and inode, whatever the path).
   case refusingToOverwriteInput(String)
+  /// The output path names a symbolic link, directory, FIFO, socket or device, which a writer never replaces
+  /// (the second value says which).
+  case refusingToReplace(String, String)
   /// Tensor data handed to the library do not fit their description (the first value names the tensor).
   case invalidTensor(String, String)
 
@@ -28,6 +31,8 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
     case .unsupported(let file, let reason): return "\(file): unsupported: \(reason)"
     case .missingTensor(let file, let name): return "\(file): no tensor named '\(name)'"
     case .refusingToOverwriteInput(let file): return "\(file): refusing to overwrite an input file"
+    case .refusingToReplace(let file, let kind):
+      return "\(file): refusing to replace \(kind); outputs are written only over regular files"
     case .invalidTensor(let tensor, let reason): return "\(tensor): \(reason)"
     }
   }

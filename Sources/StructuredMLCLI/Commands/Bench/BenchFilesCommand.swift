@@ -16,7 +16,11 @@ enum BenchFilesCommand {
     let megabytes = try arguments.int("megabytes", default: 64, in: 1...4096)!
     let tensorCount = try arguments.int("tensors", default: 16, in: 1...4096)!
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("structml-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    guard mkdir(folder.path, 0o700) == 0 else {
+      let code = errno
+      throw CommandError.failure(
+        "cannot create the scratch folder \(folder.path): \(TensorFileError.reason(errno: code))")
+    }
     defer { try? FileManager.default.removeItem(at: folder) }
     let result: Result
     do {

@@ -6,9 +6,12 @@ enum DemoCommand {
   static let command = Command(
     path: ["demo"],
     summary: "run every capability on built-in data and write a Markdown + SVG report",
-    options: [.value("output-dir", "DIR", "folder for the report (default: structml-demo)")]
+    options: [
+      .outputFolder(
+        "output-dir", "DIR", "folder for the report, created if missing (default: structml-demo)",
+        default: "structml-demo", files: reportFiles)
+    ]
   ) { arguments, console in
-    let folder = URL(fileURLWithPath: arguments.string("output-dir") ?? "structml-demo")
     var report = DemoReport()
     for section in sections {
       console.printError("demo: \(section.title)…")
@@ -18,10 +21,14 @@ enum DemoCommand {
       report.sections.append(result)
       console.printError("demo: \(section.title) done in \(formatted(seconds)) s")
     }
+    // The files were checked before the demo started; a chart under another name would have escaped that check.
+    let charts = report.sections.flatMap { $0.charts.map(\.fileName) }
+    precondition(charts.allSatisfy(reportFiles.contains), "a demo chart is missing from DemoCommand.reportFiles")
+    let folder = try OutputPaths.createFolder("output-dir", of: arguments)
     do {
       try report.write(to: folder)
     } catch {
-      throw CommandError.failure("cannot write the report to \(folder.path): \(error)")
+      throw CommandError.failure("option '--output-dir': cannot write the report: \(error)")
     }
     if arguments.flag("json") {
       console.print(
@@ -34,6 +41,13 @@ enum DemoCommand {
       console.print("Report written to \(folder.appendingPathComponent("README.md").path)")
     }
   }
+
+  /// Every file the report holds, checked before the demo starts.
+  static let reportFiles = [
+    "README.md", FoundationDemo.chartFile, MonarchDemo.chartFile, StateSpacesDemo.chartFiles.reconstruction,
+    StateSpacesDemo.chartFiles.time, ProbabilityMapsDemo.chartFiles.support,
+    ProbabilityMapsDemo.chartFiles.distributions,
+  ]
 
   /// The report's sections in order; each capability contributes one.
   static let sections: [(title: String, build: @Sendable () throws -> DemoReport.Section)] = [

@@ -4,6 +4,9 @@ import TensorCore
 /// The demo section of the numeric core: GEMM checked against a naive product, SVD reconstruction and
 /// orthogonality, and the FFT against the naive DFT, with timings.
 enum FoundationDemo {
+  /// The file name of the section's chart.
+  static let chartFile = "gemm-rate.svg"
+
   static func section() throws -> DemoReport.Section {
     var generator = SeededGenerator(seed: 2024)
     let n = 96
@@ -32,7 +35,7 @@ enum FoundationDemo {
       title: "Single-precision GEMM rate", xLabel: "n (n×n×n product)", yLabel: "GFLOP/s",
       series: [.init(name: "sgemm", points: series)])
     return DemoReport.Section(
-      title: "Numeric core", markdown: rows.joined(separator: "\n"), charts: [("gemm-rate.svg", chart)])
+      title: "Numeric core", markdown: rows.joined(separator: "\n"), charts: [(chartFile, chart)])
   }
 
   /// Decomposes a random 300 × 200 matrix and reports `‖UΣVᵀ − A‖`, `‖UᵀU − I‖`, `‖VᵀV − I‖` and the time.

@@ -4,6 +4,9 @@ import TensorCore
 /// The demo section of Monarch: projection error against low rank at equal parameters as the matrix gets
 /// sparser, and the forward speedup over dense GEMM.
 enum MonarchDemo {
+  /// The file name of the section's chart.
+  static let chartFile = "monarch-vs-lowrank.svg"
+
   static func section() throws -> DemoReport.Section {
     let rows = try MonarchExperimentCommand.run(n: 64, seeds: 5)
     var markdown = MonarchExperimentCommand.table(rows, n: 64, seeds: 5)
@@ -20,6 +23,6 @@ enum MonarchDemo {
         .init(name: "Monarch", points: rows.map { ($0.density, $0.monarchMSE) }),
         .init(name: "rank-8 SVD", points: rows.map { ($0.density, $0.lowRankMSE) }),
       ], logX: true, logY: true)
-    return DemoReport.Section(title: "Monarch", markdown: markdown, charts: [("monarch-vs-lowrank.svg", chart)])
+    return DemoReport.Section(title: "Monarch", markdown: markdown, charts: [(chartFile, chart)])
   }
 }

@@ -7,6 +7,9 @@ enum ProbabilityMapsDemo {
   /// Twelve scores with a clear winner, a cluster of contenders and a tail.
   static let scores: [Double] = [3.1, 2.6, 2.4, 2.2, 1.5, 1.1, 0.6, 0.2, -0.4, -1.0, -1.8, -2.5]
 
+  /// The file names of the section's charts.
+  static let chartFiles = (support: "entmax-support.svg", distributions: "probability-maps.svg")
+
   static func section() throws -> DemoReport.Section {
     let x = Tensor<Double>(shape: [1, scores.count], scalars: scores)
     let alphas = stride(from: 1.0, through: 4.0, by: 0.125).map { $0 }
@@ -38,6 +41,6 @@ enum ProbabilityMapsDemo {
       + rows.joined(separator: "\n")
     return DemoReport.Section(
       title: "Probability maps", markdown: markdown,
-      charts: [("entmax-support.svg", supportChart), ("probability-maps.svg", distributionChart)])
+      charts: [(chartFiles.support, supportChart), (chartFiles.distributions, distributionChart)])
   }
 }

@@ -3,6 +3,9 @@ import StateSpaces
 /// The demo section of the state spaces: HiPPO-LegS reconstruction of the reference signal and the kernel
 /// time of S4, S4D and RTF against the state size.
 enum StateSpacesDemo {
+  /// The file names of the section's charts.
+  static let chartFiles = (reconstruction: "hippo-reconstruction.svg", time: "ssm-kernel-time.svg")
+
   static func section() throws -> DemoReport.Section {
     let signal = SSMApproximateCommand.referenceSignal
     var rows = ["| check | result |", "|---|---|"]
@@ -35,6 +38,6 @@ enum StateSpacesDemo {
       series: series, logX: true, logY: true)
     return DemoReport.Section(
       title: "State spaces", markdown: rows.joined(separator: "\n"),
-      charts: [("hippo-reconstruction.svg", reconstructionChart), ("ssm-kernel-time.svg", timeChart)])
+      charts: [(chartFiles.reconstruction, reconstructionChart), (chartFiles.time, timeChart)])
   }
 }

@@ -9,11 +9,11 @@ enum MonarchApplyCommand {
     path: ["monarch", "apply"],
     summary: "multiply rows by Monarch factors: Y = X Mᵀ",
     options: [
-      .value(
+      .input(
         "factors", "FACTORS.safetensors[:LAYER]",
         "a 'monarch project' output, or one layer of a 'monarch compress' output or PyTorch checkpoint"),
-      .value("input", "X.npy", "rows, shape (batch, in)"),
-      .value("output", "Y.npy", "where to write Y, shape (batch, out)"),
+      .input("input", "X.npy", "rows, shape (batch, in)"),
+      .output("output", "Y.npy", "where to write Y, shape (batch, out)"),
     ]
   ) { arguments, console in
     let factorsPath = try arguments.requiredString("factors")
@@ -59,12 +59,8 @@ enum MonarchApplyCommand {
         "the product overflows Float: output row \(index / y.columns), column \(index % y.columns) of "
           + "\(inputPath) times \(factorsPath) is \(y.scalars[index])")
     }
-    do {
-      try NPYFile.write(
-        try TensorData(y), to: URL(fileURLWithPath: outputPath),
-        protectedInputs: MonarchFiles.inputFiles([inputPath, factorsPath]))
-    } catch {
-      throw CommandError.failure("cannot write \(outputPath): \(error)")
+    try OutputPaths.write("output", of: arguments) { url, inputs in
+      try NPYFile.write(try TensorData(y), to: url, protectedInputs: inputs)
     }
     if arguments.flag("json") {
       console.print(

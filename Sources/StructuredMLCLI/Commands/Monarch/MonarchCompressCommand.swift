@@ -10,8 +10,8 @@ enum MonarchCompressCommand {
     path: ["monarch", "compress"],
     summary: "replace the 2-D weights of a .safetensors checkpoint by Monarch factors, tensor by tensor",
     options: [
-      .value("input", "MODEL.safetensors", "the checkpoint (read memory-mapped, one tensor at a time)"),
-      .value("output", "OUT.safetensors", "the compressed checkpoint (written atomically)"),
+      .input("input", "MODEL.safetensors", "the checkpoint (read memory-mapped, one tensor at a time)"),
+      .output("output", "OUT.safetensors", "the compressed checkpoint (written atomically)"),
       .value("blocks", "B", "blocks of both factors"),
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / B²) per layer)"),
       .value(
@@ -65,13 +65,8 @@ enum MonarchCompressCommand {
         entries.append((info.name, info.dtype, info.shape))
       }
     }
-    let writer: SafetensorsWriter
-    do {
-      writer = try SafetensorsWriter(
-        url: URL(fileURLWithPath: outputPath), entries: entries, metadata: metadata,
-        protectedInputs: MonarchFiles.inputFiles([inputPath]))
-    } catch {
-      throw CommandError.failure("cannot write \(outputPath): \(error)")
+    let writer = try OutputPaths.write("output", of: arguments) { url, inputs in
+      try SafetensorsWriter(url: url, entries: entries, metadata: metadata, protectedInputs: inputs)
     }
     var rows: [LayerRow] = []
     let progress = ProgressBar(console: console, total: plans.count, label: "compress")

@@ -6,33 +6,12 @@ import TensorFiles
 /// File handling shared by the `structml monarch` commands: reading matrices and factor files, naming options,
 /// and turning library errors into command errors that name the file.
 enum MonarchFiles {
-  /// A `FILE.safetensors:TENSOR` specification split into the file and the tensor (or layer) name, or a plain
-  /// path with no tensor.
-  ///
-  /// Only a colon after a `.safetensors` file name separates a tensor, so paths holding colons stay whole and
-  /// tensor names may hold colons and any other characters.
-  static func split(_ specification: String) -> (path: String, tensor: String?) {
-    var search = specification.endIndex
-    while let colon = specification[..<search].lastIndex(of: ":") {
-      if specification[..<colon].hasSuffix(".safetensors") {
-        return (String(specification[..<colon]), String(specification[specification.index(after: colon)...]))
-      }
-      search = colon
-    }
-    return (specification, nil)
-  }
-
-  /// The files behind input specifications, as the output checks must see them (no `:TENSOR` suffix).
-  static func inputFiles(_ specifications: [String]) -> [URL] {
-    specifications.map { URL(fileURLWithPath: split($0).path) }
-  }
-
   /// Reads a matrix from `W.npy` or `FILE.safetensors:TENSOR`.
   ///
   /// - Throws: ``CommandError/failure(_:)`` naming the file or tensor when it cannot be read or is not 2-D.
   static func readMatrix(_ specification: String) throws -> (name: String, matrix: Tensor<Float>) {
     let data: TensorData
-    let (path, tensor) = split(specification)
+    let (path, tensor) = TensorFileSpecification.split(specification)
     do {
       if let tensor {
         data = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)).tensorData(named: tensor)
@@ -77,7 +56,7 @@ enum MonarchFiles {
   ///
   /// - Throws: ``CommandError/failure(_:)`` naming the file and the tensor or metadata entry that is wrong.
   static func readFactors(_ specification: String) throws -> MonarchMatrix<Float> {
-    let (path, layer) = split(specification)
+    let (path, layer) = TensorFileSpecification.split(specification)
     let file: SafetensorsFile
     do {
       file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path))

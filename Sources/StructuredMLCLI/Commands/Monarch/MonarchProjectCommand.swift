@@ -10,12 +10,12 @@ enum MonarchProjectCommand {
     path: ["monarch", "project"],
     summary: "project a dense matrix onto Monarch factors (per-slice truncated SVD) and report the error",
     options: [
-      .value("input", "W.npy|FILE.safetensors:TENSOR", "the dense out×in matrix"),
+      .input("input", "W.npy|FILE.safetensors:TENSOR", "the dense out×in matrix"),
       .value("blocks", "B", "blocks of both factors (k = l = B)"),
       .value("in-blocks", "K", "blocks of the first factor (overrides --blocks)"),
       .value("out-blocks", "L", "blocks of the second factor (overrides --blocks)"),
       .value("rank", "R", "slice rank (default max(1, min(rows, cols) / (K·L)))"),
-      .value("output", "FACTORS.safetensors", "where to write w1, w2 and the shape metadata"),
+      .output("output", "FACTORS.safetensors", "where to write w1, w2 and the shape metadata"),
       MonarchFiles.namingOption,
     ]
   ) { arguments, console in
@@ -29,16 +29,14 @@ enum MonarchProjectCommand {
       outBlocks: try arguments.int("out-blocks", in: 1...Int(Int32.max)),
       rank: try arguments.int("rank", in: 1...Int(Int32.max)), name: name)
     let report = try measure(w, layout: layout, name: name)
-    do {
+    try OutputPaths.write("output", of: arguments) { url, inputs in
       try SafetensorsWriter.write(
         [
           (naming.firstFactorName, try TensorData(report.projection.matrix.w1)),
           (naming.secondFactorName, try TensorData(report.projection.matrix.w2)),
         ],
         metadata: MonarchCheckpoint.metadata(for: layout).merging(["format": "pt"]) { a, _ in a },
-        to: URL(fileURLWithPath: output), protectedInputs: MonarchFiles.inputFiles([input]))
-    } catch {
-      throw CommandError.failure("cannot write \(output): \(error)")
+        to: url, protectedInputs: inputs)
     }
     if arguments.flag("json") {
       console.print(report.json.serialized())

@@ -10,8 +10,8 @@ enum ProbmapCommand {
     summary: "apply softmax, sparsemax, entmax, ... along the last axis of an .npy array",
     options: [
       .value("map", "MAP", ProbabilityMapChoice.names.joined(separator: "|")),
-      .value("input", "X.npy", "scores (float32 or float64), rows along the last axis"),
-      .value("output", "P.npy", "where to write the probabilities (same dtype and shape)"),
+      .input("input", "X.npy", "scores (float32 or float64), rows along the last axis"),
+      .output("output", "P.npy", "where to write the probabilities (same dtype and shape)"),
       .value("alpha", "A", "alpha of --map entmax, >= 1 (default 1.5)"),
       .value("k", "K", "support size of --map topk (default 10)"),
       .value("temperature", "T", "temperature of softmax, logsoftmax and topk (default 1)"),
@@ -52,10 +52,8 @@ enum ProbmapCommand {
       throw CommandError.failure(
         "\(input.path): row \(row) holds a NaN or +inf score, for which every map returns NaN; nothing written")
     }
-    do {
-      try NPYFile.write(result.0, to: output, protectedInputs: [input])
-    } catch {
-      throw CommandError.failure("cannot write \(output.path): \(error)")
+    try OutputPaths.write("output", of: arguments) { url, inputs in
+      try NPYFile.write(result.0, to: url, protectedInputs: inputs)
     }
     let meanSupport = Double(result.support) / Double(max(result.rows, 1))
     if arguments.flag("json") {

@@ -15,8 +15,8 @@ enum SSMApproximateCommand {
     options: [
       StateSpaceCommandSupport.measureOption, StateSpaceCommandSupport.orderOption,
       .value("method", "METHOD", "euler, backward, bilinear or zoh (default bilinear)"),
-      .value("input", "SIGNAL.npy", "1-D signal (default: sin 6πt + ½cos 14πt + t, 1000 samples)"),
-      .value("svg", "OUT.svg", "draw the signal and its reconstruction"),
+      .input("input", "SIGNAL.npy", "1-D signal (default: sin 6πt + ½cos 14πt + t, 1000 samples)"),
+      .output("svg", "OUT.svg", "draw the signal and its reconstruction"),
     ]
   ) { arguments, console in
     let measure = try StateSpaceCommandSupport.measure(arguments)
@@ -29,7 +29,7 @@ enum SSMApproximateCommand {
     let radius = try approximation.discreteSystem.map(StateSpaceCommandSupport.Radius.init)
     let (result, mse) = try StateSpaceCommandSupport.run { try approximation.approximating(signal) }
     let reconstruction = result.reconstruction()
-    if let path = arguments.string("svg") {
+    if arguments.string("svg") != nil {
       let times = signal.indices.map { Double($0) / Double(signal.count) }
       let chart = SVGChart(
         title: "HiPPO-\(measure.name) N=\(n) (\(method.rawValue)) reconstruction", xLabel: "t", yLabel: "f(t)",
@@ -37,10 +37,8 @@ enum SSMApproximateCommand {
           .init(name: "signal", points: Array(zip(times, signal))),
           .init(name: "reconstruction", points: Array(zip(times, reconstruction))),
         ])
-      do {
-        try AtomicFile.write(Data(chart.render().utf8), to: URL(fileURLWithPath: path))
-      } catch {
-        throw CommandError.failure("cannot write \(path): \(error)")
+      try OutputPaths.write("svg", of: arguments) { url, inputs in
+        try AtomicFile.write(Data(chart.render().utf8), to: url, protectedInputs: inputs)
       }
     }
     if arguments.flag("json") {

@@ -16,7 +16,7 @@ enum SSMKernelCommand {
     options: [
       .value("kind", "KIND", "s4, s4d or rtf (default s4)"), StateSpaceCommandSupport.orderOption,
       .value("length", "L", "kernel length (default 1024)"), .value("channels", "H", "channels (default 1)"),
-      .value("output", "K.npy", "write the H × L kernels"),
+      .output("output", "K.npy", "write the H × L kernels"),
       .flag(
         "allow-large-setup",
         "run S4 above N = \(KernelWorkload.largestDefaultS4Order) (O(N³) setup: minutes at N = 4096)"),
@@ -57,12 +57,10 @@ enum SSMKernelCommand {
         "\(kind.rawValue) kernel: tap \(index % length) of channel \(index / length) is \(kernels[index]) "
           + "(the parameters overflow Double)")
     }
-    if let outputPath {
-      do {
+    if outputPath != nil {
+      try OutputPaths.write("output", of: arguments) { url, inputs in
         let data = try TensorData(Tensor<Double>(shape: [channels, length], scalars: kernels))
-        try NPYFile.write(data, to: URL(fileURLWithPath: outputPath))
-      } catch {
-        throw CommandError.failure("cannot write kernels to \(outputPath): \(error)")
+        try NPYFile.write(data, to: url, protectedInputs: inputs)
       }
     }
     let totalSeconds = workload.setupSeconds + kernelSeconds
