@@ -34,8 +34,8 @@ public struct CausalSelfAttention: Sendable {
   public let headSize: Int
   /// The map from scores to attention weights.
   public let normalizer: any ProbabilityMap
-  private let name: String
-  private let usesFusedSoftmax: Bool
+  let name: String
+  let usesFusedSoftmax: Bool
 
   /// Creates the layer.
   ///
@@ -60,7 +60,7 @@ public struct CausalSelfAttention: Sendable {
     usesFusedSoftmax = (normalizer as? Softmax)?.temperature == 1
   }
 
-  private var scale: Float { 1 / Float(headSize).squareRoot() }
+  var scale: Float { 1 / Float(headSize).squareRoot() }
 
   /// The views of head `h` of sequence `b`: queries, keys and values of a packed `tokens × 3·width` matrix.
   private func headViews(_ qkv: MatrixView<Float>, _ b: Int, _ h: Int, _ t: Int) -> (MatrixView<Float>, MatrixView<Float>, MatrixView<Float>) {

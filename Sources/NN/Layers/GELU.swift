@@ -6,7 +6,7 @@ import TensorCore
 /// BERT's `"gelu"` is ``Approximation/none``, GPT-2's `"gelu_new"` is ``Approximation/tanh``.
 public struct GELU: Sendable {
   /// Which formula computes Φ.
-  public enum Approximation: Sendable, CaseIterable {
+  public enum Approximation: String, Sendable, CaseIterable, Codable {
     /// `0.5·x·(1 + erf(x/√2))` (PyTorch's `approximate="none"`).
     case none
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (PyTorch's `approximate="tanh"`).
