@@ -4,7 +4,7 @@ import TensorCore
 /// A stream of token ids for a language model, split into training and held-out tokens.
 ///
 /// Built from a ``MarkovChain`` (which knows the best achievable loss) or from a UTF-8 text file read as
-/// bytes (vocabulary 256, the last ``heldOutFraction`` of the file held out).
+/// bytes (vocabulary 256, the last `heldOutFraction` of the file held out).
 public struct TokenDataset: Sendable {
   /// Where the tokens came from, for messages (a path, or a description of the chain).
   public let source: String
