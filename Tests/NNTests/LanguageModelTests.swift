@@ -248,11 +248,24 @@ struct LanguageModelTests {
           vocabularySize: 256, contextLength: 64, width: 128, layers: 4, heads: 4, normalizer: .entmax(alpha: 1.3),
           positions: .rotary, dropout: 0.1, gelu: .none))
     let ssm = """
-      {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4, "dropout": 0, "gelu": "tanh",
-       "feedForwardExpansion": 4, "mixer": {"longConvolution": {"kernel": {"rtf": {"order": 16}}}}}
+      {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4,
+       "mixer": {"longConvolution": {"kernel": {"rtf": {"order": 16}}}}}
       """
     #expect(
       try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(ssm.utf8))
         == .stateSpace(vocabularySize: 256, contextLength: 64, width: 128, layers: 4, kernel: .rtf(order: 16)))
+    let softmax = """
+      {"vocabularySize": 8, "contextLength": 4, "width": 8, "layers": 1,
+       "mixer": {"attention": {"heads": 2, "normalizer": "sparsemax", "positions": "learned"}}}
+      """
+    let decodedSoftmax = try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(softmax.utf8))
+    #expect(decodedSoftmax == .transformer(vocabularySize: 8, contextLength: 4, width: 8, layers: 1, heads: 2, normalizer: .sparsemax))
+    // Encoding writes what decoding reads.
+    for configuration in [decoded, decodedSoftmax] {
+      #expect(try JSONDecoder().decode(LanguageModelConfiguration.self, from: JSONEncoder().encode(configuration)) == configuration)
+    }
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(AttentionNormalizer.self, from: Data(#""fastmax""#.utf8))
+    }
   }
 }

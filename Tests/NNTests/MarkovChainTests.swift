@@ -16,6 +16,7 @@ struct MarkovChainTests {
     #expect(abs(chain.stationary[0] - 0.75) < 1e-12 && abs(chain.stationary[1] - 0.25) < 1e-12)
     let expected = 0.75 * binaryEntropy(a) + 0.25 * binaryEntropy(b)
     #expect(abs(chain.entropyRate - expected) < 1e-12, "\(chain.entropyRate) vs \(expected)")
+    #expect(chain.stationaryResidual < 1e-14)
     #expect(abs(chain.bestPossibleLoss(sequenceLength: 5) - expected) < 1e-12)
     // The sampler visits the states in proportion to π: 0.75 ± 3 standard errors (correlated samples).
     var generator = SeededGenerator(seed: 1)

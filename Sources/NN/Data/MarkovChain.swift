@@ -6,7 +6,8 @@ import TensorCore
 /// The state is the last `order` symbols (`V^order` contexts, context `c = x₁·V^(k−1) + … + x_k`, oldest
 /// first); row `c` of ``transitions`` is the distribution of the next symbol. The stationary distribution π
 /// over contexts is computed when the chain is made, by power iteration on the lazy chain `(I + P)/2` (same
-/// stationary distribution, and it converges for periodic chains too) until the L1 change is below 1e-14,
+/// stationary distribution, and it converges for periodic chains too) until the L1 change is below 1e-14
+/// (at most ``maximumIterations`` iterations: ``stationaryResidual`` tells a chain that mixes too slowly),
 /// and with it the entropy rate
 /// `H = −Σ_c π_c Σ_j P_cj log P_cj` nats per symbol: the expected loss of the chain's own predictions, which
 /// no model can beat in expectation once it sees the last `order` symbols.
@@ -21,6 +22,12 @@ public struct MarkovChain: Sendable {
   public let stationary: [Double]
   /// The entropy rate H in nats per symbol.
   public let entropyRate: Double
+  /// The L1 change of ``stationary`` in the last power iteration: below 1e-14 unless the chain mixes too
+  /// slowly for ``maximumIterations``.
+  public let stationaryResidual: Double
+
+  /// The most power iterations spent on ``stationary``.
+  public static let maximumIterations = 100_000
 
   /// The number of contexts, `V^order`.
   public var contexts: Int { transitions.count / symbols }
@@ -83,7 +90,8 @@ public struct MarkovChain: Sendable {
     // Context c followed by symbol j moves to (c mod V^(k−1))·V + j.
     var pi = [Double](repeating: 1 / Double(contexts), count: contexts)
     var next = pi
-    for _ in 0..<1_000_000 {
+    var residual = Double.infinity
+    for _ in 0..<Self.maximumIterations {
       for c in 0..<contexts { next[c] = 0.5 * pi[c] }
       for c in 0..<contexts {
         let base = (c % stride) * symbols
@@ -93,9 +101,11 @@ public struct MarkovChain: Sendable {
       var change = 0.0
       for c in 0..<contexts { change += abs(next[c] - pi[c]) }
       swap(&pi, &next)
+      residual = change
       if change < 1e-14 { break }
     }
     stationary = pi
+    stationaryResidual = residual
     var entropy = 0.0
     for c in 0..<contexts {
       var rowEntropy = 0.0

@@ -30,7 +30,8 @@ public struct GELU: Sendable {
     switch approximation {
     case .none: return 0.5 * x * (1 + errorFunction(x * Self.inverseSquareRootOfTwo))
     case .tanh:
-      return 0.5 * x * (1 + Float.hyperbolicTangent(Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x)))
+      // ½(1 + tanh u) = σ(2u): one exponential, and no cancellation where tanh u is near −1.
+      return x * Self.logistic(2 * Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x))
     }
   }
 
@@ -43,12 +44,16 @@ public struct GELU: Sendable {
       let cdf = 0.5 * (1 + errorFunction(x * Self.inverseSquareRootOfTwo))
       return cdf + x * Self.inverseSquareRootOfTwoPi * Float.exponential(-0.5 * x * x)
     case .tanh:
-      let inner = Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x)
-      let t = Float.hyperbolicTangent(inner)
+      // With s = σ(2u) = ½(1 + tanh u): ½(1 − tanh² u) = 2s(1 − s).
+      let s = Self.logistic(2 * Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x))
       let innerDerivative = Self.squareRootOfTwoOverPi * (1 + 3 * Self.cubicCoefficient * x * x)
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * innerDerivative
+      return s + 2 * x * s * (1 - s) * innerDerivative
     }
   }
+
+  /// `1/(1 + e⁻ᶻ)`; 0 or 1 where the exponential overflows or underflows.
+  @inline(__always)
+  private static func logistic(_ z: Float) -> Float { 1 / (1 + Float.exponential(-z)) }
 
   /// `output = GELU(input)` elementwise.
   ///

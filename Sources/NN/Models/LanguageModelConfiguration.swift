@@ -7,9 +7,11 @@ import ProbabilityMaps
 /// ```json
 /// {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4, "dropout": 0,
 ///  "gelu": "tanh", "feedForwardExpansion": 4,
-///  "mixer": {"attention": {"heads": 4, "normalizer": {"softmax": {}}, "positions": "learned"}}}
+///  "mixer": {"attention": {"heads": 4, "normalizer": "softmax", "positions": "learned"}}}
 /// ```
 /// or, for the state-space LM, `"mixer": {"longConvolution": {"kernel": {"s4d": {"stateSize": 64}}}}`.
+/// `dropout`, `gelu` and `feedForwardExpansion` may be left out (0, `"tanh"`, 4). The normalizer is
+/// `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": 1.3}}`.
 /// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:)`` calls it.
 public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
   /// The number of token ids (256 for bytes).
@@ -42,6 +44,23 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
     self.gelu = gelu
     self.feedForwardExpansion = feedForwardExpansion
     self.mixer = mixer
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case vocabularySize, contextLength, width, layers, dropout, gelu, feedForwardExpansion, mixer
+  }
+
+  /// Decodes a configuration; `dropout`, `gelu` and `feedForwardExpansion` take their defaults when absent.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      vocabularySize: try container.decode(Int.self, forKey: .vocabularySize),
+      contextLength: try container.decode(Int.self, forKey: .contextLength),
+      width: try container.decode(Int.self, forKey: .width), layers: try container.decode(Int.self, forKey: .layers),
+      dropout: try container.decodeIfPresent(Double.self, forKey: .dropout) ?? 0,
+      gelu: try container.decodeIfPresent(GELU.Approximation.self, forKey: .gelu) ?? .tanh,
+      feedForwardExpansion: try container.decodeIfPresent(Int.self, forKey: .feedForwardExpansion) ?? 4,
+      mixer: try container.decode(SequenceMixerConfiguration.self, forKey: .mixer))
   }
 
   /// A Transformer LM (nanoGPT's architecture with softmax attention and learned positions by default).
@@ -126,6 +145,41 @@ public enum AttentionNormalizer: Codable, Sendable, Equatable {
   case sparsemax
   /// α-entmax with `α > 1`.
   case entmax(alpha: Double)
+
+  private enum CodingKeys: String, CodingKey { case entmax }
+  private enum AlphaKeys: String, CodingKey { case alpha }
+
+  /// Decodes `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": α}}`.
+  public init(from decoder: any Decoder) throws {
+    if let name = try? decoder.singleValueContainer().decode(String.self) {
+      switch name {
+      case "softmax": self = .softmax
+      case "entmax15": self = .entmax15
+      case "sparsemax": self = .sparsemax
+      default:
+        throw DecodingError.dataCorrupted(
+          DecodingError.Context(
+            codingPath: decoder.codingPath,
+            debugDescription: "unknown normalizer \"\(name)\" (softmax, entmax15, sparsemax or {\"entmax\": {\"alpha\": α}})"))
+      }
+      return
+    }
+    let alpha = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(keyedBy: AlphaKeys.self, forKey: .entmax)
+    self = .entmax(alpha: try alpha.decode(Double.self, forKey: .alpha))
+  }
+
+  /// Encodes the forms ``init(from:)`` reads.
+  public func encode(to encoder: any Encoder) throws {
+    switch self {
+    case .softmax, .entmax15, .sparsemax:
+      var container = encoder.singleValueContainer()
+      try container.encode(self == .softmax ? "softmax" : self == .entmax15 ? "entmax15" : "sparsemax")
+    case .entmax(let alpha):
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      var nested = container.nestedContainer(keyedBy: AlphaKeys.self, forKey: .entmax)
+      try nested.encode(alpha, forKey: .alpha)
+    }
+  }
 
   /// The map.
   ///
