@@ -186,11 +186,16 @@ struct LanguageModelTests {
   }
 
   @Test func generationRunsPastTheContext() throws {
-    let model = try perturbedModel(Self.transformer)
-    var generator = SeededGenerator(seed: 4)
-    let generated = try model.generate(prompt: [1, 2, 3, 4, 5, 6, 0, 1], tokens: 20, temperature: 1, topK: 3, using: &generator)
-    #expect(generated.count == 20)
-    #expect(generated.allSatisfy { $0 >= 0 && $0 < 7 })
+    for configuration in [
+      Self.transformer, .stateSpace(vocabularySize: 7, contextLength: 6, width: 6, layers: 1, kernel: .rtf(order: 2)),
+    ] {
+      let model = try perturbedModel(configuration)
+      var generator = SeededGenerator(seed: 4)
+      let generated = try model.generate(
+        prompt: [1, 2, 3, 4, 5, 6, 0, 1], tokens: 20, temperature: 1, topK: 3, using: &generator)
+      #expect(generated.count == 20)
+      #expect(generated.allSatisfy { $0 >= 0 && $0 < 7 })
+    }
   }
 
   @Test func badConfigurationsAndBatchesAreErrorsNamingTheField() throws {
