@@ -20,6 +20,7 @@ import json
 import math
 import os
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,47 +28,56 @@ import torch.nn.functional as F
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VOCABULARY, CONTEXT, WIDTH, LAYERS, HEADS = 11, 8, 16, 2, 2
 LEARNING_RATE, BETAS, EPSILON, WEIGHT_DECAY, STEPS = 1e-3, (0.9, 0.999), 1e-8, 0.1, 3
 
 
+@dataclass
+class Sizes:
+    vocabulary: int = 11
+    context: int = 8
+    width: int = 16
+    layers: int = 2
+    heads: int = 2
+
+
 class CausalAttention(nn.Module):
-    def __init__(self):
+    def __init__(self, sizes):
         super().__init__()
-        self.c_attn = nn.Linear(WIDTH, 3 * WIDTH)
-        self.c_proj = nn.Linear(WIDTH, WIDTH)
+        self.width, self.heads = sizes.width, sizes.heads
+        self.c_attn = nn.Linear(sizes.width, 3 * sizes.width)
+        self.c_proj = nn.Linear(sizes.width, sizes.width)
 
     def forward(self, x):
         batch, length, _ = x.shape
-        d = WIDTH // HEADS
+        d = self.width // self.heads
 
         def heads(t):
-            return t.view(batch, length, HEADS, d).transpose(1, 2)
+            return t.view(batch, length, self.heads, d).transpose(1, 2)
 
-        q, k, v = (heads(t) for t in self.c_attn(x).split(WIDTH, dim=2))
+        q, k, v = (heads(t) for t in self.c_attn(x).split(self.width, dim=2))
         scores = q @ k.transpose(-2, -1) / math.sqrt(d)
         future = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
         weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
-        return self.c_proj((weights @ v).transpose(1, 2).reshape(batch, length, WIDTH))
+        return self.c_proj((weights @ v).transpose(1, 2).reshape(batch, length, self.width))
 
 
 class FeedForward(nn.Module):
-    def __init__(self):
+    def __init__(self, sizes):
         super().__init__()
-        self.c_fc = nn.Linear(WIDTH, 4 * WIDTH)
-        self.c_proj = nn.Linear(4 * WIDTH, WIDTH)
+        self.c_fc = nn.Linear(sizes.width, 4 * sizes.width)
+        self.c_proj = nn.Linear(4 * sizes.width, sizes.width)
 
     def forward(self, x):
         return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
 
 
 class Block(nn.Module):
-    def __init__(self):
+    def __init__(self, sizes):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(WIDTH)
-        self.attn = CausalAttention()
-        self.ln_2 = nn.LayerNorm(WIDTH)
-        self.mlp = FeedForward()
+        self.ln_1 = nn.LayerNorm(sizes.width)
+        self.attn = CausalAttention(sizes)
+        self.ln_2 = nn.LayerNorm(sizes.width)
+        self.mlp = FeedForward(sizes)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -75,15 +85,16 @@ class Block(nn.Module):
 
 
 class LanguageModel(nn.Module):
-    def __init__(self):
+    def __init__(self, sizes=Sizes()):
         super().__init__()
+        self.vocabulary = sizes.vocabulary
         self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(VOCABULARY, WIDTH),
-            wpe=nn.Embedding(CONTEXT, WIDTH),
-            h=nn.ModuleList([Block() for _ in range(LAYERS)]),
-            ln_f=nn.LayerNorm(WIDTH),
+            wte=nn.Embedding(sizes.vocabulary, sizes.width),
+            wpe=nn.Embedding(sizes.context, sizes.width),
+            h=nn.ModuleList([Block(sizes) for _ in range(sizes.layers)]),
+            ln_f=nn.LayerNorm(sizes.width),
         ))
-        self.lm_head = nn.Linear(WIDTH, VOCABULARY, bias=False)
+        self.lm_head = nn.Linear(sizes.width, sizes.vocabulary, bias=False)
         self.lm_head.weight = self.transformer.wte.weight
 
     def forward(self, tokens, targets):
@@ -92,8 +103,8 @@ class LanguageModel(nn.Module):
         for block in self.transformer.h:
             x = block(x)
         logits = self.lm_head(self.transformer.ln_f(x))
-        loss = F.cross_entropy(logits.view(-1, VOCABULARY), targets.view(-1), ignore_index=-100)
-        return logits.view(-1, VOCABULARY), loss
+        loss = F.cross_entropy(logits.view(-1, self.vocabulary), targets.view(-1), ignore_index=-100)
+        return logits.view(-1, self.vocabulary), loss
 
 
 def is_decayed(name):
@@ -128,8 +139,9 @@ def main():
         else:
             values = 0.3 * rng.standard_normal(shape)
         start[name] = values.astype(np.float32)
-    tokens = rng.integers(0, VOCABULARY, size=(2, CONTEXT))
-    targets = rng.integers(0, VOCABULARY, size=(2, CONTEXT))
+    sizes = Sizes()
+    tokens = rng.integers(0, sizes.vocabulary, size=(2, sizes.context))
+    targets = rng.integers(0, sizes.vocabulary, size=(2, sizes.context))
     targets[0, 3] = -100
 
     model = model.double()
