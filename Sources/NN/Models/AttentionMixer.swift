@@ -22,11 +22,13 @@ struct AttentionMixer: Sendable {
   /// Declares `prefix.c_attn` and `prefix.c_proj`.
   init(
     _ prefix: String, width: Int, heads: Int, normalizer: AttentionNormalizer, positions: PositionEncoding,
-    contextLength: Int, layout: inout ParameterLayout
+    contextLength: Int, dropout: Dropout, layout: inout ParameterLayout
   ) throws {
     packedProjection = try Linear(
       ParameterLayout.qualified(prefix, "c_attn"), inputFeatures: width, outputFeatures: 3 * width, layout: &layout)
-    attention = try CausalSelfAttention(prefix, width: width, heads: heads, normalizer: try normalizer.map())
+    attention = try CausalSelfAttention(
+      prefix, width: width, heads: heads, normalizer: try normalizer.map(),
+      dropout: dropout.probability > 0 ? dropout : nil)
     rotary = positions == .rotary ? try RotaryPositions(headSize: width / heads, maximumLength: contextLength) : nil
     projection = try Linear(
       ParameterLayout.qualified(prefix, "c_proj"), inputFeatures: width, outputFeatures: width, layout: &layout)
@@ -40,9 +42,10 @@ struct AttentionMixer: Sendable {
     projection.initializeNormal(store, standardDeviation: residualStandardDeviation, using: &generator)
   }
 
+  /// The training forward pass; `dropoutStep` drops attention weights (`nil`: none).
   func forward(
     _ input: MatrixView<Float>, batch: Int, sequenceLength: Int, into output: MutableMatrixView<Float>,
-    parameters: ParameterStore, workspace: Workspace
+    parameters: ParameterStore, workspace: Workspace, dropoutStep: Int?
   ) throws(TrainingError) -> Record {
     let packed = workspace.matrix(rows: input.rows, columns: 3 * width)
     packedProjection.forward(input, into: packed, parameters: parameters)
@@ -52,7 +55,8 @@ struct AttentionMixer: Sendable {
     }
     let attended = workspace.matrix(rows: input.rows, columns: width)
     let record = try attention.forward(
-      qkv: packed.readOnly, batch: batch, sequenceLength: sequenceLength, into: attended, workspace: workspace)
+      qkv: packed.readOnly, batch: batch, sequenceLength: sequenceLength, into: attended, workspace: workspace,
+      dropoutStep: dropoutStep)
     projection.forward(attended.readOnly, into: output, parameters: parameters)
     return Record(packed: packed, attention: record, attended: attended)
   }

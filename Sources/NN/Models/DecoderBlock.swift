@@ -76,7 +76,7 @@ struct DecoderBlock: Sendable {
         return .attention(
           try attention.forward(
             normalized, batch: batch, sequenceLength: sequenceLength, into: branch, parameters: parameters,
-            workspace: workspace))
+            workspace: workspace, dropoutStep: dropoutStep))
       case .convolution(let convolution):
         return .convolution(
           try convolution.forward(

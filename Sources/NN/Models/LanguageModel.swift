@@ -67,7 +67,8 @@ public final class LanguageModel: TrainableModel {
         mixer = .attention(
           try AttentionMixer(
             name("attn"), width: width, heads: heads, normalizer: normalizer, positions: positions,
-            contextLength: context, layout: &layout))
+            contextLength: context, dropout: try Dropout(probability: dropout, seed: UInt64(3 * index + 3)),
+            layout: &layout))
       case .longConvolution(let kernel):
         mixer = .convolution(
           try ConvolutionMixer(
@@ -82,8 +83,8 @@ public final class LanguageModel: TrainableModel {
       blocks.append(
         DecoderBlock(
           firstNorm: firstNorm, mixer: mixer, secondNorm: secondNorm, feedForward: feedForward,
-          mixerDropout: try Dropout(probability: dropout, seed: UInt64(2 * index + 1)),
-          feedForwardDropout: try Dropout(probability: dropout, seed: UInt64(2 * index + 2))))
+          mixerDropout: try Dropout(probability: dropout, seed: UInt64(3 * index + 1)),
+          feedForwardDropout: try Dropout(probability: dropout, seed: UInt64(3 * index + 2))))
     }
     self.blocks = blocks
     finalNorm = try LayerNorm("transformer.ln_f", features: width, layout: &layout)

@@ -22,7 +22,8 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
   public var width: Int
   /// The number of blocks.
   public var layers: Int
-  /// The dropout rate on the embeddings and on each block's two residual branches, in `[0, 1)`.
+  /// The dropout rate on the embeddings, on each block's two residual branches and on the attention weights
+  /// (nanoGPT's `dropout`), in `[0, 1)`.
   public var dropout: Double
   /// The form of the MLP's GELU (`"none"`: exact; `"tanh"`: GPT-2's).
   public var gelu: GELU.Approximation
