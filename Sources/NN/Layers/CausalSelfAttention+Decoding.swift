@@ -5,8 +5,8 @@ extension CausalSelfAttention {
   /// One decoding step against a key/value cache: the attention output of the newest position, whose query
   /// sees the `count` cached keys and values (itself included, as the last row).
   ///
-  /// This is row `count − 1` of ``forward(qkv:batch:sequenceLength:into:workspace:)`` on the sequence the
-  /// cache holds, computed in O(count·width) instead of again for every row.
+  /// This is row `count − 1` of ``forward(qkv:batch:sequenceLength:into:workspace:dropoutStep:)`` on the
+  /// sequence the cache holds, computed in O(count·width) instead of again for every row.
   ///
   /// - Parameters:
   ///   - query: The newest position's queries, `width` values (heads side by side).

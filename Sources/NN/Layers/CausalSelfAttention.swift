@@ -17,7 +17,8 @@ import TensorCore
 /// With a ``dropout`` and a dropout step, the attention weights are dropped before they weigh the values
 /// (nanoGPT's `attn_dropout`); the normalizer's backward still sees the weights it produced.
 public struct CausalSelfAttention: Sendable {
-  /// What ``forward(qkv:batch:sequenceLength:into:workspace:)`` keeps for the backward pass, in the workspace.
+  /// What ``forward(qkv:batch:sequenceLength:into:workspace:dropoutStep:)`` keeps for the backward pass, in
+  /// the workspace.
   public struct Record {
     /// The attention probabilities, `batch·heads` matrices of `sequenceLength × sequenceLength`.
     public let probabilities: UnsafeMutablePointer<Float>
