@@ -74,7 +74,8 @@ let package = Package(
     .testTarget(
       name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+    .testTarget(
+      name: "NNTests", dependencies: ["NN", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
   ]
 )

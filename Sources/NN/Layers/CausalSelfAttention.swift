@@ -13,13 +13,21 @@ import TensorCore
 /// Softmax (the default) runs a fused kernel over the lower triangle only. Any other map (`Entmax15`,
 /// `Sparsemax`, `Entmax`) runs through its own `forward` and `backward` on the
 /// masked scores: `-inf` entries get probability 0 and gradient 0 exactly, so the mask costs nothing.
+///
+/// With a ``dropout`` and a dropout step, the attention weights are dropped before they weigh the values
+/// (nanoGPT's `attn_dropout`); the normalizer's backward still sees the weights it produced.
 public struct CausalSelfAttention: Sendable {
-  /// What ``forward(qkv:batch:sequenceLength:into:workspace:)`` keeps for the backward pass, in the workspace.
+  /// What ``forward(qkv:batch:sequenceLength:into:workspace:dropoutStep:)`` keeps for the backward pass, in
+  /// the workspace.
   public struct Record {
     /// The attention probabilities, `batch·heads` matrices of `sequenceLength × sequenceLength`.
     public let probabilities: UnsafeMutablePointer<Float>
     /// The masked, scaled scores, kept only for normalizers other than softmax (their backward needs them).
     public let scores: UnsafeMutablePointer<Float>?
+    /// The weights after dropout, laid out like ``probabilities``, when dropout ran.
+    public let droppedProbabilities: UnsafeMutablePointer<Float>?
+    /// The dropout step, when dropout ran.
+    public let dropoutStep: Int?
     /// The number of sequences.
     public let batch: Int
     /// The length of each sequence.
@@ -34,8 +42,10 @@ public struct CausalSelfAttention: Sendable {
   public let headSize: Int
   /// The map from scores to attention weights.
   public let normalizer: any ProbabilityMap
-  private let name: String
-  private let usesFusedSoftmax: Bool
+  /// The dropout on the attention weights, if any.
+  public let dropout: Dropout?
+  let name: String
+  let usesFusedSoftmax: Bool
 
   /// Creates the layer.
   ///
@@ -44,10 +54,12 @@ public struct CausalSelfAttention: Sendable {
   ///   - width: The model width.
   ///   - heads: The number of heads; it must divide `width`.
   ///   - normalizer: The probability map (softmax by default).
+  ///   - dropout: The dropout on the attention weights (none by default).
   /// - Throws: ``TrainingError/nonPositiveSize(layer:name:value:)`` or
   ///   ``TrainingError/headsDoNotDivideWidth(layer:heads:width:)``.
   public init(
-    _ name: String, width: Int, heads: Int, normalizer: any ProbabilityMap = Softmax.standard
+    _ name: String, width: Int, heads: Int, normalizer: any ProbabilityMap = Softmax.standard,
+    dropout: Dropout? = nil
   ) throws(TrainingError) {
     try requirePositive(width, "width", name)
     try requirePositive(heads, "heads", name)
@@ -57,10 +69,11 @@ public struct CausalSelfAttention: Sendable {
     self.heads = heads
     self.headSize = width / heads
     self.normalizer = normalizer
+    self.dropout = dropout
     usesFusedSoftmax = (normalizer as? Softmax)?.temperature == 1
   }
 
-  private var scale: Float { 1 / Float(headSize).squareRoot() }
+  var scale: Float { 1 / Float(headSize).squareRoot() }
 
   /// The views of head `h` of sequence `b`: queries, keys and values of a packed `tokens × 3·width` matrix.
   private func headViews(_ qkv: MatrixView<Float>, _ b: Int, _ h: Int, _ t: Int) -> (MatrixView<Float>, MatrixView<Float>, MatrixView<Float>) {
@@ -91,12 +104,13 @@ public struct CausalSelfAttention: Sendable {
   ///   - sequenceLength: The rows of each sequence.
   ///   - output: `batch·sequenceLength × width`, overwritten.
   ///   - workspace: Where the record lives.
+  ///   - dropoutStep: The step whose ``dropout`` mask drops attention weights; `nil` drops none.
   /// - Returns: What the backward pass needs.
   /// - Throws: ``TrainingError/normalizerFailed(layer:message:)`` if the normalizer rejects the scores.
   /// - Complexity: O(batch·heads·T²·d) for the products (two batched GEMMs) plus the normalizer's cost.
   public func forward(
     qkv: MatrixView<Float>, batch: Int, sequenceLength: Int, into output: MutableMatrixView<Float>,
-    workspace: Workspace
+    workspace: Workspace, dropoutStep: Int? = nil
   ) throws(TrainingError) -> Record {
     let t = sequenceLength
     requireShape(qkv, rows: batch * t, columns: 3 * width, "qkv", name)
@@ -117,7 +131,15 @@ public struct CausalSelfAttention: Sendable {
     } else {
       try normalize(scores, into: probabilities, rows: count * t, t)
     }
-    let probabilityMatrices = MatrixView(UnsafePointer(probabilities), rows: count * t, columns: t)
+    var weights = probabilities
+    let step = dropout == nil ? nil : dropoutStep
+    if let dropout, let step {
+      weights = workspace.allocate(Float.self, count: count * t * t)
+      dropout.forward(
+        MatrixView(UnsafePointer(probabilities), rows: count * t, columns: t),
+        into: MutableMatrixView(weights, rows: count * t, columns: t), step: step)
+    }
+    let probabilityMatrices = MatrixView(UnsafePointer(weights), rows: count * t, columns: t)
     batchedGemm(count: count) { i in
       let (b, h) = (i / heads, i % heads)
       let (_, _, v) = headViews(qkv, b, h, t)
@@ -125,13 +147,15 @@ public struct CausalSelfAttention: Sendable {
       return GEMMOperands(probabilityMatrices.rows(i * t..<(i + 1) * t), v, target)
     }
     return Record(
-      probabilities: probabilities, scores: usesFusedSoftmax ? nil : scores, batch: batch, sequenceLength: t)
+      probabilities: probabilities, scores: usesFusedSoftmax ? nil : scores,
+      droppedProbabilities: step == nil ? nil : weights, dropoutStep: step, batch: batch, sequenceLength: t)
   }
 
   /// The vector–Jacobian product: writes (or adds) `dQ`, `dK`, `dV` into the packed gradient of `qkv`.
   ///
   /// With `dP = dO Vᵀ` and `dS` the normalizer's backward of `dP`: `dV = Pᵀ dO`, `dQ = dS K/√d`,
-  /// `dK = dSᵀ Q/√d`.
+  /// `dK = dSᵀ Q/√d` (with dropout, `P` in `dV` is the dropped weights and `dP` passes back through the
+  /// mask first).
   ///
   /// - Parameters:
   ///   - qkv: What the forward pass received.
@@ -153,7 +177,7 @@ public struct CausalSelfAttention: Sendable {
     let d = headSize
     let probabilityGradient = workspace.allocate(Float.self, count: count * t * t)
     let dP = MutableMatrixView(probabilityGradient, rows: count * t, columns: t)
-    let p = MatrixView(UnsafePointer(record.probabilities), rows: count * t, columns: t)
+    let p = MatrixView(UnsafePointer(record.droppedProbabilities ?? record.probabilities), rows: count * t, columns: t)
     func upstream(_ b: Int, _ h: Int) -> MatrixView<Float> {
       outputGradient.rows(b * t..<(b + 1) * t).columns(h * d..<(h + 1) * d)
     }
@@ -165,6 +189,10 @@ public struct CausalSelfAttention: Sendable {
     batchedGemm(count: count, transposeA: true, beta: beta) { i in
       let (b, h) = (i / heads, i % heads)
       return GEMMOperands(p.rows(i * t..<(i + 1) * t), upstream(b, h), headViews(qkvGradient.view, b, h, t).2)
+    }
+    if let dropout, let step = record.dropoutStep {
+      // In place: each element reads its own gradient before overwriting it.
+      dropout.backward(outputGradient: dP.readOnly, inputGradient: .overwrite(dP), step: step)
     }
     // dS overwrites dP.
     if let scores = record.scores {

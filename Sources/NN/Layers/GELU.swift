@@ -6,7 +6,7 @@ import TensorCore
 /// BERT's `"gelu"` is ``Approximation/none``, GPT-2's `"gelu_new"` is ``Approximation/tanh``.
 public struct GELU: Sendable {
   /// Which formula computes Φ.
-  public enum Approximation: Sendable, CaseIterable {
+  public enum Approximation: String, Sendable, CaseIterable, Codable {
     /// `0.5·x·(1 + erf(x/√2))` (PyTorch's `approximate="none"`).
     case none
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (PyTorch's `approximate="tanh"`).
@@ -28,10 +28,18 @@ public struct GELU: Sendable {
   @inline(__always)
   public func value(_ x: Float) -> Float {
     switch approximation {
-    case .none: return 0.5 * x * (1 + errorFunction(x * Self.inverseSquareRootOfTwo))
-    case .tanh:
-      return 0.5 * x * (1 + Float.hyperbolicTangent(Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x)))
+    case .none: return Self.exactValue(x)
+    case .tanh: return Self.tanhValue(x)
     }
+  }
+
+  @inline(__always)
+  private static func exactValue(_ x: Float) -> Float { 0.5 * x * (1 + errorFunction(x * inverseSquareRootOfTwo)) }
+
+  /// ½(1 + tanh u) = σ(2u): one exponential, and no cancellation where tanh u is near −1.
+  @inline(__always)
+  private static func tanhValue(_ x: Float) -> Float {
+    x * logistic(2 * squareRootOfTwoOverPi * (x + cubicCoefficient * x * x * x))
   }
 
   /// The derivative at one value: `Φ(x) + x·φ(x)` for the exact form, and the derivative of the tanh formula
@@ -39,29 +47,53 @@ public struct GELU: Sendable {
   @inline(__always)
   public func derivative(_ x: Float) -> Float {
     switch approximation {
-    case .none:
-      let cdf = 0.5 * (1 + errorFunction(x * Self.inverseSquareRootOfTwo))
-      return cdf + x * Self.inverseSquareRootOfTwoPi * Float.exponential(-0.5 * x * x)
-    case .tanh:
-      let inner = Self.squareRootOfTwoOverPi * (x + Self.cubicCoefficient * x * x * x)
-      let t = Float.hyperbolicTangent(inner)
-      let innerDerivative = Self.squareRootOfTwoOverPi * (1 + 3 * Self.cubicCoefficient * x * x)
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * innerDerivative
+    case .none: return Self.exactDerivative(x)
+    case .tanh: return Self.tanhDerivative(x)
     }
   }
+
+  @inline(__always)
+  private static func exactDerivative(_ x: Float) -> Float {
+    let cdf = 0.5 * (1 + errorFunction(x * inverseSquareRootOfTwo))
+    return cdf + x * inverseSquareRootOfTwoPi * Float.exponential(-0.5 * x * x)
+  }
+
+  /// With s = σ(2u) = ½(1 + tanh u): ½(1 − tanh² u) = 2s(1 − s).
+  @inline(__always)
+  private static func tanhDerivative(_ x: Float) -> Float {
+    let s = logistic(2 * squareRootOfTwoOverPi * (x + cubicCoefficient * x * x * x))
+    let innerDerivative = squareRootOfTwoOverPi * (1 + 3 * cubicCoefficient * x * x)
+    return s + 2 * x * s * (1 - s) * innerDerivative
+  }
+
+  /// `1/(1 + e⁻ᶻ)`; 0 or 1 where the exponential overflows or underflows.
+  @inline(__always)
+  private static func logistic(_ z: Float) -> Float { 1 / (1 + Float.exponential(-z)) }
 
   /// `output = GELU(input)` elementwise.
   ///
   /// - Complexity: O(elements).
   public func forward(_ input: MatrixView<Float>, into output: MutableMatrixView<Float>) {
-    elementwiseForward(input, into: output, "GELU", function: value)
+    // One loop per form, so each inlines its formula.
+    switch approximation {
+    case .none: elementwiseForward(input, into: output, "GELU") { Self.exactValue($0) }
+    case .tanh: elementwiseForward(input, into: output, "GELU") { Self.tanhValue($0) }
+    }
   }
 
   /// `dx = dy · GELU′(x)`.
   ///
   /// - Complexity: O(elements).
   public func backward(input: MatrixView<Float>, outputGradient: MatrixView<Float>, inputGradient: InputGradient) {
-    elementwiseBackward(
-      input: input, outputGradient: outputGradient, inputGradient: inputGradient, "GELU", derivative: derivative)
+    switch approximation {
+    case .none:
+      elementwiseBackward(input: input, outputGradient: outputGradient, inputGradient: inputGradient, "GELU") {
+        Self.exactDerivative($0)
+      }
+    case .tanh:
+      elementwiseBackward(input: input, outputGradient: outputGradient, inputGradient: inputGradient, "GELU") {
+        Self.tanhDerivative($0)
+      }
+    }
   }
 }

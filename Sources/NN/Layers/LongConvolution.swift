@@ -33,7 +33,7 @@ public struct LongConvolution: Sendable {
   }
 
   /// The state space that produces the kernel.
-  public enum Kernel: Sendable, Equatable {
+  public enum Kernel: Sendable, Equatable, Codable {
     /// A diagonal (S4D) state space of real size `stateSize` (even): `stateSize/2` complex modes.
     case s4d(stateSize: Int)
     /// A rational transfer function of the given order (RTF).
@@ -49,10 +49,18 @@ public struct LongConvolution: Sendable {
   public let d: ParameterID
   /// The number of channels H (the model width).
   public let channels: Int
-  private let name: String
+  /// The longest sequence the mixer accepts and, for RTF, the period of its FFT kernel; `nil` accepts any
+  /// length and takes each batch's sequence length as the period.
+  ///
+  /// An RTF kernel computed with period L is the transfer function's response aliased with period L, so its
+  /// taps depend on L. A language model fixes L to its context: then the taps, and so the output at each
+  /// position, do not depend on how long the rest of the sequence is, and the mixer's ``Recurrence`` (which
+  /// needs L) reproduces the convolution exactly. An S4D kernel's taps do not depend on L.
+  public let kernelLength: Int?
+  let name: String
 
   /// The number of complex modes per channel (S4D) or the order (RTF).
-  private var modes: Int {
+  var modes: Int {
     switch kernel {
     case .s4d(let stateSize): return stateSize / 2
     case .rtf(let order): return order
@@ -65,11 +73,23 @@ public struct LongConvolution: Sendable {
   ///   - name: The layer's dotted prefix.
   ///   - channels: H.
   ///   - kernel: S4D with an even state size, or RTF with a positive order.
+  ///   - kernelLength: The longest sequence and the RTF period (see ``kernelLength``), above an RTF order.
   ///   - layout: Where the parameters are declared.
-  /// - Throws: ``TrainingError`` for a non-positive size or an odd S4D state size, or a ``ParameterError``.
-  public init(_ name: String, channels: Int, kernel: Kernel, layout: inout ParameterLayout) throws {
+  /// - Throws: ``TrainingError`` for a non-positive size, an odd S4D state size or an RTF order not below
+  ///   `kernelLength`, or a ``ParameterError``.
+  public init(
+    _ name: String, channels: Int, kernel: Kernel, kernelLength: Int? = nil, layout: inout ParameterLayout
+  ) throws {
     try requirePositive(channels, "channels", name)
+    if let kernelLength {
+      try requirePositive(kernelLength, "kernelLength", name)
+      if case .rtf(let order) = kernel, order >= kernelLength {
+        throw TrainingError.invalidSize(
+          layer: name, name: "order", value: order, requirement: "must be below the kernel length \(kernelLength)")
+      }
+    }
     self.name = name
+    self.kernelLength = kernelLength
     self.channels = channels
     self.kernel = kernel
     func declare(_ suffix: String, _ shape: [Int], _ group: ParameterGroup) throws -> ParameterID {
@@ -113,8 +133,9 @@ public struct LongConvolution: Sendable {
     store.fillNormal(d, standardDeviation: 1, using: &generator)
   }
 
-  /// The kernel taps, `channels × length`.
-  private func taps(_ store: ParameterStore, length: Int) throws(TrainingError) -> [Double] {
+  /// The kernel taps, `channels × length`; an RTF kernel with a ``kernelLength`` is computed with that period
+  /// and its first `length` taps kept.
+  func taps(_ store: ParameterStore, length: Int) throws(TrainingError) -> [Double] {
     switch kernel {
     case .s4d:
       let systems = try systems(store)
@@ -125,7 +146,9 @@ public struct LongConvolution: Sendable {
       }
     case .rtf:
       do {
-        return try RTFKernel.kernels(try transferFunctions(store), length: length)
+        let period = kernelLength ?? length
+        let full = try RTFKernel.kernels(try transferFunctions(store), length: period)
+        return period == length ? full : (0..<channels).flatMap { full[$0 * period..<$0 * period + length] }
       } catch let error as TrainingError {
         throw error
       } catch {
@@ -135,7 +158,7 @@ public struct LongConvolution: Sendable {
   }
 
   /// The channels' transfer functions from the parameters.
-  private func transferFunctions(_ store: ParameterStore) throws(TrainingError) -> [TransferFunction] {
+  func transferFunctions(_ store: ParameterStore) throws(TrainingError) -> [TransferFunction] {
     let (a, b) = (store.values(kernelParameters[0]), store.values(kernelParameters[1]))
     let n = modes
     return try (0..<channels).map { (h) throws(TrainingError) in
@@ -150,7 +173,7 @@ public struct LongConvolution: Sendable {
   }
 
   /// The channels' diagonal systems from the parameters.
-  private func systems(_ store: ParameterStore) throws(TrainingError) -> [DiagonalStateSpace] {
+  func systems(_ store: ParameterStore) throws(TrainingError) -> [DiagonalStateSpace] {
     let (logDt, logRe, im, cs) = (
       store.values(kernelParameters[0]), store.values(kernelParameters[1]), store.values(kernelParameters[2]),
       store.values(kernelParameters[3])
@@ -173,7 +196,7 @@ public struct LongConvolution: Sendable {
 
   /// Mixes every sequence along time.
   ///
-  /// An RTF kernel needs `sequenceLength` above its order.
+  /// An RTF kernel without a ``kernelLength`` needs `sequenceLength` above its order.
   ///
   /// - Parameters:
   ///   - input: `batch·sequenceLength × channels`.
@@ -183,7 +206,8 @@ public struct LongConvolution: Sendable {
   ///   - parameters: The store.
   ///   - workspace: Where the record's kernel lives.
   /// - Returns: What the backward pass needs.
-  /// - Throws: ``TrainingError/invalidValue(layer:name:value:)`` when a step `exp(log_dt)` is not finite and
+  /// - Throws: ``TrainingError/sequenceTooLong(layer:length:maximum:)`` beyond the ``kernelLength``,
+  ///   ``TrainingError/invalidValue(layer:name:value:)`` when a step `exp(log_dt)` is not finite and
   ///   positive, ``TrainingError/kernelFailed(layer:message:)`` when an RTF kernel cannot be formed (a
   ///   sequence not longer than the order, a denominator vanishing on the unit circle).
   /// - Complexity: O(H·N·L) for the kernel and O(batch·H·L log L) for the convolution.
@@ -194,6 +218,7 @@ public struct LongConvolution: Sendable {
     let t = sequenceLength
     requireShape(input, rows: batch * t, columns: channels, "input", name)
     requireShape(output.readOnly, rows: batch * t, columns: channels, "output", name)
+    if let kernelLength, t > kernelLength { throw .sequenceTooLong(layer: name, length: t, maximum: kernelLength) }
     let kernel = try taps(parameters, length: t)
     let stored = workspace.allocate(Double.self, count: kernel.count)
     kernel.withUnsafeBufferPointer { stored.update(from: $0.baseAddress!, count: kernel.count) }
@@ -245,7 +270,14 @@ public struct LongConvolution: Sendable {
     }
     switch self.kernel {
     case .s4d: try accumulateS4DGradient(kernelGradient, parameters, t)
-    case .rtf: try accumulateRTFGradient(kernelGradient, parameters, t)
+    case .rtf:
+      // The taps past `t` of a longer period receive no gradient.
+      let period = kernelLength ?? t
+      var padded = [Double](repeating: 0, count: channels * period)
+      for h in 0..<channels {
+        for s in 0..<t { padded[h * period + s] = kernelGradient[h * t + s] }
+      }
+      try accumulateRTFGradient(padded, parameters, period)
     }
   }
 

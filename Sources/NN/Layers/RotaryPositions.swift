@@ -45,15 +45,17 @@ public struct RotaryPositions: Sendable {
     self.sines = sines
   }
 
-  /// Rotates every head of `x` in place; row `r` is at position `r % sequenceLength`.
+  /// Rotates every head of `x` in place; row `r` is at position `firstPosition + r % sequenceLength`.
   ///
   /// - Parameters:
   ///   - x: `batch·sequenceLength × heads·headSize` (queries or keys: a column view of the packed projection).
   ///   - sequenceLength: The rows of one sequence.
-  /// - Throws: ``TrainingError/sequenceTooLong(layer:length:maximum:)``.
+  ///   - firstPosition: The position of each sequence's first row (a decoding step's position; 0 in training).
+  /// - Throws: ``TrainingError/sequenceTooLong(layer:length:maximum:)`` when a position reaches
+  ///   ``maximumLength``.
   /// - Complexity: O(elements).
-  public func apply(to x: MutableMatrixView<Float>, sequenceLength: Int) throws(TrainingError) {
-    try rotate(x, sequenceLength: sequenceLength, sign: 1)
+  public func apply(to x: MutableMatrixView<Float>, sequenceLength: Int, firstPosition: Int = 0) throws(TrainingError) {
+    try rotate(x, sequenceLength: sequenceLength, firstPosition: firstPosition, sign: 1)
   }
 
   /// The backward pass: rotates the gradient with respect to the rotated values back, in place.
@@ -61,12 +63,15 @@ public struct RotaryPositions: Sendable {
   /// - Throws: ``TrainingError/sequenceTooLong(layer:length:maximum:)``.
   /// - Complexity: O(elements).
   public func applyBackward(to gradient: MutableMatrixView<Float>, sequenceLength: Int) throws(TrainingError) {
-    try rotate(gradient, sequenceLength: sequenceLength, sign: -1)
+    try rotate(gradient, sequenceLength: sequenceLength, firstPosition: 0, sign: -1)
   }
 
-  private func rotate(_ x: MutableMatrixView<Float>, sequenceLength: Int, sign: Float) throws(TrainingError) {
-    guard sequenceLength <= maximumLength else {
-      throw .sequenceTooLong(layer: "RotaryPositions", length: sequenceLength, maximum: maximumLength)
+  private func rotate(
+    _ x: MutableMatrixView<Float>, sequenceLength: Int, firstPosition: Int, sign: Float
+  ) throws(TrainingError) {
+    precondition(firstPosition >= 0, "RotaryPositions: negative first position \(firstPosition)")
+    guard firstPosition + sequenceLength <= maximumLength else {
+      throw .sequenceTooLong(layer: "RotaryPositions", length: firstPosition + sequenceLength, maximum: maximumLength)
     }
     precondition(x.columns % headSize == 0, "RotaryPositions: \(x.columns) columns are not whole heads of \(headSize)")
     precondition(sequenceLength > 0 && x.rows % sequenceLength == 0, "RotaryPositions: \(x.rows) rows are not whole sequences")
@@ -75,7 +80,7 @@ public struct RotaryPositions: Sendable {
     cosines.withUnsafeBufferPointer { cosines in
       sines.withUnsafeBufferPointer { sines in
         for r in 0..<x.rows {
-          let position = r % sequenceLength
+          let position = firstPosition + r % sequenceLength
           let (c, s) = (cosines.baseAddress! + position * half, sines.baseAddress! + position * half)
           for h in 0..<heads {
             let head = x.row(r) + h * headSize

@@ -6,6 +6,12 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case headsDoNotDivideWidth(layer: String, heads: Int, width: Int)
   /// A size that must be even is not (a rotary head size, an S4D state size).
   case oddSize(layer: String, name: String, value: Int)
+  /// A size that is positive but does not fit another (an RTF order not below the kernel length); the
+  /// requirement says which.
+  case invalidSize(layer: String, name: String, value: Int, requirement: String)
+  /// A batch that does not fit the model (features for a language model, a token count that is not whole
+  /// sequences, a target count that differs from the rows); the reason says which.
+  case batchDoesNotFit(layer: String, reason: String)
   /// A probability (dropout rate) outside `[0, 1)`.
   case invalidProbability(layer: String, value: Double)
   /// A positive finite value (epsilon, learning rate, ...) that is not.
@@ -25,6 +31,9 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case .headsDoNotDivideWidth(let layer, let heads, let width):
       return "\(layer): \(heads) heads do not divide the width \(width)"
     case .oddSize(let layer, let name, let value): return "\(layer): \(name) must be even, got \(value)"
+    case .batchDoesNotFit(let layer, let reason): return "\(layer): the batch does not fit: \(reason)"
+    case .invalidSize(let layer, let name, let value, let requirement):
+      return "\(layer): \(name) = \(value) \(requirement)"
     case .invalidProbability(let layer, let value): return "\(layer): probability \(value) is outside [0, 1)"
     case .invalidValue(let layer, let name, let value): return "\(layer): \(name) must be finite and positive, got \(value)"
     case .tokenOutOfRange(let layer, let position, let token, let vocabularySize):
