@@ -47,7 +47,7 @@ let package = Package(
     .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
-    .target(name: "NN", dependencies: ["TensorCore", "ProbabilityMaps", "StateSpaces"]),
+    .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
 
     // MARK: - Umbrella and command line
     .target(
@@ -73,7 +73,7 @@ let package = Package(
     .testTarget(
       name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "TestSupport"]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
   ]
 )
