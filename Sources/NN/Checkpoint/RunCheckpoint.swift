@@ -138,6 +138,9 @@ public enum RunCheckpoint {
   }
 
   private static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws(CheckpointError) -> T {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw .unreadable(file: url.path, reason: "no such file (not a run folder written by a training run?)")
+    }
     do {
       return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
     } catch {

@@ -48,10 +48,23 @@ public struct ClassificationBatches: BatchProvider {
     self.seed = seed
     self.heldOutIndices = heldOutIndices
     self.trainingIndices = trainingIndices
-    evaluationBatches = stride(from: 0, to: heldOutIndices.count, by: batchSize).map { start in
-      Self.batch(dataset, Array(heldOutIndices[start..<min(start + batchSize, heldOutIndices.count)]))
-    }
+    evaluationBatches = Self.batches(dataset, heldOutIndices, batchSize: batchSize)
     bestPossibleLoss = heldOutIndices.isEmpty ? nil : teacher?.bestPossibleLoss(on: dataset, indices: heldOutIndices)
+  }
+
+  /// Holds every example of `dataset` out, for evaluating a trained model on other data (there are no
+  /// training batches).
+  ///
+  /// - Throws: ``DataError/invalidSetting(name:value:)`` for a batch size below 1.
+  public init(evaluating dataset: ClassificationDataset, batchSize: Int) throws(DataError) {
+    guard batchSize >= 1 else { throw .invalidSetting(name: "batch size", value: Double(batchSize)) }
+    self.dataset = dataset
+    self.batchSize = batchSize
+    seed = 0
+    trainingIndices = []
+    heldOutIndices = Array(0..<dataset.count)
+    evaluationBatches = Self.batches(dataset, heldOutIndices, batchSize: batchSize)
+    bestPossibleLoss = nil
   }
 
   public var examplesPerBatch: Int { batchSize }
@@ -60,6 +73,7 @@ public struct ClassificationBatches: BatchProvider {
   /// epoch the training examples in the order of ``SeededGenerator``(seed mixed with the epoch).
   public mutating func trainingBatch(at index: Int) -> Batch {
     let n = trainingIndices.count
+    precondition(n > 0, "ClassificationBatches: no training examples (built for evaluation only)")
     var chosen: [Int] = []
     chosen.reserveCapacity(batchSize)
     for position in (index * batchSize)..<((index + 1) * batchSize) {
@@ -81,6 +95,12 @@ public struct ClassificationBatches: BatchProvider {
       order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
     }
     return order
+  }
+
+  private static func batches(_ dataset: ClassificationDataset, _ indices: [Int], batchSize: Int) -> [Batch] {
+    stride(from: 0, to: indices.count, by: batchSize).map { start in
+      batch(dataset, Array(indices[start..<min(start + batchSize, indices.count)]))
+    }
   }
 
   private static func batch(_ dataset: ClassificationDataset, _ indices: [Int]) -> Batch {

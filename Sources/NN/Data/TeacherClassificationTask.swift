@@ -38,6 +38,20 @@ public struct TeacherClassificationTask: Codable, Sendable, Equatable {
     case examples, features, classes, teacherHidden = "teacher_hidden", scale, seed
   }
 
+  /// Decodes a task; keys left out keep the defaults of ``init(examples:features:classes:teacherHidden:scale:seed:)``.
+  ///
+  /// - Throws: `DecodingError` for a value of the wrong type.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let defaults = TeacherClassificationTask()
+    examples = try c.decodeIfPresent(Int.self, forKey: .examples) ?? defaults.examples
+    features = try c.decodeIfPresent(Int.self, forKey: .features) ?? defaults.features
+    classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? defaults.classes
+    teacherHidden = try c.decodeIfPresent(Int.self, forKey: .teacherHidden) ?? defaults.teacherHidden
+    scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? defaults.scale
+    seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+  }
+
   /// The source name of built-in data in messages.
   public static let sourceName = "built-in teacher task"
 

@@ -2,6 +2,8 @@
 enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
+    TrainCommand.command,
+    EvalCommand.command,
     InspectCommand.command,
     MonarchProjectCommand.command,
     MonarchApplyCommand.command,
