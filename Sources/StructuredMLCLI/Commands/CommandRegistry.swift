@@ -20,5 +20,6 @@ enum CommandRegistry {
     BenchMonarchCommand.command,
     BenchSSMCommand.command,
     BenchProbmapCommand.command,
+    BenchTrainCommand.command,
   ]
 }
