@@ -5,6 +5,15 @@ import TensorFiles
 import TestSupport
 import Testing
 
+/// The same batch at every index.
+private struct RepeatedBatch: BatchProvider {
+  let batch: Batch
+  mutating func trainingBatch(at index: Int) -> Batch { batch }
+  var evaluationBatches: [Batch] { [batch] }
+  var bestPossibleLoss: Double? { nil }
+  var examplesPerBatch: Int { batch.targets.count }
+}
+
 @Suite("Trainer, data and checkpoints", .serialized)
 struct TrainerTests {
   let folder: URL
@@ -116,6 +125,44 @@ struct TrainerTests {
     #expect(checkpoints == 1 && evaluations.count == 2)
     #expect(evaluations[0].loss > best + 0.3, "initial \(evaluations[0].loss), best \(best)")
     #expect(evaluations[1].loss < best + 0.25 * (evaluations[0].loss - best), "final \(evaluations[1].loss), best \(best), initial \(evaluations[0].loss)")
+  }
+
+  @Test func accumulatingTwoHalvesOfTheSameBatchIsOneStepAndSGDFollowsItsGroups() throws {
+    var features = [Float]()
+    var generator = SeededGenerator(seed: 4)
+    for _ in 0..<(12 * 8) { features.append(Float(generator.nextNormal())) }
+    let batch = Batch(inputs: .features(Tensor(shape: [12, 8], scalars: features)), targets: (0..<12).map { Int32($0 % 4) })
+    var training = TrainingConfiguration()
+    training.optimizer = .sgd
+    training.momentum = 0
+    training.learningRate = 0.1
+    training.weightDecay = 0.5
+    training.warmupSteps = 4
+    training.clipNorm = 0
+    func trainer(accumulation: Int) throws -> Trainer {
+      training.accumulationSteps = accumulation
+      let model = try ModelConfiguration.mlp(MLPConfiguration(inputFeatures: 8, hiddenFeatures: [6], classes: 4)).makeModel()
+      var generator = SeededGenerator(seed: 2)
+      model.initialize(using: &generator)
+      return try Trainer(model: model, data: RepeatedBatch(batch: batch), configuration: training)
+    }
+    let (one, two) = (try trainer(accumulation: 1), try trainer(accumulation: 2))
+    var before: [[Float]] = []
+    for slot in one.model.parameters.slots { before.append(try one.model.parameters.tensor(named: slot.name).scalars) }
+    try one.step()
+    try two.step()
+    // Gradients scaled by 1/2 and summed twice are the gradient exactly (power-of-two scaling is exact).
+    #expect(bits(one.model.parameters) == bits(two.model.parameters))
+    // SGD without momentum: p ← p − lr·(s + 1)/W·(g + wd·p) at step s = 0, with no decay on biases.
+    let store = one.model.parameters
+    for (slot, old) in zip(store.slots, before) {
+      let wd: Float = slot.name.hasSuffix("bias") ? 0 : 0.5
+      let lr: Float = 0.1 * (1 / 4)
+      let g = try store.gradientTensor(named: slot.name).scalars
+      let expected = zip(old, g).map { p, g in p - lr * (g + wd * p) }
+      #expect(try store.tensor(named: slot.name).scalars == expected, "\(slot.name)")
+    }
+    #expect(one.state.trainingLosses == two.state.trainingLosses)
   }
 
   @Test func teacherWithoutSignalHasTheUniformEntropy() throws {

@@ -12,18 +12,21 @@ enum BenchTrainCommand {
       .value("width", "N", "input and output width (default 1024; the hidden width is 4N)"),
       .value("batch", "B", "examples per step (default 512)"),
       .value("rounds", "R", "interleaved rounds, one warm step per variant each (default 5)"),
+      .value("activation", "gelu|relu", "the hidden nonlinearity (default gelu)"),
     ]
   ) { arguments, console in
     let width = try arguments.int("width", default: 1024, in: 16...8192)!
     let batch = try arguments.int("batch", default: 512, in: 1...65536)!
     let rounds = try arguments.int("rounds", default: 5, in: 1...101)!
+    let activation = MLPConfiguration.Activation(
+      rawValue: try arguments.choice("activation", MLPConfiguration.Activation.allCases.map(\.rawValue), default: "gelu")!)!
     let variants: [(name: String, kind: LinearLayerKind)] = [
       ("dense", .dense), ("monarch", .monarch(blocks: 4)), ("monarch16", .monarch(blocks: 16)),
     ]
     var steppers: [Stepper] = []
     for variant in variants {
       do {
-        steppers.append(try Stepper(kind: variant.kind, width: width, batch: batch))
+        steppers.append(try Stepper(kind: variant.kind, activation: activation, width: width, batch: batch))
       } catch {
         throw CommandError.usage("option '--width': \(variant.name): \(error)")
       }
@@ -47,10 +50,14 @@ enum BenchTrainCommand {
         }
       }
     }
+    if let failed = steppers.firstIndex(where: { $0.failure != nil }), let failure = steppers[failed].failure {
+      throw CommandError.failure("\(variants[failed].name): \(failure)")
+    }
     let chosen = best.map { row in row.indices.min { row[$0] < row[$1] }! }
     let seconds = zip(best, chosen).map { $0[$1] }
     var members: [(String, JSONValue)] = [
       ("width", .int(width)), ("hidden", .int(4 * width)), ("batch", .int(batch)), ("rounds", .int(rounds)),
+      ("activation", .string(activation.rawValue)),
     ]
     for (index, variant) in variants.enumerated() {
       members.append(("\(variant.name)_step_seconds", .number(seconds[index])))
@@ -76,9 +83,10 @@ enum BenchTrainCommand {
   final class Stepper {
     let trainer: Trainer
 
-    init(kind: LinearLayerKind, width: Int, batch: Int) throws {
+    init(kind: LinearLayerKind, activation: MLPConfiguration.Activation, width: Int, batch: Int) throws {
       let configuration = MLPConfiguration(
-        inputFeatures: width, hiddenFeatures: [4 * width], classes: width, hiddenLayers: kind, outputLayer: kind)
+        inputFeatures: width, hiddenFeatures: [4 * width], classes: width, activation: activation, hiddenLayers: kind,
+        outputLayer: kind)
       let model = try MLPClassifier(configuration: configuration)
       var generator = SeededGenerator(seed: 1)
       model.initialize(using: &generator)
@@ -92,7 +100,12 @@ enum BenchTrainCommand {
         configuration: training)
     }
 
-    func step() { _ = try? trainer.step() }
+    /// The first error a step threw (a benchmark reports it instead of a time).
+    private(set) var failure: TrainerError?
+
+    func step() {
+      do { try trainer.step() } catch { failure = failure ?? error }
+    }
 
     /// The seconds of one step.
     func time() -> Double { BenchmarkTimer.median(warmup: 0, samples: 1) { step() } }

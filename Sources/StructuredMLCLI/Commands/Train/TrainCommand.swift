@@ -104,7 +104,9 @@ enum TrainCommand {
     if let seed = try arguments.int("seed", in: 0...Int.max) { training.seed = UInt64(seed) }
     var data = file?.data ?? .teacher(TeacherClassificationTask(seed: training.seed))
     switch (arguments.string("data"), arguments.string("labels")) {
-    case (let features?, let labels?): data = .npy(features: features, labels: labels)
+    case (let features?, let labels?):
+      // Absolute paths, so that the run folder's config.json finds the files from any directory.
+      data = .npy(features: URL(fileURLWithPath: features).path, labels: URL(fileURLWithPath: labels).path)
     case (.some, nil): throw CommandError.usage("option '--data' needs '--labels' (one integer label per example)")
     case (nil, .some): throw CommandError.usage("option '--labels' needs '--data'")
     case (nil, nil): break
