@@ -70,7 +70,7 @@ public struct ClassificationBatches: BatchProvider {
   public var examplesPerBatch: Int { batchSize }
 
   /// The batch of micro-batch `index`: positions `index·B ..< (index + 1)·B` of the stream of epochs, each
-  /// epoch the training examples in the order of ``SeededGenerator``(seed mixed with the epoch).
+  /// epoch the training examples in the order of a `SeededGenerator` seeded by the seed mixed with the epoch.
   public mutating func trainingBatch(at index: Int) -> Batch {
     let n = trainingIndices.count
     precondition(n > 0, "ClassificationBatches: no training examples (built for evaluation only)")

@@ -7,7 +7,7 @@ import TensorCore
 /// `W₁ ~ N(0, 1/features)` (`teacherHidden × features`) and `W₂ ~ N(0, 1/teacherHidden)`, and each label is drawn
 /// from `softmax(t(x))`. No model can beat the teacher in expectation, so the best possible mean cross-entropy
 /// on a set of examples is the mean entropy of the teacher's distributions there,
-/// `−(1/n) Σₙ Σ_c p(c | xₙ) log p(c | xₙ)` (``bestPossibleLoss(on:)``).
+/// `−(1/n) Σₙ Σ_c p(c | xₙ) log p(c | xₙ)` (``bestPossibleLoss(on:indices:)``).
 ///
 /// JSON keys: `examples`, `features`, `classes`, `teacher_hidden`, `scale`, `seed`.
 public struct TeacherClassificationTask: Codable, Sendable, Equatable {
