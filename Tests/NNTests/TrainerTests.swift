@@ -111,6 +111,38 @@ struct TrainerTests {
     }
   }
 
+  @Test func anInterruptedCheckpointWriteLeavesACompleteCheckpoint() throws {
+    let run = configuration(steps: 3)
+    let trainer = try makeTrainer(run)
+    try trainer.step()
+    try RunCheckpoint.write(trainer, configuration: run, to: folder)
+    let staging = folder.appendingPathComponent(RunCheckpoint.stagingFolder)
+    #expect(!FileManager.default.fileExists(atPath: staging.path))
+    let afterOne = bits(trainer.model.parameters)
+
+    // Interrupted while staging: only part of the next checkpoint exists; the step-1 checkpoint stays whole.
+    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+    try Data("partial".utf8).write(to: staging.appendingPathComponent(RunCheckpoint.modelFile))
+    #expect(try RunCheckpoint.readState(from: folder).step == 1)
+    #expect(!FileManager.default.fileExists(atPath: staging.path))
+
+    // Interrupted while renaming: the staged step-2 set is complete and two files were already moved.
+    try trainer.step()
+    let other = folder.appendingPathComponent("other")
+    try RunCheckpoint.write(trainer, configuration: run, to: other)
+    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+    for (index, file) in [RunCheckpoint.modelFile, RunCheckpoint.optimizerFile, RunCheckpoint.configurationFile, RunCheckpoint.stateFile].enumerated() {
+      let target = index < 2 ? folder.appendingPathComponent(file) : staging.appendingPathComponent(file)
+      try? FileManager.default.removeItem(at: target)
+      try FileManager.default.copyItem(at: other.appendingPathComponent(file), to: target)
+    }
+    let state = try RunCheckpoint.readState(from: folder)
+    #expect(state.step == 2 && !FileManager.default.fileExists(atPath: staging.path))
+    let restored = try makeTrainer(run, state: state, initialize: false)
+    try RunCheckpoint.load(into: restored.model.parameters, from: folder, moments: true, step: 2)
+    #expect(bits(restored.model.parameters) == bits(trainer.model.parameters) && afterOne != bits(trainer.model.parameters))
+  }
+
   @Test func lossFallsTowardTheTeachersEntropy() throws {
     var run = configuration(steps: 150, hidden: .dense)
     run.data = .teacher(TeacherClassificationTask(examples: 2000, features: 8, classes: 4, teacherHidden: 8, scale: 3, seed: 5))

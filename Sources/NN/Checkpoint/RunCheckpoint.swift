@@ -12,46 +12,84 @@ import TensorFiles
 /// - `config.json`: the ``RunConfiguration``;
 /// - `state.json`: the ``TrainingState`` (step, seed, data position, schedule position, loss history).
 ///
-/// Each file is replaced atomically, `state.json` last; a reader checks that the tensors' steps match the
-/// state's, so a set left half-written by an interruption is refused rather than mixed.
+/// A new checkpoint is first written whole into ``stagingFolder`` inside the run folder (`state.json` last),
+/// then each file is renamed over the last checkpoint's. An interruption while staging leaves the last
+/// checkpoint untouched (the incomplete staging folder is removed by the next reader); an interruption while
+/// renaming is finished by the next reader, since the staged set is complete. Readers also check that the
+/// tensors' steps match the state's.
 public enum RunCheckpoint {
   /// The file names in a run folder.
   public static let modelFile = "model.safetensors", optimizerFile = "optimizer.safetensors"
   /// The file names in a run folder.
   public static let configurationFile = "config.json", stateFile = "state.json"
+  /// The folder inside a run folder where a checkpoint is written before it replaces the last one.
+  public static let stagingFolder = ".next-checkpoint"
+
+  /// The files of a checkpoint in the order they are written and renamed.
+  private static let files = [modelFile, optimizerFile, configurationFile, stateFile]
 
   /// Writes the trainer's model, moments and state and the configuration into `folder` (created if needed).
   ///
   /// - Throws: ``CheckpointError/unwritable(file:reason:)``.
   public static func write(_ trainer: Trainer, configuration: RunConfiguration, to folder: URL) throws(CheckpointError) {
+    let staging = folder.appendingPathComponent(stagingFolder)
     do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      if FileManager.default.fileExists(atPath: staging.path) { try FileManager.default.removeItem(at: staging) }
+      try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
     } catch {
-      throw .unwritable(file: folder.path, reason: "\(error)")
+      throw .unwritable(file: staging.path, reason: "\(error)")
     }
     let store = trainer.model.parameters
     let metadata = ["format": "pt", "step": String(trainer.state.step)]
     try writeTensors(
-      store.slots.map { ($0.name, store.values, $0) }, metadata: metadata, to: folder.appendingPathComponent(modelFile))
+      store.slots.map { ($0.name, store.values, $0) }, metadata: metadata, to: staging.appendingPathComponent(modelFile))
     try writeTensors(
       store.slots.flatMap { [("\($0.name).exp_avg", store.firstMoments, $0), ("\($0.name).exp_avg_sq", store.secondMoments, $0)] },
-      metadata: metadata, to: folder.appendingPathComponent(optimizerFile))
-    try writeJSON(configuration, to: folder.appendingPathComponent(configurationFile))
-    try writeJSON(trainer.state, to: folder.appendingPathComponent(stateFile))
+      metadata: metadata, to: staging.appendingPathComponent(optimizerFile))
+    try writeJSON(configuration, to: staging.appendingPathComponent(configurationFile))
+    try writeJSON(trainer.state, to: staging.appendingPathComponent(stateFile))
+    try finishStagedWrite(in: folder)
   }
 
-  /// Reads a run folder's configuration.
+  /// Moves a completely staged checkpoint over the last one (`state.json` last), or removes a staging folder
+  /// that an interruption left incomplete; does nothing without a staging folder.
   ///
-  /// - Throws: ``CheckpointError/unreadable(file:reason:)``.
+  /// - Throws: ``CheckpointError/unwritable(file:reason:)`` when a file cannot be renamed or removed.
+  private static func finishStagedWrite(in folder: URL) throws(CheckpointError) {
+    let staging = folder.appendingPathComponent(stagingFolder)
+    guard FileManager.default.fileExists(atPath: staging.path) else { return }
+    if FileManager.default.fileExists(atPath: staging.appendingPathComponent(stateFile).path) {
+      for file in files {
+        let source = staging.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: source.path) else { continue }  // renamed before an interruption
+        guard rename(source.path, folder.appendingPathComponent(file).path) == 0 else {
+          throw .unwritable(file: folder.appendingPathComponent(file).path, reason: String(cString: strerror(errno)))
+        }
+      }
+    }
+    do {
+      try FileManager.default.removeItem(at: staging)
+    } catch {
+      throw .unwritable(file: staging.path, reason: "\(error)")
+    }
+  }
+
+  /// Reads a run folder's configuration (finishing or discarding a checkpoint write left interrupted first).
+  ///
+  /// - Throws: ``CheckpointError/unreadable(file:reason:)``, or ``CheckpointError/unwritable(file:reason:)``
+  ///   when an interrupted write cannot be finished.
   public static func readConfiguration(from folder: URL) throws(CheckpointError) -> RunConfiguration {
-    try readJSON(RunConfiguration.self, from: folder.appendingPathComponent(configurationFile))
+    try finishStagedWrite(in: folder)
+    return try readJSON(RunConfiguration.self, from: folder.appendingPathComponent(configurationFile))
   }
 
-  /// Reads a run folder's state.
+  /// Reads a run folder's state (finishing or discarding a checkpoint write left interrupted first).
   ///
-  /// - Throws: ``CheckpointError/unreadable(file:reason:)``.
+  /// - Throws: ``CheckpointError/unreadable(file:reason:)``, or ``CheckpointError/unwritable(file:reason:)``
+  ///   when an interrupted write cannot be finished.
   public static func readState(from folder: URL) throws(CheckpointError) -> TrainingState {
-    try readJSON(TrainingState.self, from: folder.appendingPathComponent(stateFile))
+    try finishStagedWrite(in: folder)
+    return try readJSON(TrainingState.self, from: folder.appendingPathComponent(stateFile))
   }
 
   /// Loads the parameters (and, when asked, the optimizer's moments) of a run folder into `store`.
@@ -68,6 +106,7 @@ public enum RunCheckpoint {
   public static func load(
     into store: ParameterStore, from folder: URL, moments: Bool, step: Int?
   ) throws(CheckpointError) {
+    try finishStagedWrite(in: folder)
     var plans = [(folder.appendingPathComponent(modelFile), store.slots.map { ($0.name, store.values, $0) })]
     if moments {
       plans.append((
