@@ -127,6 +127,9 @@ struct TrainCommandTests {
       #expect(result.status == status && result.error.contains(named), "\(arguments): \(result.status) \(result.error)")
     }
     #expect(!FileManager.default.fileExists(atPath: path("bad")))
+    try Data("a file".utf8).write(to: URL(fileURLWithPath: path("plain")))
+    let notAFolder = run(["train", "--config", path("small.json"), "--output", path("plain"), "--steps", "2"])
+    #expect(notAFolder.status == 1 && notAFolder.error.contains("plain"), "\(notAFolder.error)")
 
     #expect(train("done", ["--steps", "2"]).status == 0)
     let again = train("done", ["--steps", "2"])

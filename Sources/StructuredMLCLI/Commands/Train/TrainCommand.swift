@@ -49,6 +49,13 @@ enum TrainCommand {
       configuration = try newConfiguration(arguments, steps: steps)
     }
     let run = try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize)
+    do {
+      // Create the run folder now, so that an unusable --output fails before the first step, not at the first
+      // checkpoint.
+      try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+    } catch {
+      throw CommandError.failure("cannot create the run folder \(output.path): \(error.localizedDescription)")
+    }
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
     let trainer = run.trainer
     if resume && trainer.isFinished {
