@@ -144,4 +144,19 @@ struct TrainCommandTests {
     let mismatch = run(["eval", "--checkpoint", path("done")])
     #expect(mismatch.status == 1 && mismatch.error.contains("output.weight"), "\(mismatch.error)")
   }
+
+  @Test func benchTrainReportsTheThreeVariantsAndTheirParameterCounts() throws {
+    let result = run(["bench", "train", "--width", "64", "--batch", "8", "--rounds", "1", "--json"])
+    #expect(result.status == 0, "\(result.error)")
+    let report = try parse(result.out)
+    for key in ["dense_step_seconds", "monarch_step_seconds", "monarch16_step_seconds", "monarch_ratio", "monarch16_ratio"] {
+      #expect((report[key] as? Double ?? 0) > 0, "\(key)")
+    }
+    // 64 → 256 → 64 with 64 classes: dense 64·256 + 256 + 256·64 + 64; Monarch, 4 blocks (rank 4): each layer
+    // k·q·(p + s) = 4·16·(16 + 64) and 4·16·(64 + 16), plus the biases.
+    #expect(report["dense_parameters"] as? Int == 64 * 256 + 256 + 256 * 64 + 64)
+    #expect(report["monarch_parameters"] as? Int == 2 * 4 * 16 * 80 + 256 + 64)
+    let bad = run(["bench", "train", "--width", "20"])
+    #expect(bad.status == 2 && bad.error.contains("--width"), "\(bad.error)")
+  }
 }

@@ -72,9 +72,10 @@ enum BenchTrainCommand {
       console.print("MLP \(width) -> \(4 * width) -> \(width), batch \(batch), best of \(rounds) warm steps (AdamW, clipping)")
       for (index, variant) in variants.enumerated() {
         console.print(
-          String(format: "  %-10@ %8.4f s/step  %5.3fx dense  (%d BLAS thread(s), %d parameters)",
-            variant.name as NSString, seconds[index], seconds[index] / seconds[0], policies[chosen[index]],
-            steppers[index].trainer.model.parameters.parameterCount))
+          "  " + variant.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+            + String(
+              format: " %8.4f s/step  %5.3fx dense  (%d BLAS thread(s), %d parameters)", seconds[index],
+              seconds[index] / seconds[0], policies[chosen[index]], steppers[index].trainer.model.parameters.parameterCount))
       }
     }
   }
