@@ -41,14 +41,12 @@ struct TrainerTests {
   }
 
   func makeTrainer(_ run: RunConfiguration, state: TrainingState? = nil, initialize: Bool = true) throws -> Trainer {
-    let model = try run.model.makeModel()
+    let components = try RunComponents(run)
     if initialize {
       var generator = SeededGenerator(seed: run.training.seed)
-      model.initialize(using: &generator)
+      components.model.initialize(using: &generator)
     }
-    let data = try run.data.makeClassificationBatches(
-      batchSize: run.training.batchSize, heldOutFraction: run.training.heldOutFraction, seed: run.training.seed)
-    return try Trainer(model: model, data: data, configuration: run.training, state: state)
+    return try Trainer(model: components.model, data: components.batches, configuration: run.training, state: state)
   }
 
   /// The bit patterns of the values and both moments of every parameter.
@@ -195,6 +193,19 @@ struct TrainerTests {
       #expect(try store.tensor(named: slot.name).scalars == expected, "\(slot.name)")
     }
     #expect(one.state.trainingLosses == two.state.trainingLosses)
+  }
+
+  @Test func dataThatDoesNotFitTheModelIsRefusedBeforeAnyStep() throws {
+    var run = configuration(steps: 1)
+    run.data = .teacher(TeacherClassificationTask(examples: 100, features: 6, classes: 4, seed: 1))
+    #expect {
+      _ = try RunComponents(run)
+    } throws: { error in
+      guard case TrainingError.inputMismatch(let layer, let reason) = error else { return false }
+      return layer == "model" && reason.contains("8 features") && reason.contains("has 6")
+    }
+    run.data = .teacher(TeacherClassificationTask(examples: 100, features: 8, classes: 7, seed: 1))
+    #expect(throws: TrainingError.self) { _ = try RunComponents(run) }
   }
 
   @Test func teacherWithoutSignalHasTheUniformEntropy() throws {

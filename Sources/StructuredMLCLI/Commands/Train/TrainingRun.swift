@@ -33,34 +33,17 @@ struct TrainingRun {
   ///   tensor or setting.
   static func prepare(_ configuration: RunConfiguration, start: Start) throws -> TrainingRun {
     let training = configuration.training
-    let batches: ClassificationBatches
+    let components: RunComponents
     do {
-      if case .evaluate(_, let dataset?) = start {
-        batches = try ClassificationBatches(evaluating: dataset, batchSize: training.batchSize)
-      } else {
-        batches = try configuration.data.makeClassificationBatches(
-          batchSize: training.batchSize, heldOutFraction: training.heldOutFraction, seed: training.seed)
-      }
-    } catch {
+      var evaluationData: ClassificationDataset?
+      if case .evaluate(_, let dataset) = start { evaluationData = dataset }
+      components = try RunComponents(configuration, evaluationData: evaluationData)
+    } catch let error as DataError {
       throw CommandError.failure("\(error)")
-    }
-    let model: any TrainableModel
-    do {
-      guard case .mlp(let mlp) = configuration.model else { throw CommandError.usage("unsupported model") }
-      guard mlp.inputFeatures == batches.dataset.featureCount else {
-        throw CommandError.usage(
-          "the model reads \(mlp.inputFeatures) features but \(batches.dataset.source) has \(batches.dataset.featureCount)")
-      }
-      guard mlp.classes >= batches.dataset.classes else {
-        throw CommandError.usage(
-          "the model has \(mlp.classes) classes but \(batches.dataset.source) has labels up to \(batches.dataset.classes - 1)")
-      }
-      model = try configuration.model.makeModel()
-    } catch let error as CommandError {
-      throw error
     } catch {
       throw CommandError.usage("\(error)")
     }
+    let model = components.model
     var state: TrainingState?
     switch start {
     case .initialize:
@@ -78,7 +61,8 @@ struct TrainingRun {
     }
     do {
       return TrainingRun(
-        configuration: configuration, trainer: try Trainer(model: model, data: batches, configuration: training, state: state))
+        configuration: configuration,
+        trainer: try Trainer(model: model, data: components.batches, configuration: training, state: state))
     } catch {
       throw CommandError.usage("\(error)")
     }
