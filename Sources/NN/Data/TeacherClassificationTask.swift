@@ -25,7 +25,7 @@ public struct TeacherClassificationTask: Codable, Sendable, Equatable {
   public var seed: UInt64
 
   /// Creates a task.
-  public init(examples: Int = 4096, features: Int = 32, classes: Int = 8, teacherHidden: Int = 32, scale: Double = 4, seed: UInt64 = 0) {
+  public init(examples: Int = 16384, features: Int = 32, classes: Int = 8, teacherHidden: Int = 32, scale: Double = 4, seed: UInt64 = 0) {
     self.examples = examples
     self.features = features
     self.classes = classes
