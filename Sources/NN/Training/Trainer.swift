@@ -130,22 +130,29 @@ public final class Trainer {
     return evaluation
   }
 
-  /// Trains to the last step: evaluates before the first step of a new run, every
+  /// Trains to the last step (or to `stopStep`): evaluates before the first step of a new run, every
   /// ``TrainingConfiguration/evaluationInterval`` steps and at the end; calls `checkpoint` every
   /// ``TrainingConfiguration/checkpointInterval`` steps and at the end.
   ///
   /// - Parameters:
+  ///   - stopStep: A step to stop after (evaluating and checkpointing there) with the schedule of the whole
+  ///     run, so that a resumed run continues exactly; `nil` runs to ``TrainingConfiguration/steps``.
   ///   - onStep: Called after every step (progress display).
   ///   - checkpoint: Writes a checkpoint of the trainer; never called after a failed step, so the last one
   ///     written stays the last good one.
   /// - Throws: What ``step()``, ``evaluate()`` and `checkpoint` throw.
-  public func run(onStep: (StepReport) -> Void = { _ in }, checkpoint: (Trainer) throws -> Void = { _ in }) throws {
+  public func run(
+    stoppingAfter stopStep: Int? = nil, onStep: (StepReport) -> Void = { _ in },
+    checkpoint: (Trainer) throws -> Void = { _ in }
+  ) throws {
+    let last = min(stopStep ?? configuration.steps, configuration.steps)
     if state.step == 0 && state.evaluations.isEmpty { try evaluate() }
-    while !isFinished {
+    while state.step < last {
       onStep(try step())
+      let end = state.step == last
       let (evaluationInterval, checkpointInterval) = (configuration.evaluationInterval, configuration.checkpointInterval)
-      if isFinished || (evaluationInterval > 0 && state.step % evaluationInterval == 0) { try evaluate() }
-      if isFinished || (checkpointInterval > 0 && state.step % checkpointInterval == 0) { try checkpoint(self) }
+      if end || (evaluationInterval > 0 && state.step % evaluationInterval == 0) { try evaluate() }
+      if end || (checkpointInterval > 0 && state.step % checkpointInterval == 0) { try checkpoint(self) }
     }
   }
 

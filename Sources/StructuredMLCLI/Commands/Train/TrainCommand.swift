@@ -24,12 +24,14 @@ enum TrainCommand {
       .value("seed", "S", "seed of initialization, split and shuffles (default 0)"),
       .value("threads", "T", "BLAS threads (default: all cores for dense models, 1 with Monarch layers)"),
       .value("output", "RUN_DIR", "the run folder: model.safetensors, optimizer.safetensors, config.json, state.json, loss.json, loss.svg"),
+      .value("until", "K", "stop after step K with the schedule of all --steps (continue later with --resume)"),
       .flag("resume", "continue the run in RUN_DIR from its last checkpoint"),
     ]
   ) { arguments, console in
     let output = URL(fileURLWithPath: try arguments.requiredString("output"))
     let steps = try arguments.int("steps", in: 1...100_000_000)
     let threads = try arguments.int("threads", in: 1...1024)
+    let until = try arguments.int("until", in: 1...100_000_000)
     let resume = arguments.flag("resume")
     var configuration: RunConfiguration
     if resume {
@@ -49,6 +51,15 @@ enum TrainCommand {
       configuration = try newConfiguration(arguments, steps: steps)
     }
     let run = try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize)
+    let trainer = run.trainer
+    if resume && trainer.isFinished {
+      throw CommandError.usage("the run in \(output.path) has taken all \(configuration.training.steps) steps; pass a larger --steps")
+    }
+    if let until, until <= trainer.state.step || until > configuration.training.steps {
+      throw CommandError.usage(
+        "option '--until' must be in \(trainer.state.step + 1)...\(configuration.training.steps) (the run is at step "
+          + "\(trainer.state.step) of \(configuration.training.steps)), got \(until)")
+    }
     do {
       // Create the run folder now, so that an unusable --output fails before the first step, not at the first
       // checkpoint.
@@ -57,16 +68,13 @@ enum TrainCommand {
       throw CommandError.failure("cannot create the run folder \(output.path): \(error.localizedDescription)")
     }
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
-    let trainer = run.trainer
-    if resume && trainer.isFinished {
-      throw CommandError.usage("the run in \(output.path) has taken all \(configuration.training.steps) steps; pass a larger --steps")
-    }
     let startStep = trainer.state.step
     let startSeconds = trainer.state.seconds
     let progress = ProgressBar(console: console, total: configuration.training.steps, label: "train")
     var lastCheckpoint: Int?
     do {
       try trainer.run(
+        stoppingAfter: until,
         onStep: { report in
           let state = trainer.state
           let seconds = state.seconds - startSeconds
