@@ -48,7 +48,7 @@ let package = Package(
     .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
-    .target(name: "NN", dependencies: ["TensorCore", "ProbabilityMaps", "StateSpaces"]),
+    .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
 
     // MARK: - Umbrella and command line
     .target(
@@ -75,7 +75,7 @@ let package = Package(
       name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "NNTests", dependencies: ["NN", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
+      name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
   ]
 )

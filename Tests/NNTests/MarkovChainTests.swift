@@ -81,10 +81,10 @@ struct MarkovChainTests {
     #expect(dataset.training.count == 90 && dataset.heldOut.count == 10)
     #expect(dataset.training.prefix(3) == [104, 0xC3, 0xA9])
     #expect(dataset.bestPossibleLoss(sequenceLength: 8) == nil)
-    #expect(throws: DataError.notUTF8(path: "bad.txt", byteOffset: 3)) {
+    #expect(throws: DataError.notUTF8(file: "bad.txt", byteOffset: 3)) {
       try TokenDataset.byteText([0x41, 0x42, 0x43, 0xC3, 0x28, 0x44], source: "bad.txt")
     }
-    #expect(throws: DataError.empty(path: "empty.txt")) { try TokenDataset.byteText([], source: "empty.txt") }
+    #expect(throws: DataError.empty(file: "empty.txt")) { try TokenDataset.byteText([], source: "empty.txt") }
     #expect(throws: DataError.self) { try TokenDataset.byteText(contentsOf: "/nonexistent/corpus.txt") }
     let folder = try TemporaryFolder()
     defer { folder.cleanUp() }

@@ -18,11 +18,11 @@ public struct TokenBatches: Sendable {
 
   /// Checks that each split holds at least one window.
   ///
-  /// - Throws: ``DataError/nonPositiveSize(name:value:)``, or ``DataError/tooShort(source:split:tokens:needed:)``
+  /// - Throws: ``DataError/invalidSetting(name:value:)``, or ``DataError/tooShort(source:split:tokens:needed:)``
   ///   when a split has no more than `sequenceLength` tokens.
   public init(dataset: TokenDataset, sequences: Int, sequenceLength: Int, seed: UInt64) throws(DataError) {
-    guard sequences > 0 else { throw .nonPositiveSize(name: "sequences", value: sequences) }
-    guard sequenceLength > 0 else { throw .nonPositiveSize(name: "sequenceLength", value: sequenceLength) }
+    guard sequences > 0 else { throw .invalidSetting(name: "sequences", value: Double(sequences)) }
+    guard sequenceLength > 0 else { throw .invalidSetting(name: "sequenceLength", value: Double(sequenceLength)) }
     for (split, tokens) in [("training", dataset.training), ("held-out", dataset.heldOut)] where tokens.count <= sequenceLength {
       throw .tooShort(source: dataset.source, split: split, tokens: tokens.count, needed: sequenceLength + 1)
     }

@@ -48,12 +48,12 @@ public struct TokenDataset: Sendable {
   ///   - bytes: The text.
   ///   - source: Its name in errors (the path).
   ///   - heldOutFraction: In `(0, 1)`.
-  /// - Throws: ``DataError/empty(path:)``, ``DataError/notUTF8(path:byteOffset:)`` or
-  ///   ``DataError/invalidFraction(_:)``.
+  /// - Throws: ``DataError/empty(file:)``, ``DataError/notUTF8(file:byteOffset:)`` or
+  ///   ``DataError/invalidSetting(name:value:)`` for the held-out fraction.
   public static func byteText(_ bytes: [UInt8], source: String, heldOutFraction: Double = 0.1) throws(DataError) -> TokenDataset {
-    guard heldOutFraction > 0, heldOutFraction < 1 else { throw .invalidFraction(heldOutFraction) }
-    guard !bytes.isEmpty else { throw .empty(path: source) }
-    if let offset = firstInvalidUTF8Offset(bytes) { throw .notUTF8(path: source, byteOffset: offset) }
+    guard heldOutFraction > 0, heldOutFraction < 1 else { throw .invalidSetting(name: "heldOutFraction", value: heldOutFraction) }
+    guard !bytes.isEmpty else { throw .empty(file: source) }
+    if let offset = firstInvalidUTF8Offset(bytes) { throw .notUTF8(file: source, byteOffset: offset) }
     let split = bytes.count - Int((Double(bytes.count) * heldOutFraction).rounded())
     let tokens = bytes.map { Int32($0) }
     return TokenDataset(
@@ -62,13 +62,13 @@ public struct TokenDataset: Sendable {
 
   /// ``byteText(_:source:heldOutFraction:)`` on the contents of a file.
   ///
-  /// - Throws: ``DataError/unreadable(path:reason:)``, or what ``byteText(_:source:heldOutFraction:)`` throws.
+  /// - Throws: ``DataError/unreadable(file:reason:)``, or what ``byteText(_:source:heldOutFraction:)`` throws.
   public static func byteText(contentsOf path: String, heldOutFraction: Double = 0.1) throws(DataError) -> TokenDataset {
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
-      throw .unreadable(path: path, reason: error.localizedDescription)
+      throw .unreadable(file: path, reason: error.localizedDescription)
     }
     return try byteText([UInt8](data), source: path, heldOutFraction: heldOutFraction)
   }

@@ -24,6 +24,10 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case kernelFailed(layer: String, message: String)
   /// A probability map's forward or backward failed (its error, as text).
   case normalizerFailed(layer: String, message: String)
+  /// A batch does not fit the model: the wrong kind of input, a width or a count that differs from the model's.
+  case inputMismatch(layer: String, reason: String)
+  /// The Monarch blocks or rank of a layer do not fit its widths; `reason` says how.
+  case invalidMonarchLayout(layer: String, reason: String)
 
   public var description: String {
     switch self {
@@ -42,6 +46,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(layer): sequence length \(length) exceeds the context \(maximum)"
     case .normalizerFailed(let layer, let message): return "\(layer): normalizer failed: \(message)"
     case .kernelFailed(let layer, let message): return "\(layer): state-space kernel failed: \(message)"
+    case .invalidMonarchLayout(let layer, let reason): return "\(layer): \(reason)"
+    case .inputMismatch(let layer, let reason): return "\(layer): \(reason)"
     }
   }
 }

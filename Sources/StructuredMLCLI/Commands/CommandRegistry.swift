@@ -2,6 +2,8 @@
 enum CommandRegistry {
   static let all: [Command] = [
     DemoCommand.command,
+    TrainCommand.command,
+    EvalCommand.command,
     InspectCommand.command,
     MonarchProjectCommand.command,
     MonarchApplyCommand.command,
@@ -18,5 +20,6 @@ enum CommandRegistry {
     BenchMonarchCommand.command,
     BenchSSMCommand.command,
     BenchProbmapCommand.command,
+    BenchTrainCommand.command,
   ]
 }
