@@ -124,7 +124,7 @@ struct AttentionTests {
   @Test func learnedPositionsAddAndAccumulate() throws {
     var layout = ParameterLayout()
     let positions = try LearnedPositions("wpe", maximumLength: 4, features: 2, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     store.set(positions.weight, [1, 2, 3, 4, 5, 6, 7, 8])
     let m = Matrices()
     let hidden = m.make(6, 2)  // two sequences of three

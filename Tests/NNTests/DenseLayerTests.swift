@@ -25,7 +25,7 @@ struct DenseLayerTests {
   @Test func linearForwardAndEveryGradient() throws {
     var layout = ParameterLayout()
     let layer = try Linear("fc", inputFeatures: input, outputFeatures: output, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     let (x, w, b, dy) = (
       samples(rows * input, seed: 1), samples(output * input, seed: 2), samples(output, seed: 3),
       samples(rows * output, seed: 4)
@@ -54,7 +54,7 @@ struct DenseLayerTests {
   @Test func frozenWeightGetsNoGradientUnlessAsked() throws {
     var layout = ParameterLayout()
     let layer = try Linear("base", inputFeatures: input, outputFeatures: output, bias: false, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     store.set(layer.weight, samples(output * input, seed: 5))
     let m = Matrices()
     let (xv, dyv) = (m.make(rows, input, samples(rows * input, seed: 6)), m.make(rows, output, samples(rows * output, seed: 7)))
@@ -72,7 +72,7 @@ struct DenseLayerTests {
     let (vocabulary, features) = (6, 3)
     var layout = ParameterLayout()
     let embedding = try Embedding("wte", vocabularySize: vocabulary, features: features, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     let table = samples(vocabulary * features, seed: 8)
     store.set(embedding.weight, table)
     let tokens: [Int32] = [4, 1, 4, 0]

@@ -11,7 +11,7 @@ struct LongConvolutionRecurrenceTests {
     let channels = 3
     var layout = ParameterLayout()
     let mixer = try LongConvolution("mixer", channels: channels, kernel: kernel, kernelLength: kernelLength, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 8)
     mixer.initialize(store, using: &generator)
     if case .rtf(let order) = kernel {
@@ -46,13 +46,13 @@ struct LongConvolutionRecurrenceTests {
   @Test func rtfRecurrenceNeedsAKernelLength() throws {
     var layout = ParameterLayout()
     let mixer = try LongConvolution("mixer", channels: 2, kernel: .rtf(order: 2), layout: &layout)
-    #expect(throws: TrainingError.self) { try mixer.recurrence(parameters: ParameterStore(layout: layout)) }
+    #expect(throws: TrainingError.self) { try mixer.recurrence(parameters: try ParameterStore(layout: layout)) }
     #expect(throws: TrainingError.sequenceTooLong(layer: "m", length: 9, maximum: 8)) {
       var layout = ParameterLayout()
       let bounded = try LongConvolution("m", channels: 1, kernel: .s4d(stateSize: 2), kernelLength: 8, layout: &layout)
       let m = Matrices()
       _ = try bounded.forward(
-        m.make(9, 1).readOnly, batch: 1, sequenceLength: 9, into: m.make(9, 1), parameters: ParameterStore(layout: layout),
+        m.make(9, 1).readOnly, batch: 1, sequenceLength: 9, into: m.make(9, 1), parameters: try ParameterStore(layout: layout),
         workspace: Workspace())
     }
   }

@@ -49,7 +49,7 @@ struct LongConvolutionTests {
     let (batch, t, channels, modes) = (2, 6, 3, 2)
     var layout = ParameterLayout()
     let mixer = try LongConvolution("mixer", channels: channels, kernel: .s4d(stateSize: 2 * modes), layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 5)
     mixer.initialize(store, using: &generator)
     // Larger steps than the initialization's so the kernel decays visibly within six taps.
@@ -89,7 +89,7 @@ struct LongConvolutionTests {
     let (batch, t, channels, order) = (2, 6, 2, 2)
     var layout = ParameterLayout()
     let mixer = try LongConvolution("mixer", channels: channels, kernel: .rtf(order: order), layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     let ids = mixer.kernelParameters + [mixer.d]
     #expect(ids.map { store[$0].name } == ["mixer.a", "mixer.b", "mixer.D"])
     // Stable denominators (small a), random numerators and skip terms.

@@ -47,7 +47,7 @@ struct MonarchLinearLayerTests {
   @Test func forwardAndEveryGradientMatchTheDefinition() throws {
     var layout = ParameterLayout()
     let layer = try MonarchLinearLayer("fc", monarchLayout: monarch, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     #expect(store[layer.w1].shape == [2, 2, 4] && store[layer.w2].shape == [2, 3, 2])
     let (input, output) = (monarch.inFeatures, monarch.outFeatures)
     let x = samples(rows * input, seed: 1)
@@ -89,7 +89,7 @@ struct MonarchLinearLayerTests {
   @Test func frozenFactorsAndUnaskedInputGradientAreSkipped() throws {
     var layout = ParameterLayout()
     let layer = try MonarchLinearLayer("base", monarchLayout: monarch, bias: false, naming: .pytorch, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     #expect(store.slots.map(\.name) == ["base.blkdiag1", "base.blkdiag2"])
     var generator = SeededGenerator(seed: 6)
     layer.initialize(store, using: &generator)
@@ -107,7 +107,7 @@ struct MonarchLinearLayerTests {
     // 256 → 256 with 4 blocks: a dense nn.Linear gives Var y = Var x / 3 for unit inputs.
     var layout = ParameterLayout()
     let layer = try MonarchLinearLayer("fc", inputFeatures: 256, outputFeatures: 256, blocks: 4, bias: false, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 9)
     layer.initialize(store, using: &generator)
     let m = Matrices()

@@ -32,7 +32,7 @@ struct NormalizationTests {
   @Test func layerNormClosedFormOnOneRow() throws {
     var layout = ParameterLayout()
     let norm = try LayerNorm("ln", features: 4, epsilon: 1e-5, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     norm.initialize(store)
     let m = Matrices()
     let (x, y) = (m.make(1, 4, [1, 2, 3, 4]), m.make(1, 4))
@@ -50,7 +50,7 @@ struct NormalizationTests {
   func layerNormGradients(epsilon: Double) throws {
     var layout = ParameterLayout()
     let norm = try LayerNorm("ln", features: n, epsilon: Float(epsilon), layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     let (x, g, b, dy) = (samples(rows * n, seed: 1, scale: 2), samples(n, seed: 2), samples(n, seed: 3), samples(rows * n, seed: 4))
     store.set(norm.weight, g)
     store.set(norm.bias!, b)
@@ -74,7 +74,7 @@ struct NormalizationTests {
   @Test func rmsNormGradients() throws {
     var layout = ParameterLayout()
     let norm = try RMSNorm("norm", features: n, epsilon: 1e-6, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     let (x, g, dy) = (samples(rows * n, seed: 5), samples(n, seed: 6), samples(rows * n, seed: 7))
     store.set(norm.weight, g)
     let m = Matrices()

@@ -9,7 +9,7 @@ struct ParameterStoreTests {
     var layout = ParameterLayout()
     let a = try layout.declare("blocks.0.mlp.fc1.weight", shape: [3, 5], group: .decayed)
     let b = try layout.declare("blocks.0.mlp.fc1.bias", shape: [3], group: .undecayed)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     #expect(store[a].offset == 0 && store[b].offset == 16 && layout.elementCount == 32)
     for buffer in [store.values, store.gradients, store.firstMoments, store.secondMoments] {
       #expect(UInt(bitPattern: buffer) % 64 == 0)
@@ -20,6 +20,19 @@ struct ParameterStoreTests {
     #expect(store.parameterCount == 18)
   }
 
+  /// A layout chosen by a configuration can ask for more than the machine holds: the store refuses it before
+  /// allocating instead of being killed when its pages are touched.
+  @Test func aStoreLargerThanPhysicalMemoryIsRefusedBeforeAllocating() throws {
+    let available = try #require(PhysicalMemory.bytes)
+    let perSlot = 46_000 * 46_000  // just under the 2³¹ elements one parameter may have
+    let slots = available / 16 / perSlot + 1
+    var layout = ParameterLayout()
+    for i in 0..<slots { _ = try layout.declare("h.\(i).weight", shape: [46_000, 46_000], group: .decayed) }
+    #expect(throws: ParameterError.tooLarge(parameters: layout.elementCount, bytes: layout.elementCount * 16, available: available)) {
+      try ParameterStore(layout: layout)
+    }
+  }
+
   @Test func structuredErrors() throws {
     var layout = ParameterLayout()
     _ = try layout.declare("fc.weight", shape: [2, 2], group: .decayed)
@@ -27,7 +40,7 @@ struct ParameterStoreTests {
     #expect(throws: ParameterError.invalidName("fc..bias")) { try layout.declare("fc..bias", shape: [1], group: .decayed) }
     #expect(throws: ParameterError.invalidName("")) { try layout.declare("", shape: [1], group: .decayed) }
     #expect(throws: ParameterError.invalidShape(name: "x", shape: [2, 0])) { try layout.declare("x", shape: [2, 0], group: .decayed) }
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     #expect(throws: ParameterError.unknownName("fc.bias")) { try store.tensor(named: "fc.bias") }
     #expect(throws: ParameterError.shapeMismatch(name: "fc.weight", expected: [2, 2], actual: [4])) {
       try store.setValues(named: "fc.weight", to: Tensor(zeros: [4]))
@@ -43,7 +56,7 @@ struct ParameterStoreTests {
     let a = try layout.declare("a", shape: [2], group: .decayed)
     let b = try layout.declare("b", shape: [1], group: .decayed)
     let frozen = try layout.declare("frozen", shape: [1], group: .decayed)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     store.gradient(a)[0] = 3
     store.gradient(b)[0] = 4
     store.gradient(frozen)[0] = 100
@@ -67,7 +80,7 @@ struct OptimizerTests {
     let w = try layout.declare("w", shape: [1], group: .decayed)
     let b = try layout.declare("b", shape: [1], group: .undecayed)
     let frozen = try layout.declare("frozen", shape: [1], group: .decayed)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     store.values(w)[0] = 1
     store.values(b)[0] = -2
     store.values(frozen)[0] = 7
@@ -114,7 +127,7 @@ struct OptimizerTests {
     var layout = ParameterLayout()
     let w = try layout.declare("w", shape: [1], group: .decayed)
     let b = try layout.declare("b", shape: [1], group: .undecayed)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     store.gradient(w)[0] = 1
     store.gradient(b)[0] = 1
     optimizer.update(store, learningRateFactor: 0.5)
@@ -136,7 +149,7 @@ struct OptimizerTests {
   @Test func gradientAccumulationOverMicroBatchesEqualsTheFullBatch() throws {
     var layout = ParameterLayout()
     let linear = try Linear("head", inputFeatures: 3, outputFeatures: 4, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 1)
     linear.initialize(store, using: &generator)
     let m = Matrices()

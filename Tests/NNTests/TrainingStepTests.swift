@@ -20,7 +20,7 @@ private struct TinyLanguageModel {
     attention = try CausalSelfAttention("h.0.attn", width: width, heads: heads)
     projection = try Linear("h.0.attn.c_proj", inputFeatures: width, outputFeatures: width, layout: &layout)
     lnF = try LayerNorm("ln_f", features: width, layout: &layout)
-    store = ParameterStore(layout: layout)
+    store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 1)
     for id in [wte.weight, wpe.weight, qkv.weight, projection.weight] {
       store.fillNormal(id, standardDeviation: 0.2, using: &generator)

@@ -88,7 +88,7 @@ public final class LanguageModel: TrainableModel {
     }
     self.blocks = blocks
     finalNorm = try LayerNorm("transformer.ln_f", features: width, layout: &layout)
-    parameters = ParameterStore(layout: layout)
+    parameters = try ParameterStore(layout: layout)
   }
 
   /// GPT-2's initialization (nanoGPT's `_init_weights`): embeddings and linear weights normal(0, 0.02), the

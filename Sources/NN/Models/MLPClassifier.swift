@@ -30,7 +30,7 @@ public struct MLPClassifier: TrainableModel {
           inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
     }
     self.layers = layers
-    parameters = ParameterStore(layout: layout)
+    parameters = try ParameterStore(layout: layout)
   }
 
   /// Initializes every layer in order from `generator`.

@@ -10,6 +10,9 @@ public enum ParameterError: Error, Equatable, Sendable, CustomStringConvertible 
   case invalidShape(name: String, shape: [Int])
   /// A tensor given for a parameter has another shape than the parameter.
   case shapeMismatch(name: String, expected: [Int], actual: [Int])
+  /// The store's four buffers (values, gradients, two moments) need more memory than the machine has
+  /// (`bytes` is `nil` when the count overflows).
+  case tooLarge(parameters: Int, bytes: Int?, available: Int)
 
   public var description: String {
     switch self {
@@ -19,6 +22,10 @@ public enum ParameterError: Error, Equatable, Sendable, CustomStringConvertible 
     case .invalidShape(let name, let shape): return "parameter '\(name)' has invalid shape \(shape)"
     case .shapeMismatch(let name, let expected, let actual):
       return "parameter '\(name)' has shape \(expected), got a tensor of shape \(actual)"
+    case .tooLarge(let parameters, let bytes, let available):
+      let needed = bytes.map { "\($0 / 1_048_576) MiB" } ?? "more bytes than a 64-bit count holds"
+      return "\(parameters) parameters need \(needed) for values, gradients and optimizer moments, more than the "
+        + "\(available / 1_048_576) MiB of memory this machine has"
     }
   }
 }

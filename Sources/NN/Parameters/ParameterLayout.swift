@@ -7,7 +7,7 @@
 /// ```swift
 /// var layout = ParameterLayout()
 /// let fc1 = try Linear("mlp.fc1", inputFeatures: 64, outputFeatures: 256, layout: &layout)
-/// let store = ParameterStore(layout: layout)
+/// let store = try ParameterStore(layout: layout)
 /// ```
 public struct ParameterLayout: Sendable {
   /// The parameters in declaration order.

@@ -24,10 +24,19 @@ public final class ParameterStore {
 
   /// Creates a store with every value, gradient and moment zero.
   ///
+  /// The sizes of a layout come from a configuration a user or a file chose, so they are checked against the
+  /// machine's memory before anything is allocated.
+  ///
+  /// - Throws: ``ParameterError/tooLarge(parameters:bytes:available:)`` when the four buffers would not fit in
+  ///   physical memory.
   /// - Complexity: O(``ParameterLayout/elementCount``): four allocations.
-  public init(layout: ParameterLayout) {
-    self.layout = layout
+  public init(layout: ParameterLayout) throws(ParameterError) {
     let count = max(layout.elementCount, ParameterLayout.alignmentElements)
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: 4 * MemoryLayout<Float>.size)
+    if overflow || !PhysicalMemory.holds(bytes), let available = PhysicalMemory.bytes {
+      throw .tooLarge(parameters: layout.elementCount, bytes: overflow ? nil : bytes, available: available)
+    }
+    self.layout = layout
     func buffer() -> UnsafeMutablePointer<Float> {
       let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: Workspace.alignment)
       return raw.initializeMemory(as: Float.self, repeating: 0, count: count)

@@ -1,19 +1,11 @@
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import TensorCore
 
 /// The memory bound every command checks before it allocates for sizes a user or a file chose: the machine's
 /// physical memory.
 enum MemoryBudget {
-  /// The physical memory of this machine in bytes (`sysconf`), or `nil` when the system does not say.
-  static var physicalBytes: Int? {
-    let (pages, pageSize) = (sysconf(Int32(_SC_PHYS_PAGES)), sysconf(Int32(_SC_PAGESIZE)))
-    guard pages > 0, pageSize > 0 else { return nil }
-    let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
-    return overflow ? Int.max : bytes
-  }
+  /// The physical memory of this machine in bytes, or `nil` when the system does not say.
+  static var physicalBytes: Int? { PhysicalMemory.bytes }
 
   /// `factors` multiplied, or `nil` when the product overflows `Int`.
   static func product(_ factors: [Int]) -> Int? {

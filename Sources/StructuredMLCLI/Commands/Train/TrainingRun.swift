@@ -28,12 +28,15 @@ struct TrainingRun {
 
   /// Builds the model and data of `configuration` and sets the parameters as `start` says.
   ///
-  /// - Throws: ``CommandError/usage(_:)`` for sizes that do not fit (Monarch blocks, data widths), and
-  ///   ``CommandError/failure(_:)`` for data or checkpoint files that cannot be used, each naming the file,
-  ///   tensor or setting.
+  /// - Throws: ``CommandError/usage(_:)`` for sizes from the command line that do not fit (Monarch blocks,
+  ///   data widths, more memory than the machine has), and ``CommandError/failure(_:)`` for data or checkpoint
+  ///   files that cannot be used, a run folder's configuration included, each naming the file, tensor or
+  ///   setting.
   static func prepare(_ configuration: RunConfiguration, start: Start) throws -> TrainingRun {
     let training = configuration.training
     let components: RunComponents
+    // Sizes a run folder chose are a problem with that file, not with how the command was called.
+    let sizesFromAFile = if case .initialize = start { false } else { true }
     do {
       var evaluationData: ClassificationDataset?
       if case .evaluate(_, let dataset) = start { evaluationData = dataset }
@@ -41,7 +44,7 @@ struct TrainingRun {
     } catch let error as DataError {
       throw CommandError.failure("\(error)")
     } catch {
-      throw CommandError.usage("\(error)")
+      throw sizesFromAFile ? CommandError.failure("\(error)") : CommandError.usage("\(error)")
     }
     let model = components.model
     var state: TrainingState?
@@ -64,7 +67,7 @@ struct TrainingRun {
         configuration: configuration,
         trainer: try Trainer(model: model, data: components.batches, configuration: training, state: state))
     } catch {
-      throw CommandError.usage("\(error)")
+      throw sizesFromAFile ? CommandError.failure("\(error)") : CommandError.usage("\(error)")
     }
   }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import TensorCore
+import TestSupport
+import Testing
+
+@testable import StructuredMLCLI
+
+/// Model sizes come from flags, `--config` files and run folders downloaded from anywhere: a model larger
+/// than the machine's memory is refused before anything is allocated (it used to be killed by the system).
+@Suite("structml train and eval: models larger than memory", .serialized)
+struct TrainingMemoryLimitTests {
+  func run(_ arguments: [String]) -> (status: Int32, error: String) {
+    let console = Console.capturing()
+    let status = StructuredMLTool.run(arguments, console: console)
+    return (status, console.standardError)
+  }
+
+  /// Hidden layers of 46,000 × 46,000 weights, enough of them to need more than physical memory.
+  func hugeHiddenFeatures() throws -> String {
+    let available = try #require(PhysicalMemory.bytes)
+    let layers = available / 16 / (46_000 * 46_000) + 2
+    return Array(repeating: "46000", count: layers).joined(separator: ", ")
+  }
+
+  @Test func aConfigurationLargerThanMemoryIsAUsageErrorAndARunFolderOneAFailure() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let small = """
+      {"model": {"type": "mlp", "input_features": 8, "hidden_features": [16], "classes": 4},
+       "data": {"type": "teacher", "examples": 200, "features": 8, "classes": 4, "teacher_hidden": 8, "seed": 1},
+       "training": {"batch_size": 16, "warmup_steps": 1}}
+      """
+    let huge = small.replacingOccurrences(of: "[16]", with: "[\(try hugeHiddenFeatures())]")
+    try Data(huge.utf8).write(to: folder.file("huge.json"))
+    let fromFlags = run(["train", "--config", folder.file("huge.json").path, "--output", folder.file("big").path])
+    #expect(fromFlags.status == 2 && fromFlags.error.contains("more than the"), "\(fromFlags.error)")
+    #expect(!FileManager.default.fileExists(atPath: folder.file("big").path))
+
+    try Data(small.utf8).write(to: folder.file("small.json"))
+    let trained = run(["train", "--config", folder.file("small.json").path, "--output", folder.file("run").path, "--steps", "1"])
+    #expect(trained.status == 0, "\(trained.error)")
+    let config = folder.file("run/config.json")
+    let text = try String(contentsOf: config, encoding: .utf8)
+    let edited = text.replacingOccurrences(
+      of: #""hidden_features" : \[\s*16\s*\]"#, with: "\"hidden_features\" : [\(try hugeHiddenFeatures())]",
+      options: .regularExpression)
+    #expect(edited != text)
+    try Data(edited.utf8).write(to: config)
+    let evaluated = run(["eval", "--checkpoint", folder.file("run").path])
+    #expect(evaluated.status == 1 && evaluated.error.contains("parameters need"), "\(evaluated.error)")
+  }
+}
