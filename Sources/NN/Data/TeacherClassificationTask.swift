@@ -65,7 +65,14 @@ public struct TeacherClassificationTask: Codable, Sendable, Equatable {
     }
     guard classes >= 2 else { throw .invalidSetting(name: "classes", value: Double(classes)) }
     guard scale.isFinite, scale >= 0 else { throw .invalidSetting(name: "scale", value: scale) }
-    guard examples * features <= 1 << 28 else { throw .invalidSetting(name: "examples", value: Double(examples)) }
+    // Memory (features and the teacher's probabilities) and time (the teacher's forward pass over every
+    // example) stay bounded whatever a configuration file asks for: at most 2²⁸ values and 2³² multiply-adds.
+    guard examples * features <= 1 << 28, examples * classes <= 1 << 28 else {
+      throw .invalidSetting(name: "examples", value: Double(examples))
+    }
+    guard examples * teacherHidden * (features + classes) <= 1 << 32 else {
+      throw .invalidSetting(name: "teacher_hidden", value: Double(teacherHidden))
+    }
   }
 
   /// The teacher's class probabilities for each example, `examples × classes`, in Double.
