@@ -86,6 +86,10 @@ struct MarkovChainTests {
     }
     #expect(throws: DataError.empty(file: "empty.txt")) { try TokenDataset.byteText([], source: "empty.txt") }
     #expect(throws: DataError.self) { try TokenDataset.byteText(contentsOf: "/nonexistent/corpus.txt") }
+    // A device or FIFO named as text data is refused by its kind, without reading from it or blocking.
+    #expect(throws: DataError.unreadable(file: "/dev/zero", reason: "not a regular file: it is a character device")) {
+      try TokenDataset.byteText(contentsOf: "/dev/zero")
+    }
     let folder = try TemporaryFolder()
     defer { folder.cleanUp() }
     let path = folder.url.appendingPathComponent("corpus.txt").path

@@ -22,6 +22,9 @@ public enum RunCheckpoint {
   public static let modelFile = "model.safetensors", optimizerFile = "optimizer.safetensors"
   /// The file names in a run folder.
   public static let configurationFile = "config.json", stateFile = "state.json"
+  /// The largest `config.json` or `state.json` read (16 MiB; a run's are a few kilobytes): a larger file, or
+  /// one that is not a regular file, is refused before it is read.
+  public static let maximumJSONBytes = 16 << 20
   /// The folder inside a run folder where a checkpoint is written before it replaces the last one.
   public static let stagingFolder = ".next-checkpoint"
 
@@ -181,7 +184,10 @@ public enum RunCheckpoint {
       throw .unreadable(file: url.path, reason: "no such file (not a run folder written by a training run?)")
     }
     do {
-      return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+      let bytes = try ReadOnlyFile.contents(of: url, maximumBytes: maximumJSONBytes)
+      return try JSONDecoder().decode(T.self, from: Data(bytes))
+    } catch let error as TensorFileError {
+      throw .unreadable(file: url.path, reason: error.reason)
     } catch {
       throw .unreadable(file: url.path, reason: "\(error)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import TensorFiles
 
 /// A stream of token ids for a language model, split into training and held-out tokens.
 ///
@@ -62,15 +63,21 @@ public struct TokenDataset: Sendable {
 
   /// ``byteText(_:source:heldOutFraction:)`` on the contents of a file.
   ///
+  /// Only a regular file is read (a FIFO or device is refused without blocking), and only one whose tokens fit
+  /// in memory: each byte becomes a 4-byte token, so the file may hold at most a sixteenth of physical memory.
+  ///
   /// - Throws: ``DataError/unreadable(file:reason:)``, or what ``byteText(_:source:heldOutFraction:)`` throws.
   public static func byteText(contentsOf path: String, heldOutFraction: Double = 0.1) throws(DataError) -> TokenDataset {
-    let data: Data
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      bytes = try ReadOnlyFile.contents(
+        of: URL(fileURLWithPath: path), maximumBytes: (PhysicalMemory.bytes ?? Int.max) / 16)
+    } catch let error as TensorFileError {
+      throw .unreadable(file: path, reason: error.reason)
     } catch {
-      throw .unreadable(file: path, reason: error.localizedDescription)
+      throw .unreadable(file: path, reason: "\(error)")
     }
-    return try byteText([UInt8](data), source: path, heldOutFraction: heldOutFraction)
+    return try byteText(bytes, source: path, heldOutFraction: heldOutFraction)
   }
 
   /// The offset of the first byte of the first invalid UTF-8 sequence, or `nil` for valid UTF-8.

@@ -64,6 +64,25 @@ public final class ReadOnlyFile: Sendable {
 
   deinit { close(descriptor) }
 
+  /// The whole contents of the regular file at `url`, refusing one longer than `maximumBytes` before reading.
+  ///
+  /// The safe way to read a small text or JSON file named by a user or a configuration: a FIFO or device
+  /// cannot block or flood the reader, and a huge file is refused by its size.
+  ///
+  /// - Parameters:
+  ///   - url: The file; symbolic links are followed.
+  ///   - maximumBytes: The largest size accepted.
+  /// - Throws: What ``init(url:)`` and ``read(offset:count:)`` throw, and ``TensorFileError/io(_:_:)`` for a
+  ///   file longer than `maximumBytes`.
+  /// - Complexity: O(size).
+  public static func contents(of url: URL, maximumBytes: Int) throws -> [UInt8] {
+    let file = try ReadOnlyFile(url: url)
+    guard file.size <= maximumBytes else {
+      throw TensorFileError.io(file.path, "\(file.size) bytes, more than the \(maximumBytes) bytes accepted here")
+    }
+    return try file.read(offset: 0, count: file.size)
+  }
+
   /// Fills `buffer` with the bytes at `offset`.
   ///
   /// - Parameters:

@@ -21,19 +21,31 @@ public enum TensorFileError: Error, Equatable, CustomStringConvertible {
   /// Tensor data handed to the library do not fit their description (the first value names the tensor).
   case invalidTensor(String, String)
 
-  /// The message: the file (or tensor) first, then what is wrong.
-  public var description: String {
+  /// The file (or, for ``invalidTensor(_:_:)``, the tensor) the error is about.
+  public var subject: String {
     switch self {
-    case .io(let file, let reason): return "\(file): \(reason)"
-    case .notARegularFile(let file, let kind): return "\(file): not a regular file: it is \(kind)"
-    case .changedWhileReading(let file, let reason): return "\(file): the file changed while it was read: \(reason)"
-    case .malformed(let file, let reason): return "\(file): malformed file: \(reason)"
-    case .unsupported(let file, let reason): return "\(file): unsupported: \(reason)"
-    case .missingTensor(let file, let name): return "\(file): no tensor named '\(name)'"
-    case .refusingToOverwriteInput(let file): return "\(file): refusing to overwrite an input file"
-    case .refusingToReplace(let file, let kind):
-      return "\(file): refusing to replace \(kind); outputs are written only over regular files"
-    case .invalidTensor(let tensor, let reason): return "\(tensor): \(reason)"
+    case .io(let file, _), .notARegularFile(let file, _), .changedWhileReading(let file, _), .malformed(let file, _),
+      .unsupported(let file, _), .missingTensor(let file, _), .refusingToOverwriteInput(let file),
+      .refusingToReplace(let file, _), .invalidTensor(let file, _):
+      return file
     }
   }
+
+  /// What is wrong, without the file's name: for messages that name the file themselves.
+  public var reason: String {
+    switch self {
+    case .io(_, let reason): return reason
+    case .notARegularFile(_, let kind): return "not a regular file: it is \(kind)"
+    case .changedWhileReading(_, let reason): return "the file changed while it was read: \(reason)"
+    case .malformed(_, let reason): return "malformed file: \(reason)"
+    case .unsupported(_, let reason): return "unsupported: \(reason)"
+    case .missingTensor(_, let name): return "no tensor named '\(name)'"
+    case .refusingToOverwriteInput: return "refusing to overwrite an input file"
+    case .refusingToReplace(_, let kind): return "refusing to replace \(kind); outputs are written only over regular files"
+    case .invalidTensor(_, let reason): return reason
+    }
+  }
+
+  /// The message: the file (or tensor) first, then what is wrong.
+  public var description: String { "\(subject): \(reason)" }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import TensorCore
+import TensorFiles
 
 /// `structml train`: trains a model on built-in or `.npy` data, writing checkpoints, the configuration and
 /// the loss curve into a run folder.
@@ -216,12 +217,14 @@ private struct ConfigurationFile: Decodable {
   var training: TrainingConfiguration?
 
   static func read(_ path: String) throws -> ConfigurationFile {
-    let bytes: Data
-    do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw CommandError.failure("cannot read \(path): \(error.localizedDescription)")
+    let bytes: [UInt8]
+    do {
+      bytes = try ReadOnlyFile.contents(of: URL(fileURLWithPath: path), maximumBytes: RunCheckpoint.maximumJSONBytes)
+    } catch {
+      throw CommandError.failure("option '--config': \(error)")
     }
     do {
-      return try JSONDecoder().decode(ConfigurationFile.self, from: bytes)
+      return try JSONDecoder().decode(ConfigurationFile.self, from: Data(bytes))
     } catch {
       throw CommandError.usage("option '--config': \(path) is not a run configuration: \(error)")
     }

@@ -5,10 +5,11 @@ import Testing
 
 @testable import StructuredMLCLI
 
-/// Model sizes come from flags, `--config` files and run folders downloaded from anywhere: a model larger
-/// than the machine's memory is refused before anything is allocated (it used to be killed by the system).
-@Suite("structml train and eval: models larger than memory", .serialized)
-struct TrainingMemoryLimitTests {
+/// Configurations come from flags, `--config` files and run folders downloaded from anywhere: a model larger
+/// than the machine's memory is refused before anything is allocated (it used to be killed by the system),
+/// and a configuration that is a FIFO, a device or huge is refused without blocking or reading it.
+@Suite("structml train and eval: hostile configurations", .serialized)
+struct TrainingHostileInputTests {
   func run(_ arguments: [String]) -> (status: Int32, error: String) {
     let console = Console.capturing()
     let status = StructuredMLTool.run(arguments, console: console)
@@ -48,5 +49,26 @@ struct TrainingMemoryLimitTests {
     try Data(edited.utf8).write(to: config)
     let evaluated = run(["eval", "--checkpoint", folder.file("run").path])
     #expect(evaluated.status == 1 && evaluated.error.contains("parameters need"), "\(evaluated.error)")
+  }
+
+  @Test func configurationsThatAreNotSmallRegularFilesAreRefusedWithoutBlocking() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let fifo = folder.file("config.fifo").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let huge = folder.file("huge.json")
+    #expect(FileManager.default.createFile(atPath: huge.path, contents: nil))
+    #expect(truncate(huge.path, off_t(17 << 20)) == 0)  // sparse: 17 MiB of zeros
+    for (path, named) in [(fifo, "FIFO"), ("/dev/zero", "character device"), (huge.path, "more than the")] {
+      let result = run(["train", "--config", path, "--output", folder.file("out").path])
+      #expect(result.status == 1 && result.error.contains(path) && result.error.contains(named), "\(result.error)")
+    }
+    // The same for a run folder's own config.json.
+    let trained = run(["train", "--model", "mlp", "--steps", "1", "--output", folder.file("run").path])
+    #expect(trained.status == 0, "\(trained.error)")
+    let config = folder.file("run/config.json").path
+    #expect(unlink(config) == 0 && mkfifo(config, 0o600) == 0)
+    let evaluated = run(["eval", "--checkpoint", folder.file("run").path])
+    #expect(evaluated.status == 1 && evaluated.error.contains("FIFO"), "\(evaluated.error)")
   }
 }
