@@ -11,7 +11,7 @@ public struct MLPClassifier: TrainableModel {
   public let configuration: MLPConfiguration
   /// Every parameter of the model.
   public let parameters: ParameterStore
-  private let layers: [DenseOrMonarchLinear]
+  private let layers: [any LinearLayer]
   private let gelu = GELU()
 
   /// Declares the layers and allocates the store (all parameters zero until ``initialize(using:)``).
@@ -21,13 +21,12 @@ public struct MLPClassifier: TrainableModel {
     self.configuration = configuration
     let widths = configuration.widths
     var layout = ParameterLayout()
-    var layers: [DenseOrMonarchLinear] = []
+    var layers: [any LinearLayer] = []
     for index in 0..<(widths.count - 1) {
       let isOutput = index == widths.count - 2
       layers.append(
-        try DenseOrMonarchLinear(
-          isOutput ? "output" : "hidden.\(index)", kind: isOutput ? configuration.outputLayer : configuration.hiddenLayers,
-          inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
+        try (isOutput ? configuration.outputLayer : configuration.hiddenLayers).makeLayer(
+          isOutput ? "output" : "hidden.\(index)", inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
     }
     self.layers = layers
     parameters = ParameterStore(layout: layout)
