@@ -68,36 +68,27 @@ enum GenerateCommand {
     }
   }
 
-  /// `bytes` as text to print: valid UTF-8 as it is, each byte of an invalid sequence as `\xNN`; lines are
-  /// kept, and every other control or format character is escaped as ``TerminalText/escaped(_:)`` does (a
-  /// backslash becomes `\\`).
+  /// `bytes` as text to print: valid UTF-8 as it is, each byte of an invalid sequence as `\xNN`, a backslash
+  /// as `\\` (so the escapes are unambiguous); newlines are kept, and every other control or format character
+  /// is escaped as ``TerminalText/escaped(_:)`` writes it (`\t`, `\u{1B}`).
   static func printable(_ bytes: [UInt8]) -> String {
     var output = ""
-    var pending = ""
-    func flush() {
-      output += pending.split(separator: "\n", omittingEmptySubsequences: false).map {
-        TerminalText.escaped(String($0))
-      }.joined(separator: "\n")
-      pending = ""
-    }
     var index = 0
     while index < bytes.count {
       var decoder = UTF8()
       var iterator = bytes[index...].makeIterator()
-      let start = index
       switch decoder.decode(&iterator) {
       case .scalarValue(let scalar):
-        pending.unicodeScalars.append(scalar)
-        index += String(scalar).utf8.count
+        let text = String(scalar)
+        output += scalar == "\\" ? #"\\"# : scalar == "\n" ? text : TerminalText.escaped(text)
+        index += text.utf8.count
       case .error:
-        flush()
-        output += String(format: "\\x%02X", bytes[start])
+        output += String(format: "\\x%02X", bytes[index])
         index += 1
       case .emptyInput:
         index = bytes.count
       }
     }
-    flush()
     return output
   }
 }
