@@ -113,6 +113,39 @@ struct LanguageModelCommandTests {
     #expect(greedy.out == GenerateCommand.printable(tokens.map { UInt8($0) }) + "\n")
   }
 
+  @Test func dumpedLogitsGiveTheEvaluationLoss() throws {
+    // 33 held-out tokens: two windows of 16 in one batch, so the dump covers every evaluated target.
+    let task = MarkovChainTask(symbols: 8, order: 1, sharpness: 3, trainingTokens: 2048, heldOutTokens: 33, seed: 5)
+    let config = """
+      {"data": {"type": "markov_chain", "symbols": 8, "order": 1, "sharpness": 3, "training_tokens": 2048,
+                "held_out_tokens": 33, "seed": 5}}
+      """
+    try Data(config.utf8).write(to: URL(fileURLWithPath: path("dump.json")))
+    let trained = run(
+      ["train", "--model", "transformer", "--config", path("dump.json"), "--output", path("dump"), "--steps", "3"] + Self.tiny)
+    #expect(trained.status == 0, "\(trained.error)")
+    let evaluated = run(["eval", "--checkpoint", path("dump"), "--dump-logits", path("logits.safetensors"), "--json"])
+    #expect(evaluated.status == 0, "\(evaluated.error)")
+    let loss = try #require(try parse(evaluated.out)["loss"] as? Double)
+    let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path("logits.safetensors")))
+    let heldOut = try task.makeDataset().heldOut
+    let inputs = try file.tensorData(named: "inputs")
+    #expect(inputs.shape == [2, 16] && inputs.dtype == .int64)
+    let tokens = inputs.bytes.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
+    #expect(tokens == heldOut[0..<32].map(Int64.init))
+    let logits = try file.tensorData(named: "logits").tensor(as: Float.self)
+    #expect(logits.shape == [32, 8])
+    // The mean cross-entropy of the dumped logits against the next tokens, in Double.
+    var total = 0.0
+    for row in 0..<32 {
+      let values = (0..<8).map { Double(logits.scalars[row * 8 + $0]) }
+      let largest = values.max()!
+      let logSum = largest + log(values.reduce(0) { $0 + exp($1 - largest) })
+      total += logSum - values[Int(heldOut[row + 1])]
+    }
+    #expect(abs(total / 32 - loss) < 1e-5, "\(total / 32) vs \(loss)")
+  }
+
   @Test func generatedBytesPrintAsTextWithInvalidUTF8Escaped() {
     #expect(GenerateCommand.printable(Array("é\n".utf8) + [0xFF, 0x5C, 0x1B, 0xC3]) == "é\n\\xFF\\\\\\u{1B}\\xC3")
     #expect(GenerateCommand.printable([0xE2, 0x82, 0x41]) == "\\xE2\\x82A")
