@@ -18,7 +18,12 @@ public protocol LinearLayer: Sendable {
 
   /// Accumulates the parameter gradients that are needed and writes (or adds) the input gradient when asked.
   ///
-  /// - Parameter workspace: Scratch for layers that need it (an accumulating Monarch input gradient).
+  /// - Parameters:
+  ///   - input: What ``forward(_:into:parameters:)`` received.
+  ///   - outputGradient: `tokens × outputFeatures`.
+  ///   - inputGradient: Where `∂L/∂x` goes, or `nil` to skip it.
+  ///   - parameters: The store whose gradients receive the parameter gradients.
+  ///   - workspace: Scratch for layers that need it (an accumulating Monarch input gradient).
   func backward(
     input: MatrixView<Float>, outputGradient: MatrixView<Float>, inputGradient: InputGradient?,
     parameters: ParameterStore, workspace: Workspace)
