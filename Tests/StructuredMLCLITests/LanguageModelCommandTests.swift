@@ -146,6 +146,19 @@ struct LanguageModelCommandTests {
     #expect(abs(total / 32 - loss) < 1e-5, "\(total / 32) vs \(loss)")
   }
 
+  @Test func anInterruptedLanguageModelRunResumesBitForBit() throws {
+    let common = ["--model", "transformer", "--config", path("chain.json"), "--steps", "6", "--width", "8",
+      "--layers", "1", "--heads", "2", "--context", "8", "--batch", "2", "--mlp", "monarch", "--blocks", "2"]
+    #expect(run(["train", "--output", path("straight")] + common).status == 0)
+    #expect(run(["train", "--output", path("resumed"), "--until", "3"] + common).status == 0)
+    let resumed = run(["train", "--output", path("resumed"), "--resume"])
+    #expect(resumed.status == 0, "\(resumed.error)")
+    let straight = try Data(contentsOf: URL(fileURLWithPath: path("straight/model.safetensors")))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path("resumed/model.safetensors"))) == straight)
+    let optimizer = try Data(contentsOf: URL(fileURLWithPath: path("straight/optimizer.safetensors")))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path("resumed/optimizer.safetensors"))) == optimizer)
+  }
+
   @Test func generatedBytesPrintAsTextWithInvalidUTF8Escaped() {
     #expect(GenerateCommand.printable(Array("é\n".utf8) + [0xFF, 0x5C, 0x1B, 0xC3]) == "é\n\\xFF\\\\\\u{1B}\\xC3")
     #expect(GenerateCommand.printable([0xE2, 0x82, 0x41]) == "\\xE2\\x82A")
