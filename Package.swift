@@ -76,6 +76,6 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "TestSupport"]),
+    .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "TestSupport"]),
   ]
 )

@@ -142,6 +142,62 @@ struct LanguageModelTests {
     }
   }
 
+  @Test func monarchFeedForwardGradientsMatchFiniteDifferences() throws {
+    let transformer = LanguageModelConfiguration.transformer(
+      vocabularySize: 7, contextLength: 6, width: 8, layers: 2, heads: 2, feedForwardLayers: .monarch(blocks: 2))
+    let names = try LanguageModel(transformer).parameters.slots.map(\.name).filter { $0.hasPrefix("transformer.h.0.mlp") }
+    #expect(
+      names == ["c_fc.w1", "c_fc.w2", "c_fc.bias", "c_proj.w1", "c_proj.w2", "c_proj.bias"].map { "transformer.h.0.mlp.\($0)" })
+    try checkGradients(transformer, sequences: 2, length: 5, pass: .training(step: 0, gradientScale: 1))
+    let stateSpace = LanguageModelConfiguration.stateSpace(
+      vocabularySize: 7, contextLength: 8, width: 8, layers: 1, kernel: .s4d(stateSize: 4),
+      feedForwardLayers: .monarch(blocks: 4))
+    try checkGradients(stateSpace, sequences: 2, length: 5, pass: .training(step: 0, gradientScale: 1))
+  }
+
+  @Test func monarchNormalInitializationGivesTheComposedMatrixTheDenseDeviation() throws {
+    // The composed matrix, read off the forward pass of the identity, has entries of deviation σ.
+    var layout = ParameterLayout()
+    let layer = try MonarchLinearLayer("fc", inputFeatures: 64, outputFeatures: 256, blocks: 4, bias: true, layout: &layout)
+    let store = ParameterStore(layout: layout)
+    var generator = SeededGenerator(seed: 4)
+    layer.initializeNormal(store, standardDeviation: 0.02, using: &generator)
+    var identity = [Float](repeating: 0, count: 64 * 64)
+    for i in 0..<64 { identity[i * 64 + i] = 1 }
+    var output = [Float](repeating: .nan, count: 64 * 256)
+    identity.withUnsafeBufferPointer { input in
+      output.withUnsafeMutableBufferPointer { output in
+        layer.forward(
+          MatrixView(input.baseAddress!, rows: 64, columns: 64),
+          into: MutableMatrixView(output.baseAddress!, rows: 64, columns: 256), parameters: store)
+      }
+    }
+    let entries = output.map(Double.init)
+    let mean = entries.reduce(0, +) / Double(entries.count)
+    let deviation = (entries.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(entries.count)).squareRoot()
+    // 16384 entries from 2048 factor draws: the deviation's estimate is within a few percent.
+    #expect(abs(deviation / 0.02 - 1) < 0.1, "deviation \(deviation)")
+    #expect(store.values(layer.bias!).allSatisfy { $0 == 0 })
+  }
+
+  @Test func monarchBlocksThatDoNotFitTheFeedForwardAreErrorsNamingTheField() throws {
+    #expect(throws: TrainingError.self) {
+      try LanguageModel(.transformer(vocabularySize: 7, contextLength: 6, width: 8, layers: 1, heads: 2, feedForwardLayers: .monarch(blocks: 9)))
+    }
+    do {
+      _ = try LanguageModel(.transformer(vocabularySize: 7, contextLength: 6, width: 8, layers: 1, heads: 2, feedForwardLayers: .monarch(blocks: 9)))
+    } catch let TrainingError.invalidMonarchLayout(layer, _) {
+      #expect(layer == "configuration.feedForwardLayers (mlp.c_fc)")
+    }
+    let json = """
+      {"vocabularySize": 8, "contextLength": 4, "width": 8, "layers": 1, "feedForwardLayers": {"type": "monarch", "blocks": 2},
+       "mixer": {"attention": {"heads": 2, "normalizer": "softmax", "positions": "learned"}}}
+      """
+    let decoded = try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(json.utf8))
+    #expect(decoded == .transformer(vocabularySize: 8, contextLength: 4, width: 8, layers: 1, heads: 2, feedForwardLayers: .monarch(blocks: 2)))
+    #expect(try JSONDecoder().decode(LanguageModelConfiguration.self, from: JSONEncoder().encode(decoded)) == decoded)
+  }
+
   @Test func cachedAndRecurrentDecodingMatchTheFullForwardAtEveryPosition() throws {
     let configurations: [LanguageModelConfiguration] = [
       Self.transformer,

@@ -6,6 +6,11 @@ import TestSupport
 import Testing
 
 /// The same batch at every index.
+extension Array {
+  /// The array `count` times over.
+  fileprivate func repeated(_ count: Int) -> [Element] { (0..<count).flatMap { _ in self } }
+}
+
 private struct RepeatedBatch: BatchProvider {
   let batch: Batch
   mutating func trainingBatch(at index: Int) -> Batch { batch }
@@ -58,8 +63,8 @@ struct TrainerTests {
     }
   }
 
-  @Test func resumeIsBitIdenticalToAnUninterruptedRun() throws {
-    let run = configuration(steps: 6)
+  /// Six steps straight against three, a checkpoint, a reload of the configuration and state, and three more.
+  func expectResumeIsBitIdentical(_ run: RunConfiguration, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let straight = try makeTrainer(run)
     for _ in 0..<6 { try straight.step() }
 
@@ -67,16 +72,81 @@ struct TrainerTests {
     for _ in 0..<3 { try first.step() }
     try RunCheckpoint.write(first, configuration: run, to: folder)
     let loaded = try RunCheckpoint.readConfiguration(from: folder)
-    #expect(loaded == run)
+    #expect(loaded == run, sourceLocation: sourceLocation)
     let state = try RunCheckpoint.readState(from: folder)
-    #expect(state.step == 3 && state.nextMicroBatch == 6)
+    #expect(state.step == 3 && state.nextMicroBatch == 6, sourceLocation: sourceLocation)
     let resumed = try makeTrainer(loaded, state: state, initialize: false)
     try RunCheckpoint.load(into: resumed.model.parameters, from: folder, moments: true, step: state.step)
     for _ in 0..<3 { try resumed.step() }
-    #expect(resumed.state.trainingLosses == straight.state.trainingLosses)
+    #expect(resumed.state.trainingLosses == straight.state.trainingLosses, sourceLocation: sourceLocation)
     let (a, b) = (bits(straight.model.parameters), bits(resumed.model.parameters))
-    #expect(a.count == b.count)
-    #expect(a == b, "\(zip(a, b).filter { $0 != $1 }.count) of \(a.count) values differ")
+    #expect(a.count == b.count, sourceLocation: sourceLocation)
+    #expect(a == b, "\(zip(a, b).filter { $0 != $1 }.count) of \(a.count) values differ", sourceLocation: sourceLocation)
+  }
+
+  @Test func resumeIsBitIdenticalToAnUninterruptedRun() throws {
+    try expectResumeIsBitIdentical(configuration(steps: 6))
+  }
+
+  /// A tiny Transformer LM with Monarch MLPs and dropout on the built-in Markov chain.
+  func languageModelRun(mixer: SequenceMixerConfiguration) -> RunConfiguration {
+    var run = configuration(steps: 6)
+    run.training.batchSize = 3
+    run.model = .languageModel(
+      LanguageModelConfiguration(
+        vocabularySize: 5, contextLength: 8, width: 8, layers: 1, dropout: 0.1, mixer: mixer,
+        feedForwardLayers: .monarch(blocks: 2)))
+    run.data = .markovChain(MarkovChainTask(symbols: 5, order: 1, trainingTokens: 400, heldOutTokens: 40, seed: 2))
+    return run
+  }
+
+  @Test func languageModelResumeIsBitIdenticalToAnUninterruptedRun() throws {
+    try expectResumeIsBitIdentical(languageModelRun(mixer: .attention(heads: 2, normalizer: .softmax, positions: .learned)))
+    try expectResumeIsBitIdentical(languageModelRun(mixer: .longConvolution(kernel: .rtf(order: 2))))
+  }
+
+  @Test func languageModelRunsReadTheChainAndTextAndRefuseDataThatDoesNotFit() throws {
+    let run = languageModelRun(mixer: .attention(heads: 2, normalizer: .softmax, positions: .learned))
+    let components = try RunComponents(run)
+    let batches = try #require(components.batches as? LanguageModelBatches)
+    // 3 windows of the context; the held-out stream of 40 tokens makes ⌊39/8⌋ = 4 windows in 2 batches.
+    #expect(batches.examplesPerBatch == 24 && batches.evaluationBatches.map(\.targets.count) == [24, 8])
+    let dataset = try MarkovChainTask(symbols: 5, order: 1, trainingTokens: 400, heldOutTokens: 40, seed: 2).makeDataset()
+    let chain = try #require(dataset.chain)
+    #expect(batches.bestPossibleLoss == chain.bestPossibleLoss(sequenceLength: 8))
+    #expect(batches.tokens.dataset.heldOut == dataset.heldOut)
+
+    let text = folder.appendingPathComponent("text.txt")
+    try Data(Array("héllo wörld, ".utf8).repeated(8)).write(to: text)
+    var textRun = run
+    textRun.data = .text(file: text.path)
+    // The text's bytes go up to 0xC3: the model's 5 tokens do not cover them.
+    #expect(throws: TrainingError.self) { try RunComponents(textRun) }
+    if case .languageModel(var lm) = textRun.model {
+      lm.vocabularySize = 256
+      textRun.model = .languageModel(lm)
+    }
+    let textBatches = try #require(try RunComponents(textRun).batches as? LanguageModelBatches)
+    #expect(textBatches.bestPossibleLoss == nil && textBatches.tokens.dataset.vocabularySize == 256)
+    // Evaluating on the whole file holds every byte out.
+    let whole = try #require(try RunComponents(textRun, evaluationData: .text(file: text.path)).batches as? LanguageModelBatches)
+    #expect(whole.tokens.dataset.heldOut.count == 15 * 8)
+
+    try Data("short".utf8).write(to: text)
+    #expect {
+      try RunComponents(textRun)
+    } throws: { error in
+      guard case DataError.tooShort(let source, _, _, _) = error else { return false }
+      return source == text.path
+    }
+    try Data([0x68, 0xFF, 0x69]).write(to: text)
+    #expect(throws: DataError.notUTF8(file: text.path, byteOffset: 1)) { try RunComponents(textRun) }
+    var classifier = textRun
+    classifier.data = .teacher(TeacherClassificationTask())
+    #expect(throws: DataError.self) { try RunComponents(classifier) }
+    #expect(throws: DataError.invalidSetting(name: "symbols", value: 1)) {
+      try MarkovChainTask(symbols: 1).makeDataset()
+    }
   }
 
   @Test func checkpointTensorsAreNamedAndShapedAsPyTorchAndMonarchStoreThem() throws {

@@ -152,18 +152,30 @@ struct TrainCommandTests {
     #expect(mismatch.status == 1 && mismatch.error.contains("output.weight"), "\(mismatch.error)")
   }
 
-  @Test func benchTrainReportsTheThreeVariantsAndTheirParameterCounts() throws {
-    let result = run(["bench", "train", "--width", "64", "--batch", "8", "--rounds", "1", "--json"])
+  @Test func benchTrainReportsTheFiveVariantsAndTheirParameterCounts() throws {
+    let result = run(["bench", "train", "--width", "64", "--batch", "8", "--lm-width", "16", "--rounds", "1", "--json"])
     #expect(result.status == 0, "\(result.error)")
     let report = try parse(result.out)
-    for key in ["dense_step_seconds", "monarch_step_seconds", "monarch16_step_seconds", "monarch_ratio", "monarch16_ratio"] {
+    for key in [
+      "dense_step_seconds", "monarch_step_seconds", "monarch16_step_seconds", "monarch_ratio", "monarch16_ratio",
+      "lm_dense_step_seconds", "lm_monarch_step_seconds", "lm_monarch_ratio",
+    ] {
       #expect((report[key] as? Double ?? 0) > 0, "\(key)")
     }
     // 64 → 256 → 64 with 64 classes: dense 64·256 + 256 + 256·64 + 64; Monarch, 4 blocks (rank 4): each layer
     // k·q·(p + s) = 4·16·(16 + 64) and 4·16·(64 + 16), plus the biases.
     #expect(report["dense_parameters"] as? Int == 64 * 256 + 256 + 256 * 64 + 64)
     #expect(report["monarch_parameters"] as? Int == 2 * 4 * 16 * 80 + 256 + 64)
+    // The LM at width 16, 4 layers, context 64, bytes: wte 256·16, wpe 64·16, per block two LayerNorms (64),
+    // c_attn 48·16 + 48, attn.c_proj 16·16 + 16, and the MLP; ln_f 32. Dense MLP: 64·16 + 64 + 16·64 + 16;
+    // Monarch (4 blocks, rank max(1, 16/4²) = 1): 16 → 64 is k·q·(p + s) = 4·4·(4 + 16), 64 → 16 the same,
+    // plus the biases.
+    let shared = 256 * 16 + 64 * 16 + 32 + 4 * (64 + 48 * 16 + 48 + 16 * 16 + 16)
+    #expect(report["lm_dense_parameters"] as? Int == shared + 4 * (64 * 16 + 64 + 16 * 64 + 16))
+    #expect(report["lm_monarch_parameters"] as? Int == shared + 4 * (2 * 4 * 4 * 20 + 64 + 16))
     let bad = run(["bench", "train", "--width", "20"])
     #expect(bad.status == 2 && bad.error.contains("--width"), "\(bad.error)")
+    let badLM = run(["bench", "train", "--width", "64", "--lm-width", "18"])
+    #expect(badLM.status == 2 && badLM.error.contains("--lm-width"), "\(badLM.error)")
   }
 }

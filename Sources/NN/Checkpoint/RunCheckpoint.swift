@@ -29,7 +29,7 @@ public enum RunCheckpoint {
   public static let stagingFolder = ".next-checkpoint"
 
   /// The files of a checkpoint in the order they are written and renamed.
-  private static let files = [modelFile, optimizerFile, configurationFile, stateFile]
+  public static let files = [modelFile, optimizerFile, configurationFile, stateFile]
 
   /// Writes the trainer's model, moments and state and the configuration into `folder` (created if needed).
   ///

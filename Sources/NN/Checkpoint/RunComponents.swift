@@ -1,7 +1,8 @@
 /// The model and the batches of a run, built from its ``RunConfiguration`` and checked to fit each other.
 ///
 /// The one place where a model configuration meets a data configuration: each architecture adds its case
-/// here, with the check that its data suits it (feature width and classes for the classifier).
+/// here, with the check that its data suits it (feature width and classes for the classifier, the
+/// vocabulary for a language model).
 public struct RunComponents {
   /// The model, every parameter zero (initialize it or load a checkpoint).
   public let model: any TrainableModel
@@ -13,17 +14,20 @@ public struct RunComponents {
   ///
   /// - Parameters:
   ///   - configuration: The run.
-  ///   - evaluationData: Examples to evaluate on instead of the configured data's held-out split.
-  /// - Throws: ``DataError`` for data that cannot be loaded or split, naming the file or setting;
-  ///   ``TrainingError`` for model sizes that do not fit (naming the layer), or
-  ///   ``TrainingError/inputMismatch(layer:reason:)`` when the data's width or classes do not fit the model.
-  public init(_ configuration: RunConfiguration, evaluationData: ClassificationDataset? = nil) throws {
+  ///   - evaluationData: A source to evaluate on instead of the configured data's held-out split: `.npy`
+  ///     files for a classifier (every example), a text file for a language model (every byte).
+  /// - Throws: ``DataError`` for data that cannot be loaded or split, naming the file or setting (a text too
+  ///   short for one window of the context); ``TrainingError`` for model sizes that do not fit (naming the
+  ///   layer), or ``TrainingError/inputMismatch(layer:reason:)`` when the data's width, classes or
+  ///   vocabulary do not fit the model.
+  public init(_ configuration: RunConfiguration, evaluationData: DataConfiguration? = nil) throws {
     let training = configuration.training
     switch configuration.model {
     case .mlp(let mlp):
       let batches =
         if let evaluationData {
-          try ClassificationBatches(evaluating: evaluationData, batchSize: training.batchSize)
+          try ClassificationBatches(
+            evaluating: try evaluationData.makeClassificationDataset(), batchSize: training.batchSize)
         } else {
           try configuration.data.makeClassificationBatches(
             batchSize: training.batchSize, heldOutFraction: training.heldOutFraction, seed: training.seed)
@@ -39,6 +43,26 @@ public struct RunComponents {
       }
       model = try MLPClassifier(configuration: mlp)
       self.batches = batches
+    case .languageModel(let lm):
+      try lm.validate()
+      let (sequences, length) = (training.batchSize, lm.contextLength)
+      let tokens =
+        if let evaluationData {
+          try TokenBatches(
+            evaluating: try evaluationData.makeTokenDataset(heldOutFraction: training.heldOutFraction, evaluationOnly: true),
+            sequences: sequences, sequenceLength: length)
+        } else {
+          try TokenBatches(
+            dataset: try configuration.data.makeTokenDataset(heldOutFraction: training.heldOutFraction),
+            sequences: sequences, sequenceLength: length, seed: training.seed)
+        }
+      guard lm.vocabularySize >= tokens.dataset.vocabularySize else {
+        throw TrainingError.inputMismatch(
+          layer: "model",
+          reason: "its vocabulary has \(lm.vocabularySize) tokens but \(tokens.dataset.source) has \(tokens.dataset.vocabularySize)")
+      }
+      model = try LanguageModel(lm)
+      batches = LanguageModelBatches(tokens)
     }
   }
 }

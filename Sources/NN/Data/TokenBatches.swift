@@ -21,9 +21,25 @@ public struct TokenBatches: Sendable {
   /// - Throws: ``DataError/invalidSetting(name:value:)``, or ``DataError/tooShort(source:split:tokens:needed:)``
   ///   when a split has no more than `sequenceLength` tokens.
   public init(dataset: TokenDataset, sequences: Int, sequenceLength: Int, seed: UInt64) throws(DataError) {
+    try self.init(dataset, sequences: sequences, sequenceLength: sequenceLength, seed: seed, splits: [
+      ("training", dataset.training), ("held-out", dataset.heldOut),
+    ])
+  }
+
+  /// Batches for evaluating on `dataset`'s held-out tokens only (its training split may be empty; there are
+  /// no training batches).
+  ///
+  /// - Throws: As ``init(dataset:sequences:sequenceLength:seed:)``, for the held-out split alone.
+  public init(evaluating dataset: TokenDataset, sequences: Int, sequenceLength: Int) throws(DataError) {
+    try self.init(dataset, sequences: sequences, sequenceLength: sequenceLength, seed: 0, splits: [("held-out", dataset.heldOut)])
+  }
+
+  private init(
+    _ dataset: TokenDataset, sequences: Int, sequenceLength: Int, seed: UInt64, splits: [(String, [Int32])]
+  ) throws(DataError) {
     guard sequences > 0 else { throw .invalidSetting(name: "sequences", value: Double(sequences)) }
     guard sequenceLength > 0 else { throw .invalidSetting(name: "sequenceLength", value: Double(sequenceLength)) }
-    for (split, tokens) in [("training", dataset.training), ("held-out", dataset.heldOut)] where tokens.count <= sequenceLength {
+    for (split, tokens) in splits where tokens.count <= sequenceLength {
       throw .tooShort(source: dataset.source, split: split, tokens: tokens.count, needed: sequenceLength + 1)
     }
     self.dataset = dataset
@@ -36,6 +52,7 @@ public struct TokenBatches: Sendable {
   ///
   /// - Complexity: O(sequences·sequenceLength).
   public func trainingBatch(step: Int) -> Batch {
+    precondition(dataset.training.count > sequenceLength, "TokenBatches: no training windows (evaluation-only batches)")
     var generator = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15))
     let starts = (0..<sequences).map { _ in
       Int(generator.nextUnit() * Double(dataset.training.count - sequenceLength))

@@ -34,6 +34,26 @@ public enum LinearLayerKind: Codable, Sendable, Equatable, CustomStringConvertib
     }
   }
 
+  /// Declares a layer of this kind under `name`.
+  ///
+  /// - Throws: ``TrainingError`` for a size below 1 or Monarch blocks that do not fit the widths
+  ///   (``TrainingError/invalidMonarchLayout(layer:reason:)``), or a ``ParameterError`` for a name already
+  ///   declared.
+  public func makeLayer(
+    _ name: String, inputFeatures: Int, outputFeatures: Int, bias: Bool = true, layout: inout ParameterLayout
+  ) throws -> any LinearLayer {
+    switch self {
+    case .dense:
+      return try Linear(name, inputFeatures: inputFeatures, outputFeatures: outputFeatures, bias: bias, layout: &layout)
+    case .monarch(let blocks):
+      try requirePositive(inputFeatures, "inputFeatures", name)
+      try requirePositive(outputFeatures, "outputFeatures", name)
+      return try MonarchLinearLayer(
+        name, inputFeatures: inputFeatures, outputFeatures: outputFeatures, blocks: blocks, bias: bias, layout: &layout)
+    }
+  }
+
+  /// `dense` or `Monarch (B blocks)`.
   public var description: String {
     switch self {
     case .dense: return "dense"

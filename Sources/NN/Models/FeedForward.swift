@@ -1,7 +1,7 @@
 import TensorCore
 
 /// The MLP of a decoder block, `c_proj(GELU(c_fc(x)))` (nanoGPT's `mlp.c_fc`, `mlp.c_proj`), its two linear
-/// maps any ``LinearLayer``.
+/// maps any ``LinearLayer`` (dense or Monarch, as ``LanguageModelConfiguration/feedForwardLayers`` chose).
 struct FeedForward: Sendable {
   /// What ``forward(_:into:parameters:workspace:)`` keeps for the backward pass.
   struct Record {
@@ -38,9 +38,10 @@ struct FeedForward: Sendable {
     let gradient = workspace.matrix(rows: input.rows, columns: expansion.outputFeatures)
     projection.backward(
       input: record.activated.readOnly, outputGradient: outputGradient, inputGradient: .overwrite(gradient),
-      parameters: parameters)
+      parameters: parameters, workspace: workspace)
     // In place: each element reads its own gradient before overwriting it.
     activation.backward(input: record.hidden.readOnly, outputGradient: gradient.readOnly, inputGradient: .overwrite(gradient))
-    expansion.backward(input: input, outputGradient: gradient.readOnly, inputGradient: inputGradient, parameters: parameters)
+    expansion.backward(input: input, outputGradient: gradient.readOnly, inputGradient: inputGradient, parameters: parameters,
+      workspace: workspace)
   }
 }

@@ -76,10 +76,11 @@ public final class LanguageModel: TrainableModel {
             layout: &layout))
       }
       let secondNorm = try LayerNorm(name("ln_2"), features: width, layout: &layout)
+      let kind = configuration.feedForwardLayers
       let feedForward = FeedForward(
-        expansion: try Linear(name("mlp.c_fc"), inputFeatures: width, outputFeatures: hidden, layout: &layout),
+        expansion: try kind.makeLayer(name("mlp.c_fc"), inputFeatures: width, outputFeatures: hidden, layout: &layout),
         activation: activation,
-        projection: try Linear(name("mlp.c_proj"), inputFeatures: hidden, outputFeatures: width, layout: &layout))
+        projection: try kind.makeLayer(name("mlp.c_proj"), inputFeatures: hidden, outputFeatures: width, layout: &layout))
       blocks.append(
         DecoderBlock(
           firstNorm: firstNorm, mixer: mixer, secondNorm: secondNorm, feedForward: feedForward,

@@ -1,3 +1,4 @@
+import Monarch
 import ProbabilityMaps
 
 /// The sizes and choices of a ``LanguageModel``: a decoder-only stack of pre-norm blocks whose sequence mixer
@@ -10,7 +11,9 @@ import ProbabilityMaps
 ///  "mixer": {"attention": {"heads": 4, "normalizer": "softmax", "positions": "learned"}}}
 /// ```
 /// or, for the state-space LM, `"mixer": {"longConvolution": {"kernel": {"s4d": {"stateSize": 64}}}}`.
-/// `dropout`, `gelu` and `feedForwardExpansion` may be left out (0, `"tanh"`, 4). The normalizer is
+/// `"feedForwardLayers": {"type": "monarch", "blocks": 4}` makes both linear maps of every block's MLP Monarch
+/// layers (``LinearLayerKind``). `dropout`, `gelu`, `feedForwardExpansion` and `feedForwardLayers` may be left
+/// out (0, `"tanh"`, 4, dense). The normalizer is
 /// `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": 1.3}}`.
 /// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:)`` calls it.
 public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
@@ -31,11 +34,15 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
   public var feedForwardExpansion: Int
   /// The sequence mixer of every block.
   public var mixer: SequenceMixerConfiguration
+  /// The kind of both linear maps of every block's MLP (`mlp.c_fc`, `mlp.c_proj`): dense, or Monarch with
+  /// its factors under `mlp.c_fc.w1`, `mlp.c_fc.w2`.
+  public var feedForwardLayers: LinearLayerKind
 
   /// Bundles the choices.
   public init(
     vocabularySize: Int, contextLength: Int, width: Int, layers: Int, dropout: Double = 0,
-    gelu: GELU.Approximation = .tanh, feedForwardExpansion: Int = 4, mixer: SequenceMixerConfiguration
+    gelu: GELU.Approximation = .tanh, feedForwardExpansion: Int = 4, mixer: SequenceMixerConfiguration,
+    feedForwardLayers: LinearLayerKind = .dense
   ) {
     self.vocabularySize = vocabularySize
     self.contextLength = contextLength
@@ -45,13 +52,15 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
     self.gelu = gelu
     self.feedForwardExpansion = feedForwardExpansion
     self.mixer = mixer
+    self.feedForwardLayers = feedForwardLayers
   }
 
   private enum CodingKeys: String, CodingKey {
-    case vocabularySize, contextLength, width, layers, dropout, gelu, feedForwardExpansion, mixer
+    case vocabularySize, contextLength, width, layers, dropout, gelu, feedForwardExpansion, mixer, feedForwardLayers
   }
 
-  /// Decodes a configuration; `dropout`, `gelu` and `feedForwardExpansion` take their defaults when absent.
+  /// Decodes a configuration; `dropout`, `gelu`, `feedForwardExpansion` and `feedForwardLayers` take their
+  /// defaults when absent.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
@@ -61,36 +70,39 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
       dropout: try container.decodeIfPresent(Double.self, forKey: .dropout) ?? 0,
       gelu: try container.decodeIfPresent(GELU.Approximation.self, forKey: .gelu) ?? .tanh,
       feedForwardExpansion: try container.decodeIfPresent(Int.self, forKey: .feedForwardExpansion) ?? 4,
-      mixer: try container.decode(SequenceMixerConfiguration.self, forKey: .mixer))
+      mixer: try container.decode(SequenceMixerConfiguration.self, forKey: .mixer),
+      feedForwardLayers: try container.decodeIfPresent(LinearLayerKind.self, forKey: .feedForwardLayers) ?? .dense)
   }
 
   /// A Transformer LM (nanoGPT's architecture with softmax attention and learned positions by default).
   public static func transformer(
     vocabularySize: Int, contextLength: Int, width: Int, layers: Int, heads: Int,
     normalizer: AttentionNormalizer = .softmax, positions: PositionEncoding = .learned, dropout: Double = 0,
-    gelu: GELU.Approximation = .tanh
+    gelu: GELU.Approximation = .tanh, feedForwardLayers: LinearLayerKind = .dense
   ) -> LanguageModelConfiguration {
     LanguageModelConfiguration(
       vocabularySize: vocabularySize, contextLength: contextLength, width: width, layers: layers,
       dropout: dropout, gelu: gelu,
-      mixer: .attention(heads: heads, normalizer: normalizer, positions: positions))
+      mixer: .attention(heads: heads, normalizer: normalizer, positions: positions), feedForwardLayers: feedForwardLayers)
   }
 
   /// A state-space LM: the same stack with a long-convolution mixer.
   public static func stateSpace(
     vocabularySize: Int, contextLength: Int, width: Int, layers: Int,
-    kernel: LongConvolution.Kernel = .s4d(stateSize: 64), dropout: Double = 0, gelu: GELU.Approximation = .tanh
+    kernel: LongConvolution.Kernel = .s4d(stateSize: 64), dropout: Double = 0, gelu: GELU.Approximation = .tanh,
+    feedForwardLayers: LinearLayerKind = .dense
   ) -> LanguageModelConfiguration {
     LanguageModelConfiguration(
       vocabularySize: vocabularySize, contextLength: contextLength, width: width, layers: layers,
-      dropout: dropout, gelu: gelu, mixer: .longConvolution(kernel: kernel))
+      dropout: dropout, gelu: gelu, mixer: .longConvolution(kernel: kernel), feedForwardLayers: feedForwardLayers)
   }
 
   /// Checks that every size is positive and that the sizes fit together.
   ///
   /// - Throws: ``TrainingError`` naming the field (layer `"configuration"`): a non-positive size, a dropout
   ///   rate outside `[0, 1)`, heads that do not divide the width, an odd rotary head size, an entmax `alpha`
-  ///   not above 1, an odd S4D state size, or an RTF order not below the context.
+  ///   not above 1, an odd S4D state size, an RTF order not below the context, or Monarch blocks that do not
+  ///   fit the MLP's widths (``TrainingError/invalidMonarchLayout(layer:reason:)``).
   public func validate() throws(TrainingError) {
     let layer = "configuration"
     try requirePositive(vocabularySize, "vocabularySize", layer)
@@ -102,6 +114,16 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
       throw .invalidSize(layer: layer, name: "vocabularySize", value: vocabularySize, requirement: "must fit Int32")
     }
     guard dropout >= 0, dropout < 1 else { throw .invalidProbability(layer: "\(layer).dropout", value: dropout) }
+    if case .monarch(let blocks) = feedForwardLayers {
+      let hidden = width * feedForwardExpansion
+      for (name, input, output) in [("mlp.c_fc", width, hidden), ("mlp.c_proj", hidden, width)] {
+        do {
+          _ = try MonarchLayout(inFeatures: input, outFeatures: output, blocks: blocks)
+        } catch {
+          throw .invalidMonarchLayout(layer: "\(layer).feedForwardLayers (\(name))", reason: "\(error)")
+        }
+      }
+    }
     switch mixer {
     case .attention(let heads, let normalizer, let positions):
       try requirePositive(heads, "heads", layer)

@@ -11,7 +11,7 @@ public struct MLPClassifier: TrainableModel {
   public let configuration: MLPConfiguration
   /// Every parameter of the model.
   public let parameters: ParameterStore
-  private let layers: [DenseOrMonarchLinear]
+  private let layers: [any LinearLayer]
   private let gelu = GELU()
 
   /// Declares the layers and allocates the store (all parameters zero until ``initialize(using:)``).
@@ -21,13 +21,12 @@ public struct MLPClassifier: TrainableModel {
     self.configuration = configuration
     let widths = configuration.widths
     var layout = ParameterLayout()
-    var layers: [DenseOrMonarchLinear] = []
+    var layers: [any LinearLayer] = []
     for index in 0..<(widths.count - 1) {
       let isOutput = index == widths.count - 2
       layers.append(
-        try DenseOrMonarchLinear(
-          isOutput ? "output" : "hidden.\(index)", kind: isOutput ? configuration.outputLayer : configuration.hiddenLayers,
-          inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
+        try (isOutput ? configuration.outputLayer : configuration.hiddenLayers).makeLayer(
+          isOutput ? "output" : "hidden.\(index)", inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
     }
     self.layers = layers
     parameters = try ParameterStore(layout: layout)
@@ -36,6 +35,46 @@ public struct MLPClassifier: TrainableModel {
   /// Initializes every layer in order from `generator`.
   public func initialize(using generator: inout SeededGenerator) {
     for layer in layers { layer.initialize(parameters, using: &generator) }
+  }
+
+  /// The class logits of feature rows (an evaluation forward pass).
+  ///
+  /// - Parameter features: `examples × inputFeatures`.
+  /// - Returns: `examples × classes`.
+  /// - Throws: ``TrainingError/inputMismatch(layer:reason:)`` for another feature width.
+  public func logits(for features: Tensor<Float>) throws -> Tensor<Float> {
+    guard features.shape.count == 2, features.shape[1] == configuration.inputFeatures else {
+      throw TrainingError.inputMismatch(
+        layer: "MLPClassifier", reason: "features have shape \(features.shape), expected [examples, \(configuration.inputFeatures)]")
+    }
+    let logits = forward(features, workspace: Workspace()).preactivations.last!
+    return Tensor(
+      shape: [logits.rows, logits.columns],
+      scalars: Array(UnsafeBufferPointer(start: logits.base, count: logits.rows * logits.columns)))
+  }
+
+  /// The forward pass over checked features: `activations[0]` is the input, `preactivations[i]` the output
+  /// of layer `i`, `activations[i + 1] = act(preactivations[i])` for hidden layers.
+  private func forward(
+    _ features: Tensor<Float>, workspace: Workspace
+  ) -> (activations: [MutableMatrixView<Float>], preactivations: [MutableMatrixView<Float>]) {
+    let widths = configuration.widths
+    let rows = features.shape[0]
+    let input = workspace.matrix(rows: rows, columns: widths[0])
+    features.scalars.withUnsafeBufferPointer { input.base.update(from: $0.baseAddress!, count: rows * widths[0]) }
+    var activations = [input]
+    var preactivations: [MutableMatrixView<Float>] = []
+    for (index, layer) in layers.enumerated() {
+      let z = workspace.matrix(rows: rows, columns: widths[index + 1])
+      layer.forward(activations[index].readOnly, into: z, parameters: parameters)
+      preactivations.append(z)
+      if index < layers.count - 1 {
+        let a = workspace.matrix(rows: rows, columns: widths[index + 1])
+        activate(z.readOnly, into: a)
+        activations.append(a)
+      }
+    }
+    return (activations, preactivations)
   }
 
   private func activate(_ input: MatrixView<Float>, into output: MutableMatrixView<Float>) {
@@ -72,21 +111,7 @@ public struct MLPClassifier: TrainableModel {
       throw TrainingError.inputMismatch(
         layer: "MLPClassifier", reason: "\(batch.targets.count) targets for \(rows) feature rows")
     }
-    // Activations: a[0] is the input, z[i] the output of layer i, a[i + 1] = act(z[i]) for hidden layers.
-    let input = workspace.matrix(rows: rows, columns: widths[0])
-    features.scalars.withUnsafeBufferPointer { input.base.update(from: $0.baseAddress!, count: rows * widths[0]) }
-    var activations = [input]
-    var preactivations: [MutableMatrixView<Float>] = []
-    for (index, layer) in layers.enumerated() {
-      let z = workspace.matrix(rows: rows, columns: widths[index + 1])
-      layer.forward(activations[index].readOnly, into: z, parameters: parameters)
-      preactivations.append(z)
-      if index < layers.count - 1 {
-        let a = workspace.matrix(rows: rows, columns: widths[index + 1])
-        activate(z.readOnly, into: a)
-        activations.append(a)
-      }
-    }
+    let (activations, preactivations) = forward(features, workspace: workspace)
     let logits = preactivations[preactivations.count - 1]
     let crossEntropy = CrossEntropy()
     var correct = 0

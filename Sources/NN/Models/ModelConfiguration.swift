@@ -1,10 +1,12 @@
 /// Which model a run trains, with its configuration: the `model` entry of a run's `config.json`.
 ///
 /// Coded as the model's own configuration with a `type` key added (`{"type": "mlp", "input_features": 32,
-/// ...}`), so each architecture is one more case.
+/// ...}`, `{"type": "language_model", "vocabularySize": 256, ...}`), so each architecture is one more case.
 public enum ModelConfiguration: Codable, Sendable, Equatable {
   /// An ``MLPClassifier``.
   case mlp(MLPConfiguration)
+  /// A ``LanguageModel``: a Transformer or a state-space LM, as its mixer says.
+  case languageModel(LanguageModelConfiguration)
 
   private enum CodingKeys: String, CodingKey { case type }
 
@@ -15,6 +17,7 @@ public enum ModelConfiguration: Codable, Sendable, Equatable {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     switch try container.decode(String.self, forKey: .type) {
     case "mlp": self = .mlp(try MLPConfiguration(from: decoder))
+    case "language_model": self = .languageModel(try LanguageModelConfiguration(from: decoder))
     case let other:
       throw DecodingError.dataCorruptedError(
         forKey: .type, in: container, debugDescription: "unknown model type '\(other)'")
@@ -28,6 +31,9 @@ public enum ModelConfiguration: Codable, Sendable, Equatable {
     case .mlp(let configuration):
       try container.encode("mlp", forKey: .type)
       try configuration.encode(to: encoder)
+    case .languageModel(let configuration):
+      try container.encode("language_model", forKey: .type)
+      try configuration.encode(to: encoder)
     }
   }
 
@@ -38,6 +44,7 @@ public enum ModelConfiguration: Codable, Sendable, Equatable {
   public func makeModel() throws -> any TrainableModel {
     switch self {
     case .mlp(let configuration): return try MLPClassifier(configuration: configuration)
+    case .languageModel(let configuration): return try LanguageModel(configuration)
     }
   }
 }

@@ -64,6 +64,9 @@ public final class Trainer {
   /// The expected held-out loss of the best possible model, when the data knows it.
   public var bestPossibleLoss: Double? { data.bestPossibleLoss }
 
+  /// The held-out batches ``evaluate()`` scores.
+  public var evaluationBatches: [Batch] { data.evaluationBatches }
+
   /// Takes one optimizer step.
   ///
   /// - Returns: The step's loss, gradient norm and learning-rate factor.

@@ -4,6 +4,7 @@ enum CommandRegistry {
     DemoCommand.command,
     TrainCommand.command,
     EvalCommand.command,
+    GenerateCommand.command,
     InspectCommand.command,
     MonarchProjectCommand.command,
     MonarchApplyCommand.command,

@@ -3,24 +3,36 @@ import NN
 import TensorCore
 import TensorFiles
 
-/// `structml train`: trains a model on built-in or `.npy` data, writing checkpoints, the configuration and
-/// the loss curve into a run folder.
+/// `structml train`: trains a model (an MLP classifier, a Transformer or a state-space language model) on
+/// built-in data, `.npy` files or a UTF-8 text, writing checkpoints, the configuration and the loss curve into
+/// a run folder.
 enum TrainCommand {
   /// The options that define a new run, which `--resume` takes from the run folder instead.
-  static let definingOptions = ["model", "config", "mlp", "blocks", "data", "labels", "batch", "lr", "seed"]
+  static let definingOptions = [
+    "model", "config", "mlp", "blocks", "normalizer", "alpha", "mixer", "width", "layers", "heads", "context", "data",
+    "labels", "batch", "lr", "seed",
+  ]
 
   static let command = Command(
     path: ["train"],
-    summary: "train a model (MLP classifier) on built-in or .npy data; checkpoints and loss curve in a run folder",
+    summary: "train an MLP classifier or a Transformer / state-space LM; checkpoints and loss curve in a run folder",
     options: [
-      .value("model", "mlp", "the architecture (default mlp)"),
+      .value("model", "mlp|transformer|ssm", "the architecture (default mlp, or the --config file's)"),
       .value("config", "FILE", "a JSON run configuration: any of {\"model\", \"data\", \"training\"}"),
-      .value("mlp", "dense|monarch", "the kind of the hidden layers (default dense)"),
-      .value("blocks", "B", "Monarch blocks of the hidden layers (default 4; with --mlp monarch)"),
-      .value("data", "FILE", ".npy features, float32 examples × features (default: the built-in teacher task)"),
-      .value("labels", "FILE", ".npy integer labels, one per example (with --data)"),
+      .value("mlp", "dense|monarch", "the kind of the MLP layers (hidden layers; every block's MLP of an LM; default dense)"),
+      .value("blocks", "B", "Monarch blocks of those layers (default 4; with --mlp monarch)"),
+      .value("normalizer", "softmax|entmax15|sparsemax|entmax", "attention's normalizer (transformer; default softmax)"),
+      .value("alpha", "A", "the alpha of --normalizer entmax, above 1"),
+      .value("mixer", "s4d|rtf", "the long-convolution kernel (ssm; default s4d)"),
+      .value("width", "W", "the residual width (LMs; default 128)"),
+      .value("layers", "L", "the blocks (LMs; default 4)"),
+      .value("heads", "H", "attention heads, dividing the width (transformer; default 4)"),
+      .value("context", "C", "the context length and window of a batch (LMs; default 64)"),
+      .value("data", "FILE", "mlp: .npy features, float32 examples × features (default: the built-in teacher task); "
+        + "LMs: a UTF-8 text as bytes (default: the built-in Markov chain)"),
+      .value("labels", "FILE", ".npy integer labels, one per example (mlp, with --data)"),
       .value("steps", "N", "optimizer steps (default 200; with --resume, the new total)"),
-      .value("batch", "B", "examples per batch (default 64)"),
+      .value("batch", "B", "examples (LMs: sequences of the context) per batch (default 64)"),
       .value("lr", "LR", "peak learning rate (default 0.003)"),
       .value("seed", "S", "seed of initialization, split and shuffles (default 0)"),
       .value("threads", "T", "BLAS threads (default: all cores for dense models, 1 with Monarch layers)"),
@@ -71,6 +83,8 @@ enum TrainCommand {
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
     let startStep = trainer.state.step
     let startSeconds = trainer.state.seconds
+    let startExamples = trainer.state.examples
+    let unit = if case .languageModel = configuration.model { "tokens" } else { "examples" }
     let progress = ProgressBar(console: console, total: configuration.training.steps, label: "train")
     var lastCheckpoint: Int?
     do {
@@ -79,10 +93,10 @@ enum TrainCommand {
         onStep: { report in
           let state = trainer.state
           let seconds = state.seconds - startSeconds
-          let rate = Double((state.step - startStep) * configuration.training.batchSize * configuration.training.accumulationSteps) / max(seconds, 1e-9)
+          let rate = Double(state.examples - startExamples) / max(seconds, 1e-9)
           let left = seconds / Double(state.step - startStep) * Double(configuration.training.steps - state.step)
           progress.update(
-            report.step, item: String(format: "loss %.4f  %.0f examples/s  %.0f s left", report.loss, rate, left))
+            report.step, item: String(format: "loss %.4f  %.0f \(unit)/s  %.0f s left", report.loss, rate, left))
         },
         checkpoint: { trainer in
           try RunCheckpoint.write(trainer, configuration: configuration, to: output)
@@ -104,12 +118,14 @@ enum TrainCommand {
     }
   }
 
-  /// The configuration of a new run: the `--config` file's parts, then the flags over them.
+  /// The configuration of a new run: the `--config` file's parts, then the flags over them. Flags that do not
+  /// apply to the chosen model, and sizes that do not fit, are usage errors naming the flag.
   static func newConfiguration(_ arguments: ParsedArguments, steps: Int?) throws -> RunConfiguration {
-    if let model = try arguments.choice("model", ["mlp"]), model != "mlp" {
-      throw CommandError.usage("option '--model': \(model) is not available")
-    }
     let file = try arguments.string("config").map(ConfigurationFile.read)
+    let kind = try ModelKind(arguments.choice("model", ModelKind.allCases.map(\.rawValue)), file: file?.model)
+    for name in kind.refusedOptions where arguments.string(name) != nil || arguments.flag(name) {
+      throw CommandError.usage("option '--\(name)' does not apply to --model \(kind.rawValue)")
+    }
     var training = file?.training ?? TrainingConfiguration()
     if let steps { training.steps = steps }
     if let batch = try arguments.int("batch", in: 1...1_000_000) { training.batchSize = batch }
@@ -118,7 +134,80 @@ enum TrainCommand {
       training.learningRate = Float(lr)
     }
     if let seed = try arguments.int("seed", in: 0...Int.max) { training.seed = UInt64(seed) }
-    var data = file?.data ?? .teacher(TeacherClassificationTask(seed: training.seed))
+    let linearKind = try linearLayerKind(arguments)
+    let model: ModelConfiguration
+    let data: DataConfiguration
+    if kind == .mlp {
+      (model, data) = try mlpConfiguration(arguments, file: file, seed: training.seed, linearKind: linearKind)
+    } else {
+      (model, data) = try languageModelConfiguration(
+        arguments, kind: kind, file: file, seed: training.seed, linearKind: linearKind)
+    }
+    let configuration = RunConfiguration(model: model, data: data, training: training)
+    do {
+      try training.validate()
+    } catch {
+      throw CommandError.usage("\(error)")
+    }
+    do {
+      _ = try configuration.model.makeModel()
+    } catch let error as TrainingError {
+      throw CommandError.usage("\(flag(for: error, arguments))\(error)")
+    } catch {
+      throw CommandError.usage("\(error)")
+    }
+    return configuration
+  }
+
+  /// The architectures of `--model`.
+  enum ModelKind: String, CaseIterable {
+    case mlp, transformer, ssm
+
+    /// `--model`'s choice, else the `--config` file's model, else the MLP; a choice that contradicts the file
+    /// is a usage error.
+    init(_ choice: String?, file: ModelConfiguration?) throws {
+      let configured: ModelKind? =
+        switch file {
+        case .mlp?: .mlp
+        case .languageModel(let lm)?: if case .attention = lm.mixer { .transformer } else { .ssm }
+        case nil: nil
+        }
+      let chosen = choice.flatMap(ModelKind.init(rawValue:)) ?? configured ?? .mlp
+      if let configured, configured != chosen {
+        throw CommandError.usage("option '--model': \(chosen.rawValue), but the --config file describes a \(configured.rawValue) model")
+      }
+      self = chosen
+    }
+
+    /// The options this architecture has no use for.
+    var refusedOptions: [String] {
+      switch self {
+      case .mlp: return ["normalizer", "alpha", "mixer", "width", "layers", "heads", "context"]
+      case .transformer: return ["mixer", "labels"]
+      case .ssm: return ["normalizer", "alpha", "heads", "labels"]
+      }
+    }
+  }
+
+  /// `--mlp` and `--blocks`, or `nil` when neither is given.
+  static func linearLayerKind(_ arguments: ParsedArguments) throws -> LinearLayerKind? {
+    let blocks = try arguments.int("blocks", in: 1...1 << 20)
+    switch try arguments.choice("mlp", ["dense", "monarch"]) {
+    case "monarch": return .monarch(blocks: blocks ?? 4)
+    case "dense":
+      guard blocks == nil else { throw CommandError.usage("option '--blocks' needs '--mlp monarch'") }
+      return .dense
+    default:
+      if blocks != nil { throw CommandError.usage("option '--blocks' needs '--mlp monarch'") }
+      return nil
+    }
+  }
+
+  /// The classifier and its data: the `--config` file's, the flags over them.
+  static func mlpConfiguration(
+    _ arguments: ParsedArguments, file: ConfigurationFile?, seed: UInt64, linearKind: LinearLayerKind?
+  ) throws -> (ModelConfiguration, DataConfiguration) {
+    var data = file?.data ?? .teacher(TeacherClassificationTask(seed: seed))
     switch (arguments.string("data"), arguments.string("labels")) {
     case (let features?, let labels?):
       // Absolute paths, so that the run folder's config.json finds the files from any directory.
@@ -127,6 +216,9 @@ enum TrainCommand {
     case (nil, .some): throw CommandError.usage("option '--labels' needs '--data'")
     case (nil, nil): break
     }
+    guard !data.holdsTokens else {
+      throw CommandError.usage("option '--config': its data is token streams, which --model mlp cannot read")
+    }
     var mlp: MLPConfiguration
     if case .mlp(let configured)? = file?.model {
       mlp = configured
@@ -134,42 +226,97 @@ enum TrainCommand {
       let (features, classes) = try dataShape(data)
       mlp = MLPConfiguration(inputFeatures: features, hiddenFeatures: [128], classes: classes)
     }
-    let kind = try arguments.choice("mlp", ["dense", "monarch"])
-    let blocks = try arguments.int("blocks", in: 1...1 << 20)
-    switch kind {
-    case "monarch": mlp.hiddenLayers = .monarch(blocks: blocks ?? 4)
-    case "dense":
-      guard blocks == nil else { throw CommandError.usage("option '--blocks' needs '--mlp monarch'") }
-      mlp.hiddenLayers = .dense
-    default:
-      if let blocks {
-        guard case .monarch = mlp.hiddenLayers else { throw CommandError.usage("option '--blocks' needs '--mlp monarch'") }
-        mlp.hiddenLayers = .monarch(blocks: blocks)
-      }
-    }
-    let configuration = RunConfiguration(model: .mlp(mlp), data: data, training: training)
-    do {
-      try training.validate()
-      _ = try configuration.model.makeModel()
-    } catch {
-      let flag = blocks != nil || kind == "monarch" ? "option '--blocks': " : ""
-      throw CommandError.usage("\(flag)\(error)")
-    }
-    return configuration
+    if let linearKind { mlp.hiddenLayers = linearKind }
+    return (.mlp(mlp), data)
   }
 
-  /// The feature width and class count of a data source, read without loading the examples twice for the
-  /// built-in task.
-  static func dataShape(_ data: DataConfiguration) throws -> (features: Int, classes: Int) {
+  /// A language model and its data: the `--config` file's, the flags over them; by default the small CPU
+  /// configuration (4 layers, width 128, 4 heads, context 64) on the built-in Markov chain.
+  static func languageModelConfiguration(
+    _ arguments: ParsedArguments, kind: ModelKind, file: ConfigurationFile?, seed: UInt64, linearKind: LinearLayerKind?
+  ) throws -> (ModelConfiguration, DataConfiguration) {
+    var data = file?.data ?? .markovChain(MarkovChainTask(seed: seed))
+    if let path = arguments.string("data") { data = .text(file: URL(fileURLWithPath: path).path) }
+    guard data.holdsTokens else {
+      throw CommandError.usage("option '--config': its data is labelled features, which --model \(kind.rawValue) cannot read")
+    }
+    let vocabulary: Int
     switch data {
-    case .teacher(let task): return (task.features, task.classes)
-    case .npy(let features, let labels):
-      do {
-        let dataset = try ClassificationDataset(featuresFile: features, labelsFile: labels)
-        return (dataset.featureCount, dataset.classes)
-      } catch {
-        throw CommandError.failure("\(error)")
+    case .markovChain(let task): vocabulary = task.symbols
+    default: vocabulary = 256
+    }
+    var lm: LanguageModelConfiguration
+    if case .languageModel(let configured)? = file?.model {
+      lm = configured
+    } else {
+      lm =
+        kind == .transformer
+        ? .transformer(vocabularySize: vocabulary, contextLength: 64, width: 128, layers: 4, heads: 4)
+        : .stateSpace(vocabularySize: vocabulary, contextLength: 64, width: 128, layers: 4)
+    }
+    if arguments.string("data") != nil { lm.vocabularySize = max(lm.vocabularySize, vocabulary) }
+    if let width = try arguments.int("width", in: 1...1 << 16) { lm.width = width }
+    if let layers = try arguments.int("layers", in: 1...1024) { lm.layers = layers }
+    if let context = try arguments.int("context", in: 1...1 << 20) { lm.contextLength = context }
+    if let linearKind { lm.feedForwardLayers = linearKind }
+    switch lm.mixer {
+    case .attention(let heads, let normalizer, let positions):
+      lm.mixer = .attention(
+        heads: try arguments.int("heads", in: 1...1 << 16) ?? heads,
+        normalizer: try attentionNormalizer(arguments) ?? normalizer, positions: positions)
+    case .longConvolution(let kernel):
+      switch try arguments.choice("mixer", ["s4d", "rtf"]) {
+      case "s4d": lm.mixer = .longConvolution(kernel: .s4d(stateSize: 64))
+      case "rtf": lm.mixer = .longConvolution(kernel: .rtf(order: min(16, max(1, lm.contextLength - 1))))
+      default: lm.mixer = .longConvolution(kernel: kernel)
       }
+    }
+    return (.languageModel(lm), data)
+  }
+
+  /// `--normalizer` and `--alpha` (only with `entmax`, which needs it), or `nil` when not given.
+  static func attentionNormalizer(_ arguments: ParsedArguments) throws -> AttentionNormalizer? {
+    let alpha = try arguments.double("alpha")
+    let name = try arguments.choice("normalizer", ["softmax", "entmax15", "sparsemax", "entmax"])
+    if alpha != nil, name != "entmax" { throw CommandError.usage("option '--alpha' needs '--normalizer entmax'") }
+    switch name {
+    case "softmax": return .softmax
+    case "entmax15": return .entmax15
+    case "sparsemax": return .sparsemax
+    case "entmax":
+      guard let alpha else { throw CommandError.usage("option '--normalizer entmax' needs '--alpha A' (above 1)") }
+      guard alpha.isFinite, alpha > 1 else { throw CommandError.usage("option '--alpha' must be above 1, got \(alpha)") }
+      return .entmax(alpha: alpha)
+    default: return nil
+    }
+  }
+
+  /// The flag behind a size that does not fit, as a message prefix (`option '--heads': `); the `--config`
+  /// file when no flag set it.
+  static func flag(for error: TrainingError, _ arguments: ParsedArguments) -> String {
+    let candidates: [String]
+    switch error {
+    case .headsDoNotDivideWidth: candidates = ["heads", "width"]
+    case .invalidMonarchLayout: candidates = ["blocks", "mlp", "width"]
+    case .oddSize(_, let name, _) where name.contains("heads"): candidates = ["heads", "width"]
+    case .invalidSize(_, let name, _, _) where name == "order": candidates = ["context", "mixer"]
+    case .invalidValue(_, let name, _) where name.hasPrefix("alpha"): candidates = ["alpha"]
+    case .nonPositiveSize(_, let name, _): candidates = [name == "contextLength" ? "context" : name]
+    default: candidates = []
+    }
+    let given = candidates.first { arguments.string($0) != nil } ?? (arguments.string("config") != nil ? "config" : nil)
+    return given.map { "option '--\($0)': " } ?? ""
+  }
+
+  /// The feature width and class count of a classification source, read without loading the examples twice
+  /// for the built-in task.
+  static func dataShape(_ data: DataConfiguration) throws -> (features: Int, classes: Int) {
+    if case .teacher(let task) = data { return (task.features, task.classes) }
+    do {
+      let dataset = try data.makeClassificationDataset()
+      return (dataset.featureCount, dataset.classes)
+    } catch {
+      throw CommandError.failure("\(error)")
     }
   }
 
@@ -177,8 +324,13 @@ enum TrainCommand {
   static func summary(_ trainer: Trainer, configuration: RunConfiguration, output: URL) -> JSONValue {
     let state = trainer.state
     let initial = state.evaluations.first?.loss ?? state.trainingLosses.first
+    let model: String =
+      switch configuration.model {
+      case .mlp: "mlp"
+      case .languageModel(let lm): if case .attention = lm.mixer { "transformer" } else { "ssm" }
+      }
     return .object([
-      ("model", .string("mlp")),
+      ("model", .string(model)),
       ("parameters", .int(trainer.model.parameters.parameterCount)),
       ("initial_loss", initial.map { .number($0) } ?? .null),
       ("final_train_loss", state.trainingLosses.last.map { .number($0) } ?? .null),
@@ -204,14 +356,15 @@ enum TrainCommand {
     if case .integer(let steps)? = report["steps"], case .number(let seconds)? = report["seconds"],
       case .number(let rate)? = report["tokens_per_second"], case .string(let folder)? = report["run_dir"]
     {
-      lines.append(String(format: "%lld steps in %.2f s (%.0f examples/s); wrote ", steps, seconds, rate) + TerminalText.escaped(folder))
+      let unit = report["model"] == .string("mlp") ? "examples" : "tokens"
+      lines.append(String(format: "%lld steps in %.2f s (%.0f \(unit)/s); wrote ", steps, seconds, rate) + TerminalText.escaped(folder))
     }
     return lines.joined(separator: "\n")
   }
 }
 
 /// A `--config` file: any of the parts of a ``RunConfiguration``.
-private struct ConfigurationFile: Decodable {
+struct ConfigurationFile: Decodable {
   var model: ModelConfiguration?
   var data: DataConfiguration?
   var training: TrainingConfiguration?

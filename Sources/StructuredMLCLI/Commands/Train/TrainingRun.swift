@@ -13,6 +13,7 @@ struct TrainingRun {
   static func defaultThreads(for model: ModelConfiguration) -> Int {
     switch model {
     case .mlp(let mlp): return mlp.hiddenLayers == .dense && mlp.outputLayer == .dense ? processorCount : 1
+    case .languageModel(let lm): return lm.feedForwardLayers == .dense ? processorCount : 1
     }
   }
 
@@ -22,8 +23,8 @@ struct TrainingRun {
     case initialize
     /// A resumed run: parameters, moments and state from a run folder.
     case resume(URL)
-    /// An evaluation: parameters from a run folder, on the held-out split or on all of `dataset`.
-    case evaluate(URL, dataset: ClassificationDataset?)
+    /// An evaluation: parameters from a run folder, on the held-out split or on all of `data`.
+    case evaluate(URL, data: DataConfiguration?)
   }
 
   /// Builds the model and data of `configuration` and sets the parameters as `start` says.
@@ -38,8 +39,8 @@ struct TrainingRun {
     // Sizes a run folder chose are a problem with that file, not with how the command was called.
     let sizesFromAFile = if case .initialize = start { false } else { true }
     do {
-      var evaluationData: ClassificationDataset?
-      if case .evaluate(_, let dataset) = start { evaluationData = dataset }
+      var evaluationData: DataConfiguration?
+      if case .evaluate(_, let data) = start { evaluationData = data }
       components = try RunComponents(configuration, evaluationData: evaluationData)
     } catch let error as DataError {
       throw CommandError.failure("\(error)")
