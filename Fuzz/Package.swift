@@ -7,7 +7,7 @@ import PackageDescription
 // Build and run them with `scripts/fuzz.sh`, which instruments the Swift and C code for coverage and
 // AddressSanitizer (`-sanitize=fuzzer,address`).
 
-let fuzzers = ["FuzzNPY", "FuzzSafetensors", "FuzzMonarchFactors", "FuzzArguments"]
+let fuzzers = ["FuzzNPY", "FuzzSafetensors", "FuzzMonarchFactors", "FuzzArguments", "FuzzRunConfiguration"]
 
 let package = Package(
   name: "StructuredMLFuzz",
@@ -20,6 +20,7 @@ let package = Package(
         .product(name: "TensorFiles", package: "structuredml"),
         .product(name: "Monarch", package: "structuredml"),
         .product(name: "StructuredMLCLI", package: "structuredml"),
+        .product(name: "NN", package: "structuredml"),
       ])
   ]
     + fuzzers.map { name in

@@ -167,8 +167,35 @@ def arguments_seeds():
     write(f, "broken_not_utf8", b"\x05--n\x00\xff\xfe\x00--json")
 
 
+# --- Run configurations (config.json of a run folder) -----------------------------------------------
+
+def run_configuration_seeds():
+    f = "FuzzRunConfiguration"
+    training = {"batch_size": 16, "learning_rate": 0.01, "warmup_steps": 1, "steps": 2}
+    teacher = {"type": "teacher", "examples": 64, "features": 8, "classes": 4, "teacher_hidden": 8, "seed": 1}
+    mlp = {"type": "mlp", "input_features": 8, "hidden_features": [16], "classes": 4}
+    seeds = {
+        "mlp_dense.json": {"model": mlp, "data": teacher, "training": training},
+        "mlp_monarch.json": {"model": dict(mlp, hidden_features=[16, 16], hidden_layers={"type": "monarch", "blocks": 2}),
+                             "data": teacher, "training": training},
+        "mlp_relu_npy.json": {"model": dict(mlp, activation="relu"),
+                              "data": {"type": "npy", "features": "x.npy", "labels": "y.npy"}, "training": training},
+        "broken_huge_width.json": {"model": dict(mlp, hidden_features=[46000, 46000, 46000]), "data": teacher,
+                                   "training": training},
+        "broken_blocks.json": {"model": dict(mlp, hidden_layers={"type": "monarch", "blocks": 9}), "data": teacher,
+                               "training": training},
+        "broken_mismatch.json": {"model": dict(mlp, input_features=9), "data": teacher, "training": training},
+        "broken_type.json": {"model": dict(mlp, type="rnn"), "data": teacher, "training": training},
+    }
+    for name, value in seeds.items():
+        write(f, name, json.dumps(value, sort_keys=True).encode("utf-8"))
+    write(f, "broken_nested.json", b"[" * 1000 + b"]" * 1000)
+    write(f, "broken_not_utf8.json", b'{"model": "\xff\xfe"}')
+
+
 if __name__ == "__main__":
     npy_seeds()
     safetensors_seeds()
     monarch_seeds()
     arguments_seeds()
+    run_configuration_seeds()

@@ -159,7 +159,7 @@ struct LanguageModelTests {
     // The composed matrix, read off the forward pass of the identity, has entries of deviation σ.
     var layout = ParameterLayout()
     let layer = try MonarchLinearLayer("fc", inputFeatures: 64, outputFeatures: 256, blocks: 4, bias: true, layout: &layout)
-    let store = ParameterStore(layout: layout)
+    let store = try ParameterStore(layout: layout)
     var generator = SeededGenerator(seed: 4)
     layer.initializeNormal(store, standardDeviation: 0.02, using: &generator)
     var identity = [Float](repeating: 0, count: 64 * 64)
