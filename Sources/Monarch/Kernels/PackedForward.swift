@@ -102,19 +102,24 @@ final class PackedForward: @unchecked Sendable {
 /// `target` (leading dimension `targetStride`), in cache-sized tiles.
 ///
 /// - Complexity: O(rows·columns).
+@inline(__always)
 func transposeCopy<Scalar>(
   _ source: UnsafePointer<Scalar>, rows: Int, columns: Int, sourceStride: Int,
   into target: UnsafeMutablePointer<Scalar>, targetStride: Int
 ) {
   let tile = 16
-  for i0 in stride(from: 0, to: rows, by: tile) {
+  var i0 = 0
+  while i0 < rows {
     let i1 = min(i0 + tile, rows)
-    for j0 in stride(from: 0, to: columns, by: tile) {
+    var j0 = 0
+    while j0 < columns {
       let j1 = min(j0 + tile, columns)
       for i in i0..<i1 {
         let row = source + i * sourceStride
         for j in j0..<j1 { target[j * targetStride + i] = row[j] }
       }
+      j0 = j1
     }
+    i0 = i1
   }
 }

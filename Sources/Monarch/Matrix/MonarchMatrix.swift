@@ -174,7 +174,8 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     }
   }
 
-  /// `y = x Mᵀ` written to `batch · out` scalars at `y`, by the packed kernels where they apply.
+  /// `y = x Mᵀ` written to `batch · out` scalars at `y`: `Float` by the lane-packed kernels where they apply and
+  /// by the block-product kernel on cached transposed factors elsewhere, `Double` by BLAS.
   private func multiply(_ x: Tensor<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
     if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout) {
       x.scalars.withUnsafeBufferPointer { px in
@@ -183,20 +184,31 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
           UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
           into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
       }
+    } else if let matrix = self as? MonarchMatrix<Float> {
+      let transposed = packedForward.transposed(for: matrix)
+      matrix.withFactorsView { view in
+        x.scalars.withUnsafeBufferPointer { px in
+          guard let xBase = px.baseAddress else { return }
+          view.multiplyByBlockProducts(
+            UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0], into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+            transposed: transposed)
+        }
+      }
     } else {
-      multiplyByGEMM(x, into: y)
+      multiplyOnFactorsView(x, into: y)
     }
   }
 
-  /// The forward multiply by BLAS GEMMs, into a tensor of shape `(batch, out)`.
-  func multiplyByGEMM(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+  /// The forward multiply on a view of the factors (see ``MonarchFactorsView``), into a tensor of shape
+  /// `(batch, out)`.
+  func multiplyOnFactorsView(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     y.scalars.withUnsafeMutableBufferPointer { py in
-      if let yBase = py.baseAddress { multiplyByGEMM(x, into: yBase) }
+      if let yBase = py.baseAddress { multiplyOnFactorsView(x, into: yBase) }
     }
   }
 
-  /// The forward multiply by one BLAS GEMM per block on the whole batch: the path for every layout.
-  private func multiplyByGEMM(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
+  /// The forward multiply on a view of the factors, nothing cached: the path for every layout and scalar.
+  private func multiplyOnFactorsView(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
     withFactorsView { view in
       x.scalars.withUnsafeBufferPointer { px in
         guard let xBase = px.baseAddress else { return }
