@@ -108,29 +108,88 @@ extension MonarchFactorsView where Scalar == Float {
     }
   }
 
-  /// `g[b, ll·r + rr] = Σ_ss w2[ll, ss, rr] · z[b, ll·s + ss]`: the second factor transposed, as stored.
+  /// `g[b, ll·r + rr] = Σ_ss w2[ll, ss, rr] · z[b, ll, ss]`: the second factor transposed, as stored, with
+  /// `z[b, ll, ss]` at `z + ll·blockStride + b·rowStride + ss` (`s` and `l·s` for the interleaved layout).
   /// - Complexity: O(batch·l·s·r).
   private func secondFactorTransposed(
-    _ z: UnsafePointer<Float>, batch: Int, into g: UnsafeMutablePointer<Float>, inParallel: Bool
+    _ z: UnsafePointer<Float>, blockStride: Int, rowStride: Int, batch: Int, into g: UnsafeMutablePointer<Float>,
+    inParallel: Bool
   ) {
-    let (w2, ls) = (self.w2.baseAddress!, l * s)
+    let w2 = self.w2.baseAddress!
     eachBlock(l, rows: batch, multiplyAdds: batch * l * s * r, inParallel: inParallel) { ll, rows in
       product(
-        rows: rows, n: r, depth: s, a: z + ll * s, ars: ls, acs: 1, b: w2 + ll * s * r, ldb: r, c: g + ll * r,
-        ldc: middle, accumulate: false)
+        rows: rows, n: r, depth: s, a: z + ll * blockStride, ars: rowStride, acs: 1, b: w2 + ll * s * r, ldb: r,
+        c: g + ll * r, ldc: middle, accumulate: false)
     }
   }
 
-  /// `v[b, kk·p + pp] = Σ_qq w1[kk, qq, pp] · h[b, kk·q + qq]`: the first factor transposed, as stored.
+  /// `v[b, kk·p + pp] = Σ_qq w1[kk, qq, pp] · h[b, kk, qq]`: the first factor transposed, as stored, with
+  /// `h[b, kk, qq]` at `h + kk·blockStride + b·rowStride + qq` (`q` and `k·q` for the interleaved layout).
   /// - Complexity: O(batch·k·q·p).
   private func firstFactorTransposed(
-    _ h: UnsafePointer<Float>, batch: Int, into v: UnsafeMutablePointer<Float>, inParallel: Bool
+    _ h: UnsafePointer<Float>, blockStride: Int, rowStride: Int, batch: Int, into v: UnsafeMutablePointer<Float>,
+    inParallel: Bool
   ) {
     let (w1, inFeatures) = (self.w1.baseAddress!, layout.inFeatures)
     eachBlock(k, rows: batch, multiplyAdds: batch * k * q * p, inParallel: inParallel) { kk, rows in
       product(
-        rows: rows, n: inWidth(kk), depth: q, a: h + kk * q, ars: middle, acs: 1, b: w1 + kk * q * p, ldb: p,
-        c: v + kk * p, ldc: inFeatures, accumulate: false)
+        rows: rows, n: inWidth(kk), depth: q, a: h + kk * blockStride, ars: rowStride, acs: 1, b: w1 + kk * q * p,
+        ldb: p, c: v + kk * p, ldc: inFeatures, accumulate: false)
+    }
+  }
+
+  // MARK: - Block-major copies for the factor gradients
+
+  /// `dzb[ll][b][ss] = dy[b, ss·l + ll]` (0 for the padded outputs) for rows `rows` of a batch of `batch`: each
+  /// block's rows contiguous, so a factor-gradient product over the batch streams them.
+  /// - Complexity: O(rows·l·s).
+  private func gatherOutputBlockMajor(
+    _ dy: UnsafePointer<Float>, rows: Range<Int>, batch: Int, into dzb: UnsafeMutablePointer<Float>
+  ) {
+    let (l, s, out) = (self.l, self.s, layout.outFeatures)
+    for b in rows {
+      let from = dy + b * out
+      for ll in 0..<l {
+        let to = dzb + (ll * batch + b) * s
+        for ss in 0..<s { to[ss] = ss * l + ll < out ? from[ss * l + ll] : 0 }
+      }
+    }
+  }
+
+  /// `gb[ll][b][rr] = h[b, rr·l + ll]` for rows `rows` (`h` holds only those rows): the permuted middle
+  /// activation, block-major.
+  /// - Complexity: O(rows·k·q).
+  private func permuteMiddleBlockMajor(
+    _ h: UnsafePointer<Float>, rows: Range<Int>, batch: Int, into gb: UnsafeMutablePointer<Float>
+  ) {
+    let (l, r, middle) = (self.l, self.r, self.middle)
+    for b in rows {
+      let from = h + (b - rows.lowerBound) * middle
+      for ll in 0..<l {
+        let to = gb + (ll * batch + b) * r
+        for rr in 0..<r { to[rr] = from[rr * l + ll] }
+      }
+    }
+  }
+
+  /// `dhb[kk][b][qq] = dg[b, ll·r + rr]` with `kk·q + qq = rr·l + ll`, for rows `rows` (`dg` holds only those
+  /// rows): the middle gradient back in the first factor's order, block-major.
+  /// - Complexity: O(rows·k·q).
+  private func unpermuteMiddleBlockMajor(
+    _ dg: UnsafePointer<Float>, rows: Range<Int>, batch: Int, into dhb: UnsafeMutablePointer<Float>
+  ) {
+    let (k, l, q, r, middle) = (self.k, self.l, self.q, self.r, self.middle)
+    for b in rows {
+      let from = dg + (b - rows.lowerBound) * middle
+      var (ll, rr) = (0, 0)
+      for kk in 0..<k {
+        let to = dhb + (kk * batch + b) * q
+        for qq in 0..<q {
+          to[qq] = from[ll * r + rr]
+          ll += 1
+          if ll == l { (ll, rr) = (0, rr + 1) }
+        }
+      }
     }
   }
 
@@ -171,6 +230,11 @@ extension MonarchFactorsView where Scalar == Float {
       multiplyByDotProducts(x, batch: batch, into: y)
       return
     }
+    if transposed == nil && PackedForward.accepts(layout) && batch >= 2 * PackedForward.tileRows {
+      // The lane-packed kernels, packed for this call: they need no permutation copies.
+      PackedForward(self).multiply(x, batch: batch, into: y, level: sml_cpu_vector_level())
+      return
+    }
     let factorCount = transposed == nil ? w1.count + w2.count : 0
     withScratch(factorCount) { factorScratch in
       let (w1t, w2t) = transposed.map { ($0.w1t, $0.w2t) } ?? (factorScratch, factorScratch + w1.count)
@@ -197,9 +261,11 @@ extension MonarchFactorsView where Scalar == Float {
       let count = rows.count
       let (g, h, z) = (scratch, scratch + count * middle, scratch + 2 * count * middle)
       gatherOutput(u + rows.lowerBound * outFeatures, batch: count, into: z, inParallel: inParallel)
-      secondFactorTransposed(z, batch: count, into: g, inParallel: inParallel)
+      secondFactorTransposed(z, blockStride: s, rowStride: l * s, batch: count, into: g, inParallel: inParallel)
       permuteMiddle(g, batch: count, into: h, inverse: true, inParallel: inParallel)
-      firstFactorTransposed(h, batch: count, into: v + rows.lowerBound * inFeatures, inParallel: inParallel)
+      firstFactorTransposed(
+        h, blockStride: q, rowStride: middle, batch: count, into: v + rows.lowerBound * inFeatures,
+        inParallel: inParallel)
     }
   }
 
@@ -212,45 +278,45 @@ extension MonarchFactorsView where Scalar == Float {
     inputGradient dx: UnsafeMutablePointer<Float>?, w1Gradient dw1: UnsafeMutablePointer<Float>?,
     w2Gradient dw2: UnsafeMutablePointer<Float>?, accumulate: Bool
   ) {
-    let (width, ls, inFeatures, outFeatures) = (batch * middle, l * s, layout.inFeatures, layout.outFeatures)
-    let needsInputChain = dw1 != nil || dx != nil
+    let (width, inFeatures) = (batch * middle, layout.inFeatures)
     let w1tCount = dw2 == nil ? 0 : w1.count
-    // Kept for the whole batch (the factor gradients sum over it): g for dw2, dh for dw1, dz for dw2.
-    let (gCount, dhCount) = (dw2 == nil ? 0 : width, dw1 == nil ? 0 : width)
-    withScratch(w1tCount + gCount + dhCount + batch * ls) { scratch in
-      let (w1t, g, dh, dz) = (
-        scratch, scratch + w1tCount, scratch + w1tCount + gCount, scratch + w1tCount + gCount + dhCount
-      )
+    // Block-major and kept for the whole batch (the factor gradients sum over it): dz, g (for dw2), dh.
+    let (dzCount, gCount, dhCount) = (batch * l * s, dw2 == nil ? 0 : width, dw1 == nil && dx == nil ? 0 : width)
+    withScratch(w1tCount + dzCount + gCount + dhCount) { scratch in
+      let (w1t, dzb) = (scratch, scratch + w1tCount)
+      let (gb, dhb) = (dzb + dzCount, dzb + dzCount + gCount)
       if dw2 != nil { transposeFactors(w1t: w1t, w2t: nil) }
       // Row-local chain per tile: dz; h → g; dg → dh → dx.
-      eachTile(batch: batch, scratchPerRow: 2 * middle) { rows, tileScratch, inParallel in
+      eachTile(batch: batch, scratchPerRow: middle) { rows, tileScratch, inParallel in
         let (count, start) = (rows.count, rows.lowerBound)
-        let (first, second) = (tileScratch, tileScratch + count * middle)
-        let tileDz = dz + start * ls
-        gatherOutput(dy + start * outFeatures, batch: count, into: tileDz, inParallel: inParallel)
+        gatherOutputBlockMajor(dy, rows: rows, batch: batch, into: dzb)
         if dw2 != nil {
-          firstFactor(x + start * inFeatures, batch: count, w1t: w1t, into: first, inParallel: inParallel)
-          permuteMiddle(first, batch: count, into: g + start * middle, inverse: false, inParallel: inParallel)
+          firstFactor(x + start * inFeatures, batch: count, w1t: w1t, into: tileScratch, inParallel: inParallel)
+          permuteMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: gb)
         }
-        guard needsInputChain else { return }
-        let tileDh = dw1 == nil ? first : dh + start * middle
-        secondFactorTransposed(tileDz, batch: count, into: second, inParallel: inParallel)
-        permuteMiddle(second, batch: count, into: tileDh, inverse: true, inParallel: inParallel)
-        if let dx { firstFactorTransposed(tileDh, batch: count, into: dx + start * inFeatures, inParallel: inParallel) }
+        guard dhCount > 0 else { return }
+        secondFactorTransposed(
+          dzb + start * s, blockStride: batch * s, rowStride: s, batch: count, into: tileScratch, inParallel: inParallel)
+        unpermuteMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: dhb)
+        if let dx {
+          firstFactorTransposed(
+            dhb + start * q, blockStride: batch * q, rowStride: q, batch: count, into: dx + start * inFeatures,
+            inParallel: inParallel)
+        }
       }
-      // dw2[ll, ss, rr] = Σ_b dz[b, ll·s + ss] · g[b, ll·r + rr] and dw1[kk, qq, pp] = Σ_b dh[b, kk·q + qq] ·
-      // x[b, kk·p + pp], the blocks of both in one parallel region; the padded columns of dw1 are left alone.
+      // dw2[ll, ss, rr] = Σ_b dz[ll][b][ss] · g[ll][b][rr] and dw1[kk, qq, pp] = Σ_b dh[kk][b][qq] · x[b, kk·p + pp],
+      // the blocks of both in one parallel region; the padded columns of dw1 are left alone.
       let (w2Blocks, w1Blocks) = (dw2 == nil ? 0 : l, dw1 == nil ? 0 : k)
       let work = (dw2 == nil ? 0 : batch * l * s * r) + (dw1 == nil ? 0 : batch * k * q * p)
       eachBlock(w2Blocks + w1Blocks, rows: 1, multiplyAdds: work) { block, _ in
         if block < w2Blocks, let dw2 {
           product(
-            rows: 0..<s, n: r, depth: batch, a: dz + block * s, ars: 1, acs: ls, b: g + block * r, ldb: middle,
-            c: dw2 + block * s * r, ldc: r, accumulate: accumulate)
+            rows: 0..<s, n: r, depth: batch, a: dzb + block * batch * s, ars: 1, acs: s, b: gb + block * batch * r,
+            ldb: r, c: dw2 + block * s * r, ldc: r, accumulate: accumulate)
         } else if let dw1 {
           let kk = block - w2Blocks
           product(
-            rows: 0..<q, n: inWidth(kk), depth: batch, a: dh + kk * q, ars: 1, acs: middle, b: x + kk * p,
+            rows: 0..<q, n: inWidth(kk), depth: batch, a: dhb + kk * batch * q, ars: 1, acs: q, b: x + kk * p,
             ldb: inFeatures, c: dw1 + kk * q * p, ldc: p, accumulate: accumulate)
         }
       }

@@ -204,11 +204,12 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
   }
 
-  /// Scratch memory of `count` scalars for one call, released when `body` returns.
+  /// Scratch memory of `count` scalars for one call, from the shared ``ScratchPool`` (given back when `body`
+  /// returns).
   func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Scalar>) -> R) -> R {
-    let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, count))
-    defer { scratch.deallocate() }
-    return body(scratch)
+    ScratchPool.shared.withBuffer(bytes: max(1, count) * MemoryLayout<Scalar>.stride) { raw in
+      body(raw.bindMemory(to: Scalar.self, capacity: max(1, count)))
+    }
   }
 
   // MARK: - Operations

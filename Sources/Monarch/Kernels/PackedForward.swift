@@ -37,11 +37,11 @@ final class PackedForward: @unchecked Sendable {
       .bindMemory(to: Float.self, capacity: count)
   }
 
-  /// Packs the factors of `matrix`, whose layout the kernels must accept.
+  /// Packs the factors of `view`, whose layout the kernels must accept.
   ///
   /// - Complexity: O(k·q·p + l·s·r).
-  init(_ matrix: MonarchMatrix<Float>) {
-    let layout = matrix.layout
+  init(_ view: MonarchFactorsView<Float>) {
+    let layout = view.layout
     precondition(Self.accepts(layout), "PackedForward: \(layout) is not covered by the packed kernels")
     let (k, l, p, q, s, r) = (
       layout.inBlocks, layout.outBlocks, layout.inBlockSize, layout.firstBlockRows, layout.outBlockSize,
@@ -51,18 +51,12 @@ final class PackedForward: @unchecked Sendable {
     rank = q / l
     w1t = Self.allocateAligned(k * p * q)
     w2p = Self.allocateAligned(s * r * l)
-    matrix.w1.scalars.withUnsafeBufferPointer { w1 in
-      for kk in 0..<k {
-        transposeCopy(
-          w1.baseAddress! + kk * q * p, rows: q, columns: p, sourceStride: p, into: w1t + kk * p * q, targetStride: q)
-      }
-    }
-    matrix.w2.scalars.withUnsafeBufferPointer { w2 in
-      for ll in 0..<l {
-        for ss in 0..<s {
-          let target = ((ll / 16 * s + ss) * r) * 16 + ll % 16
-          for rr in 0..<r { w2p[target + rr * 16] = w2[(ll * s + ss) * r + rr] }
-        }
+    view.transposeFactors(w1t: w1t, w2t: nil)
+    let w2 = view.w2.baseAddress!
+    for ll in 0..<l {
+      for ss in 0..<s {
+        let target = ((ll / 16 * s + ss) * r) * 16 + ll % 16
+        for rr in 0..<r { w2p[target + rr * 16] = w2[(ll * s + ss) * r + rr] }
       }
     }
   }

@@ -19,7 +19,7 @@ final class PackedForwardCache: @unchecked Sendable {
   func packed(for matrix: MonarchMatrix<Float>) -> PackedForward {
     lock.withLock {
       if let packed { return packed }
-      let made = PackedForward(matrix)
+      let made = matrix.withFactorsView { PackedForward($0) }
       packed = made
       return made
     }

@@ -177,7 +177,11 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// `y = x Mᵀ` written to `batch · out` scalars at `y`: `Float` by the lane-packed kernels where they apply and
   /// by the block-product kernel on cached transposed factors elsewhere, `Double` by BLAS.
   private func multiply(_ x: Tensor<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
-    if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout) {
+    // The lane-packed kernels run one tile of rows per core: a batch of fewer than two tiles runs its blocks
+    // in parallel on the block-product kernel instead.
+    if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout),
+      x.shape[0] >= 2 * PackedForward.tileRows
+    {
       x.scalars.withUnsafeBufferPointer { px in
         guard let xBase = px.baseAddress else { return }
         packedForward.packed(for: matrix).multiply(
