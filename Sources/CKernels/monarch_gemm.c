@@ -1,8 +1,8 @@
 // Monarch block products: one strided single-precision GEMM that every block step of the Monarch transposed
 // multiply, the factor gradients and the forward on transposed factors reduces to.
 //
-// Symbols: sml_monarch_gemm_f32 and sml_monarch_gemm_nt_f32 (each dispatching to static AVX-512, AVX2+FMA and
-// baseline copies).
+// Symbols: sml_monarch_gemm_f32, sml_monarch_gemm_nt_f32 and sml_monarch_transposed_lanes_f32 (each dispatching
+// to static AVX-512, AVX2+FMA and baseline copies).
 //
 // The kernel broadcasts one element of `A` at a time and multiplies it into whole 16-float runs of a row of
 // `B`, so `A` may have any row and column strides (plain, transposed, or a strided gather such as a Monarch
@@ -215,6 +215,75 @@ void sml_monarch_gemm_nt_f32(SML_GEMM_NT_PARAMETERS, int level) {
     case 2: sml_monarch_gemm_nt_avx2(SML_GEMM_NT_ARGUMENTS); break;
 #endif
     default: sml_monarch_gemm_nt_baseline(SML_GEMM_NT_ARGUMENTS); break;
+  }
+}
+
+// MARK: - Lane-wise first step of the transposed multiply
+
+/// Rows `b0 ..< b0+R`, middle rows `rr0 ..< rr0+J` and lanes `16c ..< 16c+16`:
+/// `h[b][rr·l + 16c + lane] = Σ_ss w2p[c][ss][rr][lane] · u[b][ss·l + 16c + lane]`.
+SML_INLINE void sml_lanes_micro(
+    const float *u, ptrdiff_t ldu, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh, int b0, int rr0,
+    int c, const int R, const int J) {
+  sml_gemm_v16 acc[4][4];
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < J; j++) acc[i][j] = (sml_gemm_v16){0};
+  const float *wc = w2p + (ptrdiff_t)c * s * r * 16;
+  for (int ss = 0; ss < s; ss++) {
+    sml_gemm_v16 uv[4];
+    for (int i = 0; i < R; i++) uv[i] = sml_gemm_load(u + (b0 + i) * ldu + (ptrdiff_t)ss * l + 16 * c);
+    for (int j = 0; j < J; j++) {
+      sml_gemm_v16 w = sml_gemm_load(wc + ((ptrdiff_t)ss * r + rr0 + j) * 16);
+      for (int i = 0; i < R; i++) acc[i][j] += uv[i] * w;
+    }
+  }
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < J; j++) sml_gemm_store(h + (b0 + i) * ldh + (ptrdiff_t)(rr0 + j) * l + 16 * c, acc[i][j]);
+}
+
+/// Every row and middle row of one lane chunk `c`, register blocks of `R × J` (the rest one by one).
+SML_INLINE void sml_monarch_transposed_lanes_f32_body(
+    const float *u, ptrdiff_t ldu, int rows, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh,
+    const int R, const int J) {
+  for (int c = 0; c < l / 16; c++) {
+    int b0 = 0;
+    for (; b0 + R <= rows; b0 += R) {
+      int rr0 = 0;
+      for (; rr0 + J <= r; rr0 += J) sml_lanes_micro(u, ldu, w2p, l, s, r, h, ldh, b0, rr0, c, R, J);
+      for (; rr0 < r; rr0++) sml_lanes_micro(u, ldu, w2p, l, s, r, h, ldh, b0, rr0, c, R, 1);
+    }
+    for (; b0 < rows; b0++) {
+      int rr0 = 0;
+      for (; rr0 + J <= r; rr0 += J) sml_lanes_micro(u, ldu, w2p, l, s, r, h, ldh, b0, rr0, c, 1, J);
+      for (; rr0 < r; rr0++) sml_lanes_micro(u, ldu, w2p, l, s, r, h, ldh, b0, rr0, c, 1, 1);
+    }
+  }
+}
+
+#define SML_LANES_PARAMETERS \
+  const float *u, ptrdiff_t ldu, int rows, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh
+#define SML_LANES_ARGUMENTS u, ldu, rows, w2p, l, s, r, h, ldh
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq"))) static void sml_monarch_transposed_lanes_avx512(SML_LANES_PARAMETERS) {
+  sml_monarch_transposed_lanes_f32_body(SML_LANES_ARGUMENTS, 4, 4);
+}
+__attribute__((target("avx2,fma"))) static void sml_monarch_transposed_lanes_avx2(SML_LANES_PARAMETERS) {
+  sml_monarch_transposed_lanes_f32_body(SML_LANES_ARGUMENTS, 2, 2);
+}
+#endif
+static void sml_monarch_transposed_lanes_baseline(SML_LANES_PARAMETERS) {
+  sml_monarch_transposed_lanes_f32_body(SML_LANES_ARGUMENTS, 1, 2);
+}
+
+void sml_monarch_transposed_lanes_f32(SML_LANES_PARAMETERS, int level) {
+  if (rows <= 0) return;
+  switch (sml_effective_vector_level(level)) {
+#if defined(__x86_64__)
+    case 3: sml_monarch_transposed_lanes_avx512(SML_LANES_ARGUMENTS); break;
+    case 2: sml_monarch_transposed_lanes_avx2(SML_LANES_ARGUMENTS); break;
+#endif
+    default: sml_monarch_transposed_lanes_baseline(SML_LANES_ARGUMENTS); break;
   }
 }
 

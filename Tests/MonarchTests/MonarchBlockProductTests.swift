@@ -12,9 +12,12 @@ let blockProductShapes: [(Int, Int, Int)] = [
   (1, 1, 1), (7, 17, 5), (13, 64, 31), (50, 70, 3), (5, 9, 300), (49, 80, 257), (4, 16, 0), (2, 112, 16),
 ]
 
-/// Layouts `(in, out, k, l, rank)` whose block sizes are not multiples of 16, for the `Float` view kernels: 4
-/// blocks of 50 inputs and 34 outputs, 3 and 5 blocks with padding on both sides, 16 blocks of 5.
-let floatRemainderLayouts: [(Int, Int, Int, Int, Int)] = [(200, 136, 4, 4, 3), (95, 62, 3, 5, 2), (80, 80, 16, 16, 1)]
+/// Layouts `(in, out, k, l, rank)` for the `Float` view kernels: 4 blocks of 50 inputs and 34 outputs, 3 and 5
+/// blocks with padding on both sides, 16 blocks of 5, and two layouts of the lane-wise transposed step (`l` 16
+/// with 18 outputs per block and r = 15 middle rows, which no register block divides; `l` 32 with rank 2).
+let floatRemainderLayouts: [(Int, Int, Int, Int, Int)] = [
+  (200, 136, 4, 4, 3), (95, 62, 3, 5, 2), (80, 80, 16, 16, 1), (96, 288, 3, 16, 5), (128, 64, 2, 32, 2),
+]
 
 @Suite("Monarch strided block product (sml_monarch_gemm_f32) and the Float view kernels built on it")
 struct MonarchBlockProductTests {
@@ -84,6 +87,55 @@ struct MonarchBlockProductTests {
     sml_monarch_gemm_f32(Int32(m), Int32(n), Int32(depth), a, depth, 1, b, n, &c, ldc, 0, sml_cpu_vector_level())
     for i in 0...m {
       for j in 0..<ldc { #expect(c[i * ldc + j] == (i < m && j < n ? 8 : -7), "row \(i), column \(j)") }
+    }
+  }
+
+  @Test(arguments: [(1, 5, 16), (3, 7, 37), (4, 9, 64), (2, 4, 0)])
+  func dotProductFormMatchesTheDoubleReference(shape: (Int, Int, Int)) {
+    let (m, n, depth) = shape
+    var generator = SeededGenerator(seed: 73)
+    let a = Tensor<Float>.normal(shape: [max(1, m * depth)], using: &generator).scalars
+    let b = Tensor<Float>.normal(shape: [max(1, n * depth)], using: &generator).scalars
+    let expected = reference(
+      m: m, n: n, depth: depth, a: { a[$0 * depth + $1] }, b: (0..<max(1, depth * n)).map { b[($0 % n) * depth + $0 / n] },
+      c: [], accumulate: false)
+    for level in vectorLevels {
+      var c = [Float](repeating: .nan, count: m * n)
+      sml_monarch_gemm_nt_f32(Int32(m), Int32(n), Int32(depth), a, depth, b, depth, &c, n, level)
+      let worst = zip(c, zip(expected.values, expected.bounds)).map { abs(Double($0) - $1.0) - $1.1 }.max() ?? 0
+      #expect(worst <= 0, "\(shape), level \(level): excess \(worst)")
+    }
+  }
+
+  @Test func laneWiseTransposedStepMatchesTheDoubleReference() throws {
+    // l = 32 (two lane chunks), s = 3, r = 4: h[b, rr·l + ll] = Σ_ss w2[ll, ss, rr] · u[b, ss·l + ll].
+    let layout = try MonarchLayout(inFeatures: 10, outFeatures: 96, inBlocks: 2, outBlocks: 32, rank: 2)
+    let (l, s, r, batch) = (32, 3, 4, 7)
+    #expect(layout.outBlockSize == s && layout.secondBlockColumns == r)
+    var generator = SeededGenerator(seed: 74)
+    let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
+    let u = Tensor<Float>.normal(shape: [batch, l * s], using: &generator)
+    var w2p = [Float](repeating: .nan, count: m.w2.count)
+    m.withFactorsView { view in w2p.withUnsafeMutableBufferPointer { PackedForward.packSecondFactor(view, into: $0.baseAddress!) } }
+    for level in vectorLevels {
+      var h = [Float](repeating: .nan, count: batch * layout.middleWidth)
+      sml_monarch_transposed_lanes_f32(
+        u.scalars, l * s, Int32(batch), w2p, Int32(l), Int32(s), Int32(r), &h, layout.middleWidth, level)
+      var worst = 0.0
+      for b in 0..<batch {
+        for ll in 0..<l {
+          for rr in 0..<r {
+            var (sum, magnitude) = (0.0, 0.0)
+            for ss in 0..<s {
+              let term = Double(m.w2[ll, ss, rr]) * Double(u[b, ss * l + ll])
+              (sum, magnitude) = (sum + term, magnitude + abs(term))
+            }
+            // s + 1 = 4 rounded operations: the bound γ₄·Σ|terms|.
+            worst = max(worst, abs(Double(h[b * layout.middleWidth + rr * l + ll]) - sum) - 4 * 0x1p-24 * magnitude * 1.01)
+          }
+        }
+      }
+      #expect(worst <= 0, "level \(level): excess \(worst)")
     }
   }
 

@@ -153,6 +153,17 @@ void sml_monarch_gemm_nt_f32(
     int m, int n, int depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
     int level);
 
+/// The first step of the transposed Monarch multiply for `l` a multiple of 16, with no permutation copies:
+/// `h[b·ldh + rr·l + ll] = Σ_ss w2[ll][ss][rr] · u[b·ldu + ss·l + ll]` for `b < rows`, `rr < r`, `ll < l`, with
+/// `w2p` the lane-packed second factor of ``sml_monarch_forward_tile_f32`` (`w2p[ll / 16][ss][rr][ll % 16]`).
+/// 16 consecutive `ll` are contiguous in both `u` and `h`, so each term is an elementwise product of two 16-float
+/// runs, and `h` comes out in the first factor's order (`kk·q + qq`).
+///
+/// - Complexity: O(rows·l·s·r) multiply-adds, no extra memory.
+void sml_monarch_transposed_lanes_f32(
+    const float *u, ptrdiff_t ldu, int rows, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh,
+    int level);
+
 // MARK: - Monarch kernels (monarch.c)
 
 /// The largest Krylov dimension that ``sml_monarch_top_singular_f32`` uses.

@@ -21,9 +21,12 @@ extension MonarchFactorsView where Scalar == Float {
   /// The real (unpadded) width of input block `kk`.
   private func inWidth(_ kk: Int) -> Int { min(p, layout.inFeatures - kk * p) }
 
-  /// The batch rows of one tile of the forward and transposed chains: a tile's activations (a few hundred
-  /// KB at width 4096) stay in L2 from one step to the next.
-  static var tileRows: Int { 32 }
+  /// The batch rows of one tile of a row-local chain with `scratchPerRow` floats of activations per row: as
+  /// many as keep the tile's activations within 256 KB (so they stay in L2 from one step to the next), a
+  /// multiple of the 6-row register block, from 12 to 96.
+  static func tileRows(scratchPerRow: Int) -> Int {
+    min(96, max(12, (1 << 16) / max(1, scratchPerRow) / 6 * 6))
+  }
 
   /// Runs `body(block, rows)` for `blocks` products of `rows` result rows each: on all cores when `inParallel`
   /// and the step has `multiplyAdds` worth a task switch (about 2¹⁸), on the calling thread otherwise. Each
@@ -45,7 +48,7 @@ extension MonarchFactorsView where Scalar == Float {
     }
   }
 
-  /// Runs a row-local chain over the batch: with at least two tiles of ``tileRows``, the tiles are spread over
+  /// Runs a row-local chain over the batch: with at least two tiles (``tileRows(scratchPerRow:)``), the tiles are spread over
   /// all cores, each chain running serially on its tile with `scratchPerRow · tileRows` floats of scratch
   /// (one parallel region per call); a smaller batch is one tile whose steps run their blocks in parallel.
   ///
@@ -53,7 +56,7 @@ extension MonarchFactorsView where Scalar == Float {
   private func eachTile(
     batch: Int, scratchPerRow: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>, Bool) -> Void
   ) {
-    let tileRows = Self.tileRows
+    let tileRows = Self.tileRows(scratchPerRow: scratchPerRow)
     let tiles = (batch + tileRows - 1) / tileRows
     guard tiles >= 2, processorCount > 1 else {
       withScratch(batch * scratchPerRow) { body(0..<batch, $0, true) }
@@ -172,6 +175,17 @@ extension MonarchFactorsView where Scalar == Float {
     }
   }
 
+  /// `dhb[kk][b][qq] = dh[b, kk·q + qq]` for rows `rows` (`dh` holds only those rows): block-major.
+  /// - Complexity: O(rows·k·q).
+  private func copyMiddleBlockMajor(
+    _ dh: UnsafePointer<Float>, rows: Range<Int>, batch: Int, into dhb: UnsafeMutablePointer<Float>
+  ) {
+    for b in rows {
+      let from = dh + (b - rows.lowerBound) * middle
+      for kk in 0..<k { (dhb + (kk * batch + b) * q).update(from: from + kk * q, count: q) }
+    }
+  }
+
   /// `dhb[kk][b][qq] = dg[b, ll·r + rr]` with `kk·q + qq = rr·l + ll`, for rows `rows` (`dg` holds only those
   /// rows): the middle gradient back in the first factor's order, block-major.
   /// - Complexity: O(rows·k·q).
@@ -257,6 +271,19 @@ extension MonarchFactorsView where Scalar == Float {
   /// The transposed multiply on the block-product kernel; see ``multiplyTransposed(_:batch:into:)``.
   func multiplyTransposedByBlockProducts(_ u: UnsafePointer<Float>, batch: Int, into v: UnsafeMutablePointer<Float>) {
     let (inFeatures, outFeatures) = (layout.inFeatures, layout.outFeatures)
+    guard !PackedForward.accepts(layout) else {
+      // The first step lane-wise on the packed second factor: h comes out in the first factor's order.
+      withScratch(w2.count) { w2p in
+        PackedForward.packSecondFactor(self, into: w2p)
+        eachTile(batch: batch, scratchPerRow: middle) { rows, h, inParallel in
+          transposedLanes(u + rows.lowerBound * outFeatures, rows: rows.count, w2p: w2p, into: h, inParallel: inParallel)
+          firstFactorTransposed(
+            h, blockStride: q, rowStride: middle, batch: rows.count, into: v + rows.lowerBound * inFeatures,
+            inParallel: inParallel)
+        }
+      }
+      return
+    }
     eachTile(batch: batch, scratchPerRow: 2 * middle + l * s) { rows, scratch, inParallel in
       let count = rows.count
       let (g, h, z) = (scratch, scratch + count * middle, scratch + 2 * count * middle)
@@ -266,6 +293,22 @@ extension MonarchFactorsView where Scalar == Float {
       firstFactorTransposed(
         h, blockStride: q, rowStride: middle, batch: count, into: v + rows.lowerBound * inFeatures,
         inParallel: inParallel)
+    }
+  }
+
+  /// `h[b, rr·l + ll] = Σ_ss w2[ll, ss, rr] · u[b, ss·l + ll]` by `sml_monarch_transposed_lanes_f32` for a
+  /// layout that ``PackedForward`` accepts, the rows split over the cores when `inParallel` and worth it.
+  /// - Complexity: O(rows·l·s·r).
+  private func transposedLanes(
+    _ u: UnsafePointer<Float>, rows: Int, w2p: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>,
+    inParallel: Bool
+  ) {
+    let (outFeatures, level) = (layout.outFeatures, sml_cpu_vector_level())
+    let chunk = inParallel ? max(1, (1 << 18) / max(1, l * s * r)) : rows
+    parallelFor(rows, minimumChunk: chunk) { part in
+      sml_monarch_transposed_lanes_f32(
+        u + part.lowerBound * outFeatures, outFeatures, Int32(part.count), w2p, Int32(l), Int32(s), Int32(r),
+        h + part.lowerBound * middle, middle, level)
     }
   }
 
@@ -280,12 +323,16 @@ extension MonarchFactorsView where Scalar == Float {
   ) {
     let (width, inFeatures) = (batch * middle, layout.inFeatures)
     let w1tCount = dw2 == nil ? 0 : w1.count
+    // Layouts of the lane-packed kernels get dh in the first factor's order straight from dy.
+    let lanes = PackedForward.accepts(layout)
+    let w2pCount = lanes ? w2.count : 0
     // Block-major and kept for the whole batch (the factor gradients sum over it): dz, g (for dw2), dh.
     let (dzCount, gCount, dhCount) = (batch * l * s, dw2 == nil ? 0 : width, dw1 == nil && dx == nil ? 0 : width)
-    withScratch(w1tCount + dzCount + gCount + dhCount) { scratch in
+    withScratch(w1tCount + dzCount + gCount + dhCount + w2pCount) { scratch in
       let (w1t, dzb) = (scratch, scratch + w1tCount)
-      let (gb, dhb) = (dzb + dzCount, dzb + dzCount + gCount)
+      let (gb, dhb, w2p) = (dzb + dzCount, dzb + dzCount + gCount, dzb + dzCount + gCount + dhCount)
       if dw2 != nil { transposeFactors(w1t: w1t, w2t: nil) }
+      if lanes { PackedForward.packSecondFactor(self, into: w2p) }
       // Row-local chain per tile: dz; h → g; dg → dh → dx.
       eachTile(batch: batch, scratchPerRow: middle) { rows, tileScratch, inParallel in
         let (count, start) = (rows.count, rows.lowerBound)
@@ -295,9 +342,15 @@ extension MonarchFactorsView where Scalar == Float {
           permuteMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: gb)
         }
         guard dhCount > 0 else { return }
-        secondFactorTransposed(
-          dzb + start * s, blockStride: batch * s, rowStride: s, batch: count, into: tileScratch, inParallel: inParallel)
-        unpermuteMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: dhb)
+        if lanes {
+          transposedLanes(dy + start * layout.outFeatures, rows: count, w2p: w2p, into: tileScratch, inParallel: inParallel)
+          copyMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: dhb)
+        } else {
+          secondFactorTransposed(
+            dzb + start * s, blockStride: batch * s, rowStride: s, batch: count, into: tileScratch,
+            inParallel: inParallel)
+          unpermuteMiddleBlockMajor(tileScratch, rows: rows, batch: batch, into: dhb)
+        }
         if let dx {
           firstFactorTransposed(
             dhb + start * q, blockStride: batch * q, rowStride: q, batch: count, into: dx + start * inFeatures,

@@ -52,6 +52,15 @@ final class PackedForward: @unchecked Sendable {
     w1t = Self.allocateAligned(k * p * q)
     w2p = Self.allocateAligned(s * r * l)
     view.transposeFactors(w1t: w1t, w2t: nil)
+    Self.packSecondFactor(view, into: w2p)
+  }
+
+  /// Writes `w2p[ll / 16][ss][rr][ll % 16] = w2[ll][ss][rr]` (`s·r·l` floats) for a layout with `l` a multiple
+  /// of 16: the second factor as the forward tiles and `sml_monarch_transposed_lanes_f32` read it.
+  ///
+  /// - Complexity: O(l·s·r).
+  static func packSecondFactor(_ view: MonarchFactorsView<Float>, into w2p: UnsafeMutablePointer<Float>) {
+    let (l, s, r) = (view.layout.outBlocks, view.layout.outBlockSize, view.layout.secondBlockColumns)
     let w2 = view.w2.baseAddress!
     for ll in 0..<l {
       for ss in 0..<s {
