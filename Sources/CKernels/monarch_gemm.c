@@ -1,8 +1,8 @@
 // Monarch block products: one strided single-precision GEMM that every block step of the Monarch transposed
 // multiply, the factor gradients and the forward on transposed factors reduces to.
 //
-// Symbols: sml_monarch_gemm_f32, sml_monarch_gemm_nt_f32 and sml_monarch_transposed_lanes_f32 (each dispatching
-// to static AVX-512, AVX2+FMA and baseline copies).
+// Symbols: sml_monarch_gemm_f32, sml_monarch_gemm_nt_f32, sml_monarch_transposed_lanes_f32 and
+// sml_transpose_f32 (each dispatching to static AVX-512, AVX2+FMA and baseline copies).
 //
 // The kernel broadcasts one element of `A` at a time and multiplies it into whole 16-float runs of a row of
 // `B`, so `A` may have any row and column strides (plain, transposed, or a strided gather such as a Monarch
@@ -284,6 +284,68 @@ void sml_monarch_transposed_lanes_f32(SML_LANES_PARAMETERS, int level) {
     case 2: sml_monarch_transposed_lanes_avx2(SML_LANES_ARGUMENTS); break;
 #endif
     default: sml_monarch_transposed_lanes_baseline(SML_LANES_ARGUMENTS); break;
+  }
+}
+
+// MARK: - Transposed copy
+
+typedef float sml_v8 __attribute__((vector_size(32)));
+
+/// The 8 × 8 block at `src` (rows `lds` apart) transposed into `dst` (rows `ldd` apart), by unpacks and
+/// lane shuffles.
+SML_INLINE void sml_transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd) {
+  sml_v8 r[8], t[8], u[8];
+  for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof(sml_v8));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int j = 0; j < 4; j++) {
+    sml_v8 low = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    sml_v8 high = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    memcpy(dst + j * ldd, &low, sizeof(sml_v8));
+    memcpy(dst + (j + 4) * ldd, &high, sizeof(sml_v8));
+  }
+}
+
+SML_INLINE void sml_transpose_f32_body(int rows, int cols, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd) {
+  const int rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+  for (int i = 0; i < rows8; i += 8) {
+    for (int j = 0; j < cols8; j += 8) sml_transpose8(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    for (int ii = i; ii < i + 8; ii++)
+      for (int j = cols8; j < cols; j++) dst[j * ldd + ii] = src[ii * lds + j];
+  }
+  for (int i = rows8; i < rows; i++)
+    for (int j = 0; j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
+}
+
+#define SML_TRANSPOSE_PARAMETERS int rows, int cols, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd
+#define SML_TRANSPOSE_ARGUMENTS rows, cols, src, lds, dst, ldd
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq"))) static void sml_transpose_avx512(SML_TRANSPOSE_PARAMETERS) {
+  sml_transpose_f32_body(SML_TRANSPOSE_ARGUMENTS);
+}
+__attribute__((target("avx2,fma"))) static void sml_transpose_avx2(SML_TRANSPOSE_PARAMETERS) {
+  sml_transpose_f32_body(SML_TRANSPOSE_ARGUMENTS);
+}
+#endif
+static void sml_transpose_baseline(SML_TRANSPOSE_PARAMETERS) { sml_transpose_f32_body(SML_TRANSPOSE_ARGUMENTS); }
+
+void sml_transpose_f32(SML_TRANSPOSE_PARAMETERS, int level) {
+  if (rows <= 0 || cols <= 0) return;
+  switch (sml_effective_vector_level(level)) {
+#if defined(__x86_64__)
+    case 3: sml_transpose_avx512(SML_TRANSPOSE_ARGUMENTS); break;
+    case 2: sml_transpose_avx2(SML_TRANSPOSE_ARGUMENTS); break;
+#endif
+    default: sml_transpose_baseline(SML_TRANSPOSE_ARGUMENTS); break;
   }
 }
 

@@ -107,6 +107,24 @@ struct MonarchBlockProductTests {
     }
   }
 
+  @Test(arguments: [(1, 1), (8, 8), (13, 21), (16, 9), (3, 40)])
+  func transposedCopyMovesEveryElementAndNothingElse(shape: (Int, Int)) {
+    // Source rows 3 floats longer than needed, target rows 2 longer: the padding must stay untouched.
+    let (rows, columns) = shape
+    let (lds, ldd) = (columns + 3, rows + 2)
+    let source = (0..<(rows * lds)).map { Float($0) }
+    for level in vectorLevels {
+      var target = [Float](repeating: -1, count: columns * ldd)
+      sml_transpose_f32(Int32(rows), Int32(columns), source, lds, &target, ldd, level)
+      for j in 0..<columns {
+        for i in 0..<ldd {
+          let expected: Float = i < rows ? Float(i * lds + j) : -1
+          #expect(target[j * ldd + i] == expected, "\(shape), level \(level), target [\(j)][\(i)]")
+        }
+      }
+    }
+  }
+
   @Test func laneWiseTransposedStepMatchesTheDoubleReference() throws {
     // l = 32 (two lane chunks), s = 3, r = 4: h[b, rr·l + ll] = Σ_ss w2[ll, ss, rr] · u[b, ss·l + ll].
     let layout = try MonarchLayout(inFeatures: 10, outFeatures: 96, inBlocks: 2, outBlocks: 32, rank: 2)

@@ -164,6 +164,13 @@ void sml_monarch_transposed_lanes_f32(
     const float *u, ptrdiff_t ldu, int rows, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh,
     int level);
 
+/// `dst[j·ldd + i] = src[i·lds + j]` for `i < rows`, `j < cols`: a transposed copy in 8 × 8 blocks of vector
+/// shuffles (the rest element by element), for the Monarch permutations and factor transposes. The two
+/// matrices must not overlap.
+///
+/// - Complexity: O(rows·cols).
+void sml_transpose_f32(int rows, int cols, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int level);
+
 // MARK: - Monarch kernels (monarch.c)
 
 /// The largest Krylov dimension that ``sml_monarch_top_singular_f32`` uses.

@@ -150,6 +150,12 @@ extension MonarchFactorsView where Scalar == Float {
     _ dy: UnsafePointer<Float>, rows: Range<Int>, batch: Int, into dzb: UnsafeMutablePointer<Float>
   ) {
     let (l, s, out) = (self.l, self.s, layout.outFeatures)
+    if out == l * s {
+      for b in rows {
+        transposeCopy(dy + b * out, rows: s, columns: l, sourceStride: l, into: dzb + b * s, targetStride: batch * s)
+      }
+      return
+    }
     for b in rows {
       let from = dy + b * out
       for ll in 0..<l {
@@ -167,11 +173,9 @@ extension MonarchFactorsView where Scalar == Float {
   ) {
     let (l, r, middle) = (self.l, self.r, self.middle)
     for b in rows {
-      let from = h + (b - rows.lowerBound) * middle
-      for ll in 0..<l {
-        let to = gb + (ll * batch + b) * r
-        for rr in 0..<r { to[rr] = from[rr * l + ll] }
-      }
+      transposeCopy(
+        h + (b - rows.lowerBound) * middle, rows: r, columns: l, sourceStride: l, into: gb + b * r,
+        targetStride: batch * r)
     }
   }
 

@@ -171,6 +171,10 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     rowsInParallel(batch, inParallel: inParallel) { rows in
       for b in rows {
         let (from, to) = (z + b * l * s, y + b * out)
+        guard out < l * s else {
+          transposeCopy(from, rows: l, columns: s, sourceStride: s, into: to, targetStride: l)
+          continue
+        }
         for ll in 0..<l {
           for ss in 0..<s where ss * l + ll < out { to[ss * l + ll] = from[ll * s + ss] }
         }
@@ -187,6 +191,10 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     rowsInParallel(batch, inParallel: inParallel) { rows in
       for b in rows {
         let (from, to) = (u + b * out, z + b * l * s)
+        guard out < l * s else {
+          transposeCopy(from, rows: s, columns: l, sourceStride: l, into: to, targetStride: s)
+          continue
+        }
         for ll in 0..<l {
           for ss in 0..<s { to[ll * s + ss] = ss * l + ll < out ? from[ss * l + ll] : 0 }
         }

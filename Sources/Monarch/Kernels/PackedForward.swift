@@ -102,7 +102,8 @@ final class PackedForward: @unchecked Sendable {
 }
 
 /// Copies the `rows × columns` matrix at `source` (leading dimension `sourceStride`) transposed into
-/// `target` (leading dimension `targetStride`), in cache-sized tiles.
+/// `target` (leading dimension `targetStride`): `Float` by the vectorized `sml_transpose_f32`, other scalars in
+/// cache-sized tiles.
 ///
 /// - Complexity: O(rows·columns).
 @inline(__always)
@@ -110,6 +111,12 @@ func transposeCopy<Scalar>(
   _ source: UnsafePointer<Scalar>, rows: Int, columns: Int, sourceStride: Int,
   into target: UnsafeMutablePointer<Scalar>, targetStride: Int
 ) {
+  if Scalar.self == Float.self {
+    sml_transpose_f32(
+      Int32(rows), Int32(columns), UnsafeRawPointer(source).assumingMemoryBound(to: Float.self), sourceStride,
+      UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self), targetStride, sml_cpu_vector_level())
+    return
+  }
   let tile = 16
   var i0 = 0
   while i0 < rows {
