@@ -16,17 +16,18 @@ enum BenchMonarchCommand {
       .value("rounds", "R", "interleaved rounds per operation, each one warm sample per side (default 5)"),
       .flag("forward-only", "time the forward multiply only"),
       .flag("projection", "also time the projection of an n×n matrix and its exact error (slow for large n)"),
-      .flag("sweep", "the whole table: n 1024 and 4096, 4, 16 and 64 blocks, batch 1, 16 and 1024"),
+      .flag("sweep", "the whole table: n 1024 and 4096 (or --n), 4, 16 and 64 blocks, batch 1, 16 and 1024"),
     ]
   ) { arguments, console in
     let rounds = try arguments.int("rounds", default: 5, in: 1...101)!
     let operations = arguments.flag("forward-only") ? [Operation.forward] : Operation.allCases
     let cells: [(n: Int, blocks: Int, batch: Int, rank: Int?)]
     if arguments.flag("sweep") {
-      for name in ["n", "batch", "blocks", "rank"] where arguments.string(name) != nil {
-        throw CommandError.usage("--sweep chooses the shapes itself; drop --\(name)")
+      for name in ["batch", "blocks", "rank"] where arguments.string(name) != nil {
+        throw CommandError.usage("--sweep chooses the blocks and batches itself; drop --\(name)")
       }
-      cells = [1024, 4096].flatMap { n in [4, 16, 64].flatMap { blocks in [1, 16, 1024].map { (n, blocks, $0, nil) } } }
+      let sizes = try arguments.int("n", in: 64...16384).map { [$0] } ?? [1024, 4096]
+      cells = sizes.flatMap { n in [4, 16, 64].flatMap { blocks in [1, 16, 1024].map { (n, blocks, $0, nil) } } }
     } else {
       let n = try arguments.int("n", default: 4096, in: 1...16384)!
       var defaultBlocks = 1
