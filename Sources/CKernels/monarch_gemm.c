@@ -22,8 +22,8 @@ typedef float sml_gemm_v16 __attribute__((vector_size(64)));
 #define SML_GEMM_MAX_CHUNKS 4
 /// The depth handled in one pass over `C` (a 16·C-column panel of `B` is at most 16 KB per chunk).
 #define SML_GEMM_DEPTH_BLOCK 256
-/// The rows of `A` handled against one panel of `B` before moving to the next (48 KB of `A` at full depth).
-#define SML_GEMM_ROW_BLOCK 48
+/// The rows of `A` handled against one panel of `B` before moving to the next (96 KB of `A` at full depth).
+#define SML_GEMM_ROW_BLOCK 96
 
 SML_INLINE sml_gemm_v16 sml_gemm_load(const float *p) {
   sml_gemm_v16 v;

@@ -7,9 +7,9 @@ import Testing
 
 /// Shapes `(m, n, depth)` for the strided block product: single elements, every remainder of the register
 /// blocks (rows not a multiple of 6 or 2, columns not a multiple of 16 or 64, a column tail alone), more rows than
-/// one row block (48), depth beyond one depth block (256), and depth 0.
+/// one row block (96), depth beyond one depth block (256), and depth 0.
 let blockProductShapes: [(Int, Int, Int)] = [
-  (1, 1, 1), (7, 17, 5), (13, 64, 31), (50, 70, 3), (5, 9, 300), (49, 80, 257), (4, 16, 0), (2, 112, 16),
+  (1, 1, 1), (7, 17, 5), (13, 64, 31), (100, 70, 3), (5, 9, 300), (97, 80, 257), (4, 16, 0), (2, 112, 16),
 ]
 
 /// Layouts `(in, out, k, l, rank)` for the `Float` view kernels: 4 blocks of 50 inputs and 34 outputs, 3 and 5

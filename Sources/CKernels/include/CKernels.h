@@ -129,7 +129,7 @@ void sml_simplex_backward_row_d(
 /// row-major with unit column stride.
 ///
 /// Register blocks broadcast one element of `A` into 16-float runs of `B` (6 rows × 64 columns on AVX-512,
-/// 6 × 16 on AVX2+FMA, 2 × 16 on the baseline); the depth is blocked by 256 and the rows by 48 so that a column
+/// 6 × 16 on AVX2+FMA, 2 × 16 on the baseline); the depth is blocked by 256 and the rows by 96 so that a column
 /// panel of `B` stays in L1. Any `m`, `n`, `depth` work: leftover rows form one smaller block and the last
 /// `n mod 16` columns run on a zero-padded copy of their panel. `C` must not overlap `A` or `B`; without
 /// `accumulate` its previous contents (even NaN) are ignored, and `depth == 0` writes zeros.

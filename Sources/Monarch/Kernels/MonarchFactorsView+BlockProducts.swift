@@ -21,11 +21,21 @@ extension MonarchFactorsView where Scalar == Float {
   /// The real (unpadded) width of input block `kk`.
   private func inWidth(_ kk: Int) -> Int { min(p, layout.inFeatures - kk * p) }
 
-  /// The batch rows of one tile of a row-local chain with `scratchPerRow` floats of activations per row: as
-  /// many as keep the tile's activations within 256 KB (so they stay in L2 from one step to the next), a
-  /// multiple of the 6-row register block, from 12 to 96.
-  static func tileRows(scratchPerRow: Int) -> Int {
-    min(96, max(12, (1 << 16) / max(1, scratchPerRow) / 6 * 6))
+  /// The batch rows of one tile of a row-local chain with `scratchPerRow` floats of activations per row.
+  ///
+  /// Each tile reads both factors once, so factors that do not fit in L2 (more than 2¹⁶ floats) need tall tiles
+  /// for their reads to be shared by enough rows: up to 240 rows, in a number of tiles that the cores divide.
+  /// Small factors
+  /// stay cached anyway, and the tile is sized for its activations instead: as many rows as keep them within
+  /// 256 KB, from 12 to 96. Either way a multiple of the 6-row register block.
+  func tileRows(batch: Int, scratchPerRow: Int) -> Int {
+    if w1.count + w2.count > 1 << 16 {
+      let cores = processorCount
+      let tiles = cores * ((batch + cores * 240 - 1) / (cores * 240))
+      let rows = (batch + tiles - 1) / tiles
+      return min(240, max(12, (rows + 5) / 6 * 6))
+    }
+    return min(96, max(12, (1 << 16) / max(1, scratchPerRow) / 6 * 6))
   }
 
   /// Runs `body(block, rows)` for `blocks` products of `rows` result rows each: on all cores when `inParallel`
@@ -48,15 +58,15 @@ extension MonarchFactorsView where Scalar == Float {
     }
   }
 
-  /// Runs a row-local chain over the batch: with at least two tiles (``tileRows(scratchPerRow:)``), the tiles are spread over
-  /// all cores, each chain running serially on its tile with `scratchPerRow · tileRows` floats of scratch
+  /// Runs a row-local chain over the batch: with at least two tiles (``tileRows(batch:scratchPerRow:)``), the
+  /// tiles are spread over all cores, each chain running serially on its tile with `scratchPerRow · tileRows` floats of scratch
   /// (one parallel region per call); a smaller batch is one tile whose steps run their blocks in parallel.
   ///
   /// `body(rows, scratch, inParallel)` runs the chain on rows `rows`.
   private func eachTile(
     batch: Int, scratchPerRow: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>, Bool) -> Void
   ) {
-    let tileRows = Self.tileRows(scratchPerRow: scratchPerRow)
+    let tileRows = tileRows(batch: batch, scratchPerRow: scratchPerRow)
     let tiles = (batch + tileRows - 1) / tileRows
     guard tiles >= 2, processorCount > 1 else {
       withScratch(batch * scratchPerRow) { body(0..<batch, $0, true) }
