@@ -137,9 +137,10 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)`, or
   ///   ``MonarchError/sizeOverflow(field:detail:)`` when the output would have more than `Int.max` elements.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), spread over all cores; run the BLAS
-  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
-  ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
-  ///   for later multiplies by this matrix and its copies.
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` matrices pack the factors
+  ///   on the first multiply (lane-packed where the packed kernels cover the layout and the batch has at least
+  ///   64 rows, transposed block by block otherwise) and keep them (as much memory again as the factors, per
+  ///   form used) for later multiplies by this matrix and its copies.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
   public func multiply(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
