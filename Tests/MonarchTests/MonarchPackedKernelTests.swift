@@ -18,7 +18,7 @@ let vectorLevels: [Int32] = [0, 2, 3]
 @Suite("Monarch packed C kernels: forward tiles and the rank-1 slice kernel")
 struct MonarchPackedKernelTests {
   @Test(arguments: packedLayouts)
-  func packedForwardAgreesWithTheGEMMPathAndTheReference(shape: (Int, Int, Int, Int, Int)) throws {
+  func packedForwardAgreesWithTheViewPathAndTheReference(shape: (Int, Int, Int, Int, Int)) throws {
     let layout = try MonarchLayout(
       inFeatures: shape.0, outFeatures: shape.1, inBlocks: shape.2, outBlocks: shape.3, rank: shape.4)
     #expect(PackedForward.accepts(layout))
@@ -26,10 +26,10 @@ struct MonarchPackedKernelTests {
     let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
     // 71 rows: two full tiles of 32 and a tail of 7 that no register block divides.
     let x = Tensor<Float>.normal(shape: [71, shape.0], using: &generator)
-    var viaGEMM = Tensor<Float>(zeros: [71, shape.1])
-    m.multiplyByGEMM(x, into: &viaGEMM)
+    var onView = Tensor<Float>(zeros: [71, shape.1])
+    m.multiplyOnFactorsView(x, into: &onView)
     let reference = referenceMultiply(x, m)
-    let packed = PackedForward(m)
+    let packed = m.withFactorsView { PackedForward($0) }
     for level in vectorLevels {
       var y = Tensor<Float>(repeating: .nan, shape: [71, shape.1])
       x.scalars.withUnsafeBufferPointer { px in
@@ -37,15 +37,15 @@ struct MonarchPackedKernelTests {
           packed.multiply(px.baseAddress!, batch: 71, into: py.baseAddress!, level: level)
         }
       }
-      let againstGEMM = discrepancy(y, viaGEMM, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
-      #expect(againstGEMM.isWithinTolerance, "\(layout), level \(level): \(againstGEMM)")
+      let againstView = discrepancy(y, onView, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
+      #expect(againstView.isWithinTolerance, "\(layout), level \(level): \(againstView)")
       let againstReference = discrepancy(y, reference, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
       #expect(againstReference.isWithinTolerance, "\(layout), level \(level): \(againstReference)")
     }
-    #expect(try discrepancy(m.multiply(x), viaGEMM, absoluteTolerance: 1e-5, relativeTolerance: 1e-5).isWithinTolerance)
+    #expect(try discrepancy(m.multiply(x), onView, absoluteTolerance: 1e-5, relativeTolerance: 1e-5).isWithinTolerance)
   }
 
-  @Test func layoutsOutsideThePackedKernelsKeepTheGEMMPath() throws {
+  @Test func layoutsOutsideThePackedKernelsTakeTheViewPath() throws {
     // l not a multiple of 16, padding on input or output, unequal slice ranks.
     #expect(!PackedForward.accepts(try MonarchLayout(inFeatures: 64, outFeatures: 64, blocks: 8)))
     #expect(!PackedForward.accepts(try MonarchLayout(inFeatures: 250, outFeatures: 256, blocks: 16)))

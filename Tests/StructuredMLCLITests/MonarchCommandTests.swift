@@ -372,6 +372,12 @@ struct MonarchCommandTests {
       #expect((report[key] as? Double ?? 0) > 0, "\(key)")
     }
     #expect(report["flop_ratio"] as? Double == 4)  // 2·64² / (2·2·8·64)
+    // Every operation reports both rates, timed in the same run.
+    for operation in ["forward", "view_forward", "transposed", "weight_gradients", "backward"] {
+      for side in ["monarch_gflops", "dense_gflops", "gflops_ratio"] {
+        #expect((report["\(operation)_\(side)"] as? Double ?? 0) > 0, "\(operation)_\(side)")
+      }
+    }
     #expect(try #require(report["error_gap"] as? Double) < 1e-8)  // the projection reaches the exact optimum
   }
 

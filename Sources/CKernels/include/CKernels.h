@@ -121,6 +121,56 @@ void sml_simplex_backward_row_f(
 void sml_simplex_backward_row_d(
   const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights, int level);
 
+// MARK: - Monarch block products (monarch_gemm.c)
+
+/// `C[i·ldc + j] = (accumulate ? C[i·ldc + j] : 0) + Σ_t A[i·ars + t·acs] · B[t·ldb + j]` for `i < m`,
+/// `j < n`, `t < depth`: a single-precision GEMM whose left operand has arbitrary strides (plain `ars = lda,
+/// acs = 1`, transposed `ars = 1, acs = lda`, or a permuted gather) and whose right operand and result are
+/// row-major with unit column stride.
+///
+/// Register blocks broadcast one element of `A` into 16-float runs of `B` (6 rows × 64 columns on AVX-512,
+/// 6 × 16 on AVX2+FMA, 2 × 16 on the baseline); the depth is blocked by 256 and the rows by 96 so that a column
+/// panel of `B` stays in L1. Any `m`, `n`, `depth` work: leftover rows form one smaller block and the last
+/// `n mod 16` columns run on a zero-padded copy of their panel. `C` must not overlap `A` or `B`; without
+/// `accumulate` its previous contents (even NaN) are ignored, and `depth == 0` writes zeros.
+///
+/// - Parameter level: The widest vector level to use (see `sml_cpu_vector_level`); lowered to what the
+///   processor has.
+/// - Complexity: O(m·n·depth) multiply-adds, O(1) extra memory (a 16 KB panel on the stack for the tail).
+void sml_monarch_gemm_f32(
+    int m, int n, int depth, const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *b, ptrdiff_t ldb, float *c,
+    ptrdiff_t ldc, int accumulate, int level);
+
+/// `C[i·ldc + j] = Σ_t A[i·lda + t] · B[j·ldb + t]` for `i < m`, `j < n`, `t < depth`: the product `A·Bᵀ` of two
+/// row-major operands as dot products over contiguous runs, for a few rows of `A` (the forward multiply at
+/// batch 1 on factors as stored, with no transposed copy).
+///
+/// Four rows of `B` at a time are dotted with every row of `A` (two at a time on AVX-512), so `B` is read from
+/// memory once; the last `depth mod 16` terms are added one by one. `C` is overwritten (`depth == 0` writes zeros).
+///
+/// - Complexity: O(m·n·depth) multiply-adds, no extra memory.
+void sml_monarch_gemm_nt_f32(
+    int m, int n, int depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+    int level);
+
+/// The first step of the transposed Monarch multiply for `l` a multiple of 16, with no permutation copies:
+/// `h[b·ldh + rr·l + ll] = Σ_ss w2[ll][ss][rr] · u[b·ldu + ss·l + ll]` for `b < rows`, `rr < r`, `ll < l`, with
+/// `w2p` the lane-packed second factor of ``sml_monarch_forward_tile_f32`` (`w2p[ll / 16][ss][rr][ll % 16]`).
+/// 16 consecutive `ll` are contiguous in both `u` and `h`, so each term is an elementwise product of two 16-float
+/// runs, and `h` comes out in the first factor's order (`kk·q + qq`).
+///
+/// - Complexity: O(rows·l·s·r) multiply-adds, no extra memory.
+void sml_monarch_transposed_lanes_f32(
+    const float *u, ptrdiff_t ldu, int rows, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh,
+    int level);
+
+/// `dst[j·ldd + i] = src[i·lds + j]` for `i < rows`, `j < cols`: a transposed copy in 8 × 8 blocks of vector
+/// shuffles (the rest element by element), for the Monarch permutations and factor transposes. The two
+/// matrices must not overlap.
+///
+/// - Complexity: O(rows·cols).
+void sml_transpose_f32(int rows, int cols, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int level);
+
 // MARK: - Monarch kernels (monarch.c)
 
 /// The largest Krylov dimension that ``sml_monarch_top_singular_f32`` uses.

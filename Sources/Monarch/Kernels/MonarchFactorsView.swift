@@ -9,10 +9,13 @@ import TensorCore
 /// and no packing that outlives a call. Creating a view checks the two buffer lengths against the layout and
 /// nothing else, so a step that changes the factors pays only for the products.
 ///
-/// Every operation works on whole batches, one BLAS GEMM per block with the Monarch permutations folded into
-/// the leading dimensions; the only copies are the two permutations of the batch's middle and outer
-/// activations (O(batch·width) each). The blocks of each step run on all cores, at every batch size; run the
-/// BLAS single-threaded (`BLASThreads.set(1)`) so that the blocks do not compete.
+/// Every operation works on whole batches, one product per block with the Monarch permutations folded into
+/// the strides; the only copies are the two permutations of the batch's middle and outer activations
+/// (O(batch·width) each). `Float` views run every layout on the C block-product kernels (vectorized, any block
+/// size, the forward on a transposed copy of the factors made per call or, for a few rows, on the factors as
+/// stored); other scalars run one BLAS GEMM per block. The blocks of each step (and, when the blocks alone
+/// would leave a core idle, the rows of each block) run on all cores once the step is large enough; run the
+/// BLAS single-threaded (`BLASThreads.set(1)`) so that they do not compete.
 ///
 /// ```swift
 /// let view = try MonarchFactorsView(layout: layout, w1: w1Buffer, w2: w2Buffer)
@@ -79,8 +82,10 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     }
   }
 
-  /// Runs `body` over the batch rows on all cores when the batch is large enough to pay for it.
-  private func rowsInParallel(_ batch: Int, _ body: (Range<Int>) -> Void) {
+  /// Runs `body` over the batch rows on all cores when the batch is large enough to pay for it and
+  /// `inParallel` allows it (a caller that already runs on every core passes `false`).
+  private func rowsInParallel(_ batch: Int, inParallel: Bool, _ body: (Range<Int>) -> Void) {
+    guard inParallel else { return body(0..<batch) }
     parallelFor(batch, minimumChunk: max(1, (1 << 16) / max(1, middle)), body)
   }
 
@@ -140,17 +145,18 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
 
   /// `g[b, ll, rr] = h[b, rr·l + ll]` (`inverse == false`) or the other way round: the middle permutation.
   /// - Complexity: O(batch·k·q).
-  private func permuteMiddle(
-    _ source: UnsafePointer<Scalar>, batch: Int, into target: UnsafeMutablePointer<Scalar>, inverse: Bool
+  func permuteMiddle(
+    _ source: UnsafePointer<Scalar>, batch: Int, into target: UnsafeMutablePointer<Scalar>, inverse: Bool,
+    inParallel: Bool = true
   ) {
     let (l, r, middle) = (self.l, self.r, self.middle)
-    rowsInParallel(batch) { rows in
+    rowsInParallel(batch, inParallel: inParallel) { rows in
       for b in rows {
         let (from, to) = (source + b * middle, target + b * middle)
-        for ll in 0..<l {
-          for rr in 0..<r {
-            if inverse { to[rr * l + ll] = from[ll * r + rr] } else { to[ll * r + rr] = from[rr * l + ll] }
-          }
+        if inverse {
+          transposeCopy(from, rows: l, columns: r, sourceStride: r, into: to, targetStride: l)
+        } else {
+          transposeCopy(from, rows: r, columns: l, sourceStride: l, into: to, targetStride: r)
         }
       }
     }
@@ -158,11 +164,17 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
 
   /// `y[b, ss·l + ll] = z[b, ll, ss]` for the unpadded outputs: the output permutation.
   /// - Complexity: O(batch·l·s).
-  private func scatterOutput(_ z: UnsafePointer<Scalar>, batch: Int, into y: UnsafeMutablePointer<Scalar>) {
+  func scatterOutput(
+    _ z: UnsafePointer<Scalar>, batch: Int, into y: UnsafeMutablePointer<Scalar>, inParallel: Bool = true
+  ) {
     let (l, s, out) = (self.l, self.s, layout.outFeatures)
-    rowsInParallel(batch) { rows in
+    rowsInParallel(batch, inParallel: inParallel) { rows in
       for b in rows {
         let (from, to) = (z + b * l * s, y + b * out)
+        guard out < l * s else {
+          transposeCopy(from, rows: l, columns: s, sourceStride: s, into: to, targetStride: l)
+          continue
+        }
         for ll in 0..<l {
           for ss in 0..<s where ss * l + ll < out { to[ss * l + ll] = from[ll * s + ss] }
         }
@@ -172,11 +184,17 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
 
   /// `z[b, ll, ss] = u[b, ss·l + ll]`, zero for the padded outputs: the output permutation inverted.
   /// - Complexity: O(batch·l·s).
-  private func gatherOutput(_ u: UnsafePointer<Scalar>, batch: Int, into z: UnsafeMutablePointer<Scalar>) {
+  func gatherOutput(
+    _ u: UnsafePointer<Scalar>, batch: Int, into z: UnsafeMutablePointer<Scalar>, inParallel: Bool = true
+  ) {
     let (l, s, out) = (self.l, self.s, layout.outFeatures)
-    rowsInParallel(batch) { rows in
+    rowsInParallel(batch, inParallel: inParallel) { rows in
       for b in rows {
         let (from, to) = (u + b * out, z + b * l * s)
+        guard out < l * s else {
+          transposeCopy(from, rows: s, columns: l, sourceStride: l, into: to, targetStride: s)
+          continue
+        }
         for ll in 0..<l {
           for ss in 0..<s { to[ll * s + ss] = ss * l + ll < out ? from[ss * l + ll] : 0 }
         }
@@ -184,11 +202,22 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     }
   }
 
-  /// Scratch memory of `count` scalars for one call, released when `body` returns.
-  private func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Scalar>) -> R) -> R {
-    let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, count))
-    defer { scratch.deallocate() }
-    return body(scratch)
+  /// `pointer` as `Float`, for the `Float` kernels (only called when `Scalar` is `Float`).
+  private func float(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+  }
+
+  /// `pointer` as `Float`, for the `Float` kernels (only called when `Scalar` is `Float`).
+  private func float(_ pointer: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+  }
+
+  /// Scratch memory of `count` scalars for one call, from the shared ``ScratchPool`` (given back when `body`
+  /// returns).
+  func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Scalar>) -> R) -> R {
+    ScratchPool.shared.withBuffer(bytes: max(1, count) * MemoryLayout<Scalar>.stride) { raw in
+      body(raw.bindMemory(to: Scalar.self, capacity: max(1, count)))
+    }
   }
 
   // MARK: - Operations
@@ -202,6 +231,10 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
   /// - Complexity: O(batch·(k·q·p + l·s·r)).
   public func multiply(_ x: UnsafePointer<Scalar>, batch: Int, into y: UnsafeMutablePointer<Scalar>) {
     guard batch > 0 else { return }
+    if let view = self as? MonarchFactorsView<Float> {
+      view.multiplyByBlockProducts(float(x), batch: batch, into: float(y))
+      return
+    }
     let width = batch * middle
     withScratch(2 * width + batch * l * s) { scratch in
       let (h, g, z) = (scratch, scratch + width, scratch + 2 * width)
@@ -221,6 +254,10 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
   /// - Complexity: O(batch·(k·q·p + l·s·r)).
   public func multiplyTransposed(_ u: UnsafePointer<Scalar>, batch: Int, into v: UnsafeMutablePointer<Scalar>) {
     guard batch > 0 else { return }
+    if let view = self as? MonarchFactorsView<Float> {
+      view.multiplyTransposedByBlockProducts(float(u), batch: batch, into: float(v))
+      return
+    }
     let width = batch * middle
     withScratch(2 * width + batch * l * s) { scratch in
       let (g, h, z) = (scratch, scratch + width, scratch + 2 * width)
@@ -259,6 +296,14 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     inputGradient dx: UnsafeMutablePointer<Scalar>?, w1Gradient dw1: UnsafeMutablePointer<Scalar>?,
     w2Gradient dw2: UnsafeMutablePointer<Scalar>?, accumulate: Bool = false
   ) {
+    if let view = self as? MonarchFactorsView<Float>, batch > 0 {
+      // The kernels write every element of dw2 and the unpadded columns of dw1.
+      if !accumulate && layout.inFeatures != layout.paddedInFeatures { dw1?.update(repeating: 0, count: w1.count) }
+      view.gradientsByBlockProducts(
+        input: float(x), outputGradient: float(dy), batch: batch, inputGradient: dx.map { float($0) },
+        w1Gradient: dw1.map { float($0) }, w2Gradient: dw2.map { float($0) }, accumulate: accumulate)
+      return
+    }
     if !accumulate {
       dw1?.update(repeating: 0, count: w1.count)
       dw2?.update(repeating: 0, count: w2.count)

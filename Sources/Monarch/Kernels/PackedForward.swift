@@ -37,11 +37,11 @@ final class PackedForward: @unchecked Sendable {
       .bindMemory(to: Float.self, capacity: count)
   }
 
-  /// Packs the factors of `matrix`, whose layout the kernels must accept.
+  /// Packs the factors of `view`, whose layout the kernels must accept.
   ///
   /// - Complexity: O(k·q·p + l·s·r).
-  init(_ matrix: MonarchMatrix<Float>) {
-    let layout = matrix.layout
+  init(_ view: MonarchFactorsView<Float>) {
+    let layout = view.layout
     precondition(Self.accepts(layout), "PackedForward: \(layout) is not covered by the packed kernels")
     let (k, l, p, q, s, r) = (
       layout.inBlocks, layout.outBlocks, layout.inBlockSize, layout.firstBlockRows, layout.outBlockSize,
@@ -51,18 +51,21 @@ final class PackedForward: @unchecked Sendable {
     rank = q / l
     w1t = Self.allocateAligned(k * p * q)
     w2p = Self.allocateAligned(s * r * l)
-    matrix.w1.scalars.withUnsafeBufferPointer { w1 in
-      for kk in 0..<k {
-        transposeCopy(
-          w1.baseAddress! + kk * q * p, rows: q, columns: p, sourceStride: p, into: w1t + kk * p * q, targetStride: q)
-      }
-    }
-    matrix.w2.scalars.withUnsafeBufferPointer { w2 in
-      for ll in 0..<l {
-        for ss in 0..<s {
-          let target = ((ll / 16 * s + ss) * r) * 16 + ll % 16
-          for rr in 0..<r { w2p[target + rr * 16] = w2[(ll * s + ss) * r + rr] }
-        }
+    view.transposeFactors(w1t: w1t, w2t: nil)
+    Self.packSecondFactor(view, into: w2p)
+  }
+
+  /// Writes `w2p[ll / 16][ss][rr][ll % 16] = w2[ll][ss][rr]` (`s·r·l` floats) for a layout with `l` a multiple
+  /// of 16: the second factor as the forward tiles and `sml_monarch_transposed_lanes_f32` read it.
+  ///
+  /// - Complexity: O(l·s·r).
+  static func packSecondFactor(_ view: MonarchFactorsView<Float>, into w2p: UnsafeMutablePointer<Float>) {
+    let (l, s, r) = (view.layout.outBlocks, view.layout.outBlockSize, view.layout.secondBlockColumns)
+    let w2 = view.w2.baseAddress!
+    for ll in 0..<l {
+      for ss in 0..<s {
+        let target = ((ll / 16 * s + ss) * r) * 16 + ll % 16
+        for rr in 0..<r { w2p[target + rr * 16] = w2[(ll * s + ss) * r + rr] }
       }
     }
   }
@@ -99,22 +102,34 @@ final class PackedForward: @unchecked Sendable {
 }
 
 /// Copies the `rows × columns` matrix at `source` (leading dimension `sourceStride`) transposed into
-/// `target` (leading dimension `targetStride`), in cache-sized tiles.
+/// `target` (leading dimension `targetStride`): `Float` by the vectorized `sml_transpose_f32`, other scalars in
+/// cache-sized tiles.
 ///
 /// - Complexity: O(rows·columns).
+@inline(__always)
 func transposeCopy<Scalar>(
   _ source: UnsafePointer<Scalar>, rows: Int, columns: Int, sourceStride: Int,
   into target: UnsafeMutablePointer<Scalar>, targetStride: Int
 ) {
+  if Scalar.self == Float.self {
+    sml_transpose_f32(
+      Int32(rows), Int32(columns), UnsafeRawPointer(source).assumingMemoryBound(to: Float.self), sourceStride,
+      UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self), targetStride, sml_cpu_vector_level())
+    return
+  }
   let tile = 16
-  for i0 in stride(from: 0, to: rows, by: tile) {
+  var i0 = 0
+  while i0 < rows {
     let i1 = min(i0 + tile, rows)
-    for j0 in stride(from: 0, to: columns, by: tile) {
+    var j0 = 0
+    while j0 < columns {
       let j1 = min(j0 + tile, columns)
       for i in i0..<i1 {
         let row = source + i * sourceStride
         for j in j0..<j1 { target[j * targetStride + i] = row[j] }
       }
+      j0 = j1
     }
+    i0 = i1
   }
 }

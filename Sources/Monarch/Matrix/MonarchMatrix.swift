@@ -137,9 +137,10 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
   /// - Throws: ``MonarchError/shapeMismatch(argument:shape:expected:)`` when `x` is not `(batch, in)`, or
   ///   ``MonarchError/sizeOverflow(field:detail:)`` when the output would have more than `Int.max` elements.
   /// - Complexity: O(batch·(k·q·p + l·s·r)), spread over all cores; run the BLAS
-  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` layouts that the packed
-  ///   kernels cover pack the factors on the first multiply and keep them (as much memory again as the factors)
-  ///   for later multiplies by this matrix and its copies.
+  ///   single-threaded (`BLASThreads.set(1)`) so the tiles do not compete. `Float` matrices pack the factors
+  ///   on the first multiply (lane-packed where the packed kernels cover the layout and the batch has at least
+  ///   64 rows, transposed block by block otherwise) and keep them (as much memory again as the factors, per
+  ///   form used) for later multiplies by this matrix and its copies.
   @_specialize(exported: true, where Scalar == Float)
   @_specialize(exported: true, where Scalar == Double)
   public func multiply(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
@@ -174,29 +175,45 @@ public struct MonarchMatrix<Scalar: TensorScalar>: Sendable, Equatable {
     }
   }
 
-  /// `y = x Mᵀ` written to `batch · out` scalars at `y`, by the packed kernels where they apply.
+  /// `y = x Mᵀ` written to `batch · out` scalars at `y`: `Float` by the lane-packed kernels where they apply and
+  /// by the block-product kernel on cached transposed factors elsewhere, `Double` by BLAS.
   private func multiply(_ x: Tensor<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
-    if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout) {
+    // The lane-packed kernels run one tile of rows per core: a batch of fewer than two tiles runs its blocks
+    // in parallel on the block-product kernel instead.
+    if let matrix = self as? MonarchMatrix<Float>, PackedForward.accepts(layout),
+      x.shape[0] >= 2 * PackedForward.tileRows
+    {
       x.scalars.withUnsafeBufferPointer { px in
         guard let xBase = px.baseAddress else { return }
         packedForward.packed(for: matrix).multiply(
           UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0],
           into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), level: sml_cpu_vector_level())
       }
+    } else if let matrix = self as? MonarchMatrix<Float> {
+      let transposed = packedForward.transposed(for: matrix)
+      matrix.withFactorsView { view in
+        x.scalars.withUnsafeBufferPointer { px in
+          guard let xBase = px.baseAddress else { return }
+          view.multiplyByBlockProducts(
+            UnsafeRawPointer(xBase).assumingMemoryBound(to: Float.self), batch: x.shape[0], into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+            transposed: transposed)
+        }
+      }
     } else {
-      multiplyByGEMM(x, into: y)
+      multiplyOnFactorsView(x, into: y)
     }
   }
 
-  /// The forward multiply by BLAS GEMMs, into a tensor of shape `(batch, out)`.
-  func multiplyByGEMM(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+  /// The forward multiply on a view of the factors (see ``MonarchFactorsView``), into a tensor of shape
+  /// `(batch, out)`.
+  func multiplyOnFactorsView(_ x: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
     y.scalars.withUnsafeMutableBufferPointer { py in
-      if let yBase = py.baseAddress { multiplyByGEMM(x, into: yBase) }
+      if let yBase = py.baseAddress { multiplyOnFactorsView(x, into: yBase) }
     }
   }
 
-  /// The forward multiply by one BLAS GEMM per block on the whole batch: the path for every layout.
-  private func multiplyByGEMM(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
+  /// The forward multiply on a view of the factors, nothing cached: the path for every layout and scalar.
+  private func multiplyOnFactorsView(_ x: Tensor<Scalar>, into yBase: UnsafeMutablePointer<Scalar>) {
     withFactorsView { view in
       x.scalars.withUnsafeBufferPointer { px in
         guard let xBase = px.baseAddress else { return }

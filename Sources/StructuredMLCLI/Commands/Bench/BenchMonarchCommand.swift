@@ -16,17 +16,18 @@ enum BenchMonarchCommand {
       .value("rounds", "R", "interleaved rounds per operation, each one warm sample per side (default 5)"),
       .flag("forward-only", "time the forward multiply only"),
       .flag("projection", "also time the projection of an n×n matrix and its exact error (slow for large n)"),
-      .flag("sweep", "the whole table: n 1024 and 4096, 4, 16 and 64 blocks, batch 1, 16 and 1024"),
+      .flag("sweep", "the whole table: n 1024 and 4096 (or --n), 4, 16 and 64 blocks, batch 1, 16 and 1024"),
     ]
   ) { arguments, console in
     let rounds = try arguments.int("rounds", default: 5, in: 1...101)!
     let operations = arguments.flag("forward-only") ? [Operation.forward] : Operation.allCases
     let cells: [(n: Int, blocks: Int, batch: Int, rank: Int?)]
     if arguments.flag("sweep") {
-      for name in ["n", "batch", "blocks", "rank"] where arguments.string(name) != nil {
-        throw CommandError.usage("--sweep chooses the shapes itself; drop --\(name)")
+      for name in ["batch", "blocks", "rank"] where arguments.string(name) != nil {
+        throw CommandError.usage("--sweep chooses the blocks and batches itself; drop --\(name)")
       }
-      cells = [1024, 4096].flatMap { n in [4, 16, 64].flatMap { blocks in [1, 16, 1024].map { (n, blocks, $0, nil) } } }
+      let sizes = try arguments.int("n", in: 64...16384).map { [$0] } ?? [1024, 4096]
+      cells = sizes.flatMap { n in [4, 16, 64].flatMap { blocks in [1, 16, 1024].map { (n, blocks, $0, nil) } } }
     } else {
       let n = try arguments.int("n", default: 4096, in: 1...16384)!
       var defaultBlocks = 1
@@ -53,15 +54,35 @@ enum BenchMonarchCommand {
     }
     if arguments.flag("json") {
       console.print((arguments.flag("sweep") ? .array(results.map(\.json)) : results[0].json).serialized())
-    } else if !arguments.flag("sweep") {
+    } else if arguments.flag("sweep") {
+      console.print(ratioTable(results, operations: operations))
+    } else {
       console.print(results[0].summary)
     }
   }
 
+  /// The sweep's summary: one line per shape with Monarch's rate over the dense rate for each operation.
+  static func ratioTable(_ results: [Result], operations: [Operation]) -> String {
+    let header = ["n", "blocks", "batch"] + operations.map(\.rawValue)
+    let rows = results.map { result in
+      ["\(result.n)", "\(result.layout.inBlocks)", "\(result.batch)"]
+        + operations.map { operation in result.timing(operation).map { formatted($0.rateRatio, digits: 3) } ?? "-" }
+    }
+    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
+    let line = { (cells: [String]) in
+      zip(cells, widths).map { String(repeating: " ", count: $1 - $0.count) + $0 }.joined(separator: "  ")
+    }
+    return (["Monarch GFLOP/s over dense sgemm GFLOP/s (each on its own FLOPs, warm, same run)", line(header)]
+      + rows.map(line)).joined(separator: "\n")
+  }
+
   /// The operations timed against their dense counterparts.
   enum Operation: String, CaseIterable, Sendable {
-    /// `y = x Mᵀ` against `x Wᵀ`.
+    /// `y = x Mᵀ` against `x Wᵀ`, by a ``MonarchMatrix`` (factors packed once, as for inference).
     case forward
+    /// `y = x Mᵀ` against `x Wᵀ` on borrowed factors (``MonarchFactorsView``, as a layer that trains: nothing
+    /// kept from one call to the next).
+    case viewForward = "view_forward"
     /// `v = u M` against `u W`.
     case transposed
     /// `∂L/∂w1` and `∂L/∂w2` from `x` and `∂L/∂y` against `dW = dYᵀ X`.
@@ -75,7 +96,7 @@ enum BenchMonarchCommand {
     func monarchFlops(_ layout: MonarchLayout, batch: Int) -> Double {
       let forward = Double(batch) * Double(layout.flopsPerRow)
       switch self {
-      case .forward, .transposed: return forward
+      case .forward, .viewForward, .transposed: return forward
       case .weightGradients: return 2 * forward
       case .backward: return 2 * forward + 2 * Double(batch * layout.middleWidth * layout.inBlockSize)
       }
@@ -101,6 +122,25 @@ enum BenchMonarchCommand {
     /// Monarch's rate over dense sgemm's rate, each on its own FLOPs.
     var rateRatio: Double { monarchGflops / denseGflops }
     var speedup: Double { denseSeconds / monarchSeconds }
+  }
+
+  /// Runs `body` with a view of `m`'s factors (their lengths fit its layout by construction).
+  static func withView(_ m: MonarchMatrix<Float>, _ body: (MonarchFactorsView<Float>) -> Float) -> Float {
+    m.w1.scalars.withUnsafeBufferPointer { w1 in
+      m.w2.scalars.withUnsafeBufferPointer { w2 in body(try! MonarchFactorsView(layout: m.layout, w1: w1, w2: w2)) }
+    }
+  }
+
+  /// Runs `body(input, output)` on the storage of two buffers and returns the first output element.
+  static func viewCall(
+    _ input: Tensor<Float>, y: inout [Float], _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+  ) -> Float {
+    input.scalars.withUnsafeBufferPointer { px in
+      y.withUnsafeMutableBufferPointer { py in
+        body(px.baseAddress!, py.baseAddress!)
+        return py[0]
+      }
+    }
   }
 
   /// The projection of one `n×n` Gaussian matrix: time, error and the exact optimum.
@@ -229,6 +269,10 @@ enum BenchMonarchCommand {
     let m = MonarchMatrix<Float>.random(layout: layout, using: &generator)
     // Every output is allocated once, outside the timing.
     var y = Tensor<Float>(zeros: [batch, out])
+    var yView = [Float](repeating: 0, count: batch * out)
+    var v = [Float](repeating: 0, count: batch * n)
+    var dw1 = [Float](repeating: 0, count: m.w1.count)
+    var dw2 = [Float](repeating: 0, count: m.w2.count)
     var denseForward = [Float](repeating: 0, count: batch * out)
     var denseInput = [Float](repeating: 0, count: batch * n)
     var denseWeight = [Float](repeating: 0, count: out * n)
@@ -242,10 +286,32 @@ enum BenchMonarchCommand {
           try! m.multiply(x, into: &y)
           return y.scalars[0]
         }
+      case .viewForward:
+        monarch = { withView(m) { view in viewCall(x, y: &yView) { view.multiply($0, batch: batch, into: $1) } } }
       case .transposed:
-        monarch = { try! m.multiplyTransposed(dy).scalars[0] }
+        monarch = { withView(m) { view in viewCall(dy, y: &v) { view.multiplyTransposed($0, batch: batch, into: $1) } } }
       case .weightGradients, .backward:
-        monarch = { try! m.gradients(input: x, outputGradient: dy).w1.scalars[0] }
+        // Into buffers allocated once, as a training step does; the weight gradients skip the input gradient.
+        let inputGradient = operation == .backward
+        monarch = {
+          withView(m) { view in
+            x.scalars.withUnsafeBufferPointer { px in
+              dy.scalars.withUnsafeBufferPointer { pdy in
+                v.withUnsafeMutableBufferPointer { pdx in
+                  dw1.withUnsafeMutableBufferPointer { pdw1 in
+                    dw2.withUnsafeMutableBufferPointer { pdw2 in
+                      view.gradients(
+                        input: px.baseAddress!, outputGradient: pdy.baseAddress!, batch: batch,
+                        inputGradient: inputGradient ? pdx.baseAddress! : nil, w1Gradient: pdw1.baseAddress!,
+                        w2Gradient: pdw2.baseAddress!)
+                      return pdw1[0] + pdw2[0] + (inputGradient ? pdx[0] : 0)
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       }
       let dense: () -> Float = {
         x.scalars.withUnsafeBufferPointer { px in
@@ -256,7 +322,7 @@ enum BenchMonarchCommand {
               )
               let wv = MatrixView(pw.baseAddress!, rows: out, columns: n)
               switch operation {
-              case .forward:
+              case .forward, .viewForward:
                 return denseForward.withUnsafeMutableBufferPointer { py in
                   gemm(xv, wv, MutableMatrixView(py.baseAddress!, rows: batch, columns: out), transposeB: true)
                   return py[0]
