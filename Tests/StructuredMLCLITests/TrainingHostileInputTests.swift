@@ -71,4 +71,17 @@ struct TrainingHostileInputTests {
     let evaluated = run(["eval", "--checkpoint", folder.file("run").path])
     #expect(evaluated.status == 1 && evaluated.error.contains("FIFO"), "\(evaluated.error)")
   }
+
+  /// Activations scale with batch × context × width: a step that cannot fit is refused before any data is made
+  /// or parameter allocated, naming the flag's value.
+  @Test func aStepWhoseActivationsExceedMemoryIsRefusedFirst() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let result = run([
+      "train", "--model", "transformer", "--batch", "1000000", "--context", "4096", "--width", "1024",
+      "--output", folder.file("lm").path,
+    ])
+    #expect(result.status == 2 && result.error.contains("batch size 1000000") && result.error.contains("activations"), "\(result.error)")
+    #expect(!FileManager.default.fileExists(atPath: folder.file("lm").path))
+  }
 }

@@ -18,10 +18,12 @@ public struct RunComponents {
   ///     files for a classifier (every example), a text file for a language model (every byte).
   /// - Throws: ``DataError`` for data that cannot be loaded or split, naming the file or setting (a text too
   ///   short for one window of the context); ``TrainingError`` for model sizes that do not fit (naming the
-  ///   layer), or ``TrainingError/inputMismatch(layer:reason:)`` when the data's width, classes or
-  ///   vocabulary do not fit the model.
+  ///   layer), ``TrainingError/inputMismatch(layer:reason:)`` when the data's width, classes or
+  ///   vocabulary do not fit the model, and ``TrainingError/batchDoesNotFit(layer:reason:)`` when one step's
+  ///   activations would not fit in memory (checked before any data is loaded or parameter allocated).
   public init(_ configuration: RunConfiguration, evaluationData: DataConfiguration? = nil) throws {
     let training = configuration.training
+    try Self.requireStepFitsInMemory(configuration.model, batchSize: training.batchSize)
     switch configuration.model {
     case .mlp(let mlp):
       let batches =
