@@ -85,8 +85,11 @@ enum TrainingDemo {
 
   /// The held-out loss curve of one run.
   struct Curve {
+    /// The model, as the tables and legends name it.
     var name: String
+    /// The model's parameter count.
     var parameters: Int
+    /// The BLAS threads its steps ran with.
     var blasThreads: Int
     /// Every evaluation, the first one before any step.
     var points: [Point]
@@ -99,11 +102,15 @@ enum TrainingDemo {
 
   /// The outcome of one experiment: curves on one data set with its best and uniform-prediction losses.
   struct Experiment {
+    /// One curve per model, in the order the tables list them.
     var curves: [Curve]
+    /// The expected held-out loss of the best possible model.
     var bestPossibleLoss: Double
+    /// The loss of predicting every class or symbol with equal probability, `log(classes)`.
     var uniformLoss: Double
   }
 
+  /// The report's section at the demo's sizes.
   static func section() throws -> DemoReport.Section { try section(.demo) }
 
   /// Runs both experiments of `settings` and writes the section.
@@ -125,20 +132,17 @@ enum TrainingDemo {
     var training = trainingConfiguration(steps: settings.classifierSteps * settings.maximumStepFactor, seed: 5)
     training.batchSize = settings.classifierBatch
     training.heldOutFraction = classifierHeldOutFraction
+    // The batches `structml train` makes of the same task, drawn once; every variant trains on a copy.
+    let batches = try DataConfiguration.teacher(settings.teacher).makeClassificationBatches(
+      batchSize: training.batchSize, heldOutFraction: training.heldOutFraction, seed: training.seed)
     let kinds = [LinearLayerKind.dense] + settings.monarchBlocks.map { .monarch(blocks: $0) }
-    var runs: [Run] = []
-    var best = 0.0
-    for kind in kinds {
-      let model = ModelConfiguration.mlp(
-        MLPConfiguration(
-          inputFeatures: settings.teacher.features, hiddenFeatures: settings.hidden, classes: settings.teacher.classes,
-          hiddenLayers: kind))
-      let components = try RunComponents(RunConfiguration(model: model, data: .teacher(settings.teacher), training: training))
-      best = components.batches.bestPossibleLoss ?? .nan
-      runs.append(
-        try Run(
-          name: kind.description, model: components.model, data: components.batches, training: training,
-          threads: TrainingRun.defaultThreads(for: model)))
+    let runs = try kinds.map { kind in
+      let configuration = MLPConfiguration(
+        inputFeatures: settings.teacher.features, hiddenFeatures: settings.hidden, classes: settings.teacher.classes,
+        hiddenLayers: kind)
+      return try Run(
+        name: kind.description, model: try MLPClassifier(configuration: configuration), data: batches,
+        training: training, threads: TrainingRun.defaultThreads(for: .mlp(configuration)))
     }
     let interval = max(1, settings.classifierSteps / settings.evaluations)
     try interleave(runs, toStep: settings.classifierSteps, evaluatingEvery: interval)
@@ -151,7 +155,7 @@ enum TrainingDemo {
       }
     }
     return Experiment(
-      curves: runs.map(\.curve), bestPossibleLoss: best, uniformLoss: Foundation.log(Double(settings.teacher.classes)))
+      curves: runs.map(\.curve), bestPossibleLoss: batches.bestPossibleLoss ?? .nan, uniformLoss: Foundation.log(Double(settings.teacher.classes)))
   }
 
   /// Softmax and 1.5-entmax Transformers and an S4D state-space LM on the same chain, for the same steps.
@@ -272,6 +276,8 @@ enum TrainingDemo {
 
   // MARK: - Report
 
+  /// The section's text (settings, one table per experiment with the best possible and uniform losses) and its
+  /// four charts.
   static func report(classifier: Experiment, language: Experiment, settings: Settings) -> DemoReport.Section {
     let task = settings.teacher
     let steps = settings.classifierSteps
