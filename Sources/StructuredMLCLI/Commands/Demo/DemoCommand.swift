@@ -46,7 +46,9 @@ enum DemoCommand {
   static let reportFiles = [
     "README.md", FoundationDemo.chartFile, MonarchDemo.chartFile, StateSpacesDemo.chartFiles.reconstruction,
     StateSpacesDemo.chartFiles.time, ProbabilityMapsDemo.chartFiles.support,
-    ProbabilityMapsDemo.chartFiles.distributions,
+    ProbabilityMapsDemo.chartFiles.distributions, TrainingDemo.chartFiles.classifierSteps,
+    TrainingDemo.chartFiles.classifierSeconds, TrainingDemo.chartFiles.languageSteps,
+    TrainingDemo.chartFiles.languageSeconds,
   ]
 
   /// The report's sections in order; each capability contributes one.
@@ -55,5 +57,6 @@ enum DemoCommand {
     ("Monarch", MonarchDemo.section),
     ("State spaces", StateSpacesDemo.section),
     ("Probability maps", ProbabilityMapsDemo.section),
+    ("Training", TrainingDemo.section),
   ]
 }
