@@ -17,7 +17,7 @@ struct TrainingDemoTests {
     let settings = Self.small
     let (classifier, language) = try TrainingDemo.measure(settings)
     #expect(classifier.curves.map(\.name) == ["dense", "Monarch (2 blocks)"])
-    #expect(language.curves.map(\.name) == ["Transformer, softmax", "Transformer, 1.5-entmax", "state space, S4D"])
+    #expect(language.curves.map(\.name) == ["Transformer, softmax", "Transformer, 1.5-entmax", "Transformer, Monarch MLP (4 blocks)", "state space, S4D"])
     #expect(abs(classifier.uniformLoss - log(4)) < 1e-12 && abs(language.uniformLoss - log(4)) < 1e-12)
     for experiment in [classifier, language] {
       #expect(experiment.bestPossibleLoss > 0 && experiment.bestPossibleLoss < experiment.uniformLoss)

@@ -158,7 +158,8 @@ enum TrainingDemo {
       curves: runs.map(\.curve), bestPossibleLoss: batches.bestPossibleLoss ?? .nan, uniformLoss: Foundation.log(Double(settings.teacher.classes)))
   }
 
-  /// Softmax and 1.5-entmax Transformers and an S4D state-space LM on the same chain, for the same steps.
+  /// Softmax and 1.5-entmax Transformers, a Transformer with Monarch MLPs and an S4D state-space LM on the same
+  /// chain, for the same steps.
   static func languageExperiment(_ settings: Settings) throws -> Experiment {
     var generator = SeededGenerator(seed: 17)
     let chain = try MarkovChain(symbols: settings.symbols, order: settings.order, sharpness: 2, using: &generator)
@@ -166,7 +167,7 @@ enum TrainingDemo {
       chain, trainingTokens: settings.trainingTokens, heldOutTokens: settings.heldOutTokens, using: &generator)
     let batches = try TokenBatches(
       dataset: dataset, sequences: settings.sequences, sequenceLength: settings.context, seed: 3)
-    let data = MarkovBatches(batches: batches)
+    let data = LanguageModelBatches(batches)
     var training = trainingConfiguration(steps: settings.languageSteps, seed: 9)
     training.learningRate = languageLearningRate
     let (v, t, w, l) = (settings.symbols, settings.context, settings.width, settings.layers)
@@ -175,6 +176,12 @@ enum TrainingDemo {
       (
         "Transformer, 1.5-entmax",
         .transformer(vocabularySize: v, contextLength: t, width: w, layers: l, heads: settings.heads, normalizer: .entmax15)
+      ),
+      (
+        "Transformer, Monarch MLP (4 blocks)",
+        .transformer(
+          vocabularySize: v, contextLength: t, width: w, layers: l, heads: settings.heads,
+          feedForwardLayers: .monarch(blocks: 4))
       ),
       (
         "state space, S4D",
@@ -259,20 +266,6 @@ enum TrainingDemo {
     }
   }
 
-  /// The batches of a ``TokenBatches`` as a ``BatchProvider``, at most 64 held-out batches.
-  struct MarkovBatches: BatchProvider {
-    let batches: TokenBatches
-    let evaluationBatches: [Batch]
-
-    init(batches: TokenBatches) {
-      self.batches = batches
-      evaluationBatches = batches.evaluationBatches(maximumBatches: 64)
-    }
-
-    mutating func trainingBatch(at index: Int) -> Batch { batches.trainingBatch(step: index) }
-    var bestPossibleLoss: Double? { batches.bestPossibleLoss }
-    var examplesPerBatch: Int { batches.sequences * batches.sequenceLength }
-  }
 
   // MARK: - Report
 
@@ -309,7 +302,7 @@ enum TrainingDemo {
     text += "| uniform prediction, log \(task.classes) | | | | | \(formatted(classifier.uniformLoss, digits: 4)) | |\n"
     text += """
 
-      **Softmax vs 1.5-entmax attention, Transformer vs S4D state-space LM** (\(settings.layers) blocks, width \
+      **Softmax vs 1.5-entmax attention, dense vs Monarch MLPs, Transformer vs S4D state-space LM** (\(settings.layers) blocks, width \
       \(settings.width), context \(settings.context), \(settings.heads) heads or S4D state size \(settings.stateSize), \
       \(settings.sequences) sequences per step, \(settings.languageSteps) steps, on \(settings.trainingTokens) tokens of \
       a random order-\(settings.order) Markov chain over \(settings.symbols) symbols; \
