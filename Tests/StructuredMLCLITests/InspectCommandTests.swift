@@ -14,9 +14,7 @@ import Testing
 @Suite("structml inspect")
 struct InspectCommandTests {
   static func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(["inspect"] + arguments, console: console)
-    return (status, console.standardOutput, console.standardError)
+    runInProcess(["inspect"] + arguments)
   }
 
   /// A checkpoint with metadata, a NaN, a BF16 tensor and an 8-bit float tensor.

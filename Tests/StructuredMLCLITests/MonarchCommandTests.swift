@@ -18,11 +18,7 @@ struct MonarchCommandTests {
 
   func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(arguments, console: console)
-    return (status, console.standardOutput, console.standardError)
-  }
+  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) { runInProcess(arguments) }
 
 
   /// Parses the command's JSON output with Foundation.

@@ -17,11 +17,7 @@ import Testing
 /// permissions of the file it replaces, and leaves nothing behind after a failure or a signal.
 @Suite("Output safety of every command that writes a file")
 struct OutputSafetyTests {
-  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(arguments, console: console)
-    return (status, console.standardOutput, console.standardError)
-  }
+  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) { runInProcess(arguments) }
 
   /// Every command line that writes a file, with `OUT` where the output goes. Inputs are named but do not
   /// exist: a command that checked its output only after reading them would report the missing input.

@@ -6,11 +6,7 @@ import Testing
 
 @Suite("structml probmap and bench probmap")
 struct ProbabilityMapsCommandTests {
-  static func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(arguments, console: console)
-    return (status, console.standardOutput, console.standardError)
-  }
+  static func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) { runInProcess(arguments) }
 
   static func folder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("probmap-\(UUID().uuidString)")

@@ -24,11 +24,7 @@ struct TrainCommandTests {
 
   func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(arguments, console: console)
-    return (status, console.standardOutput, console.standardError)
-  }
+  func run(_ arguments: [String]) -> (status: Int32, out: String, error: String) { runInProcess(arguments) }
 
   func parse(_ text: String) throws -> [String: Any] {
     try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -11,9 +11,8 @@ import Testing
 @Suite("structml train and eval: hostile configurations", .serialized)
 struct TrainingHostileInputTests {
   func run(_ arguments: [String]) -> (status: Int32, error: String) {
-    let console = Console.capturing()
-    let status = StructuredMLTool.run(arguments, console: console)
-    return (status, console.standardError)
+    let result = runInProcess(arguments)
+    return (result.status, result.error)
   }
 
   /// Hidden layers of 46,000 × 46,000 weights, enough of them to need more than physical memory.

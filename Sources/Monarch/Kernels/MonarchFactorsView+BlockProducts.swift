@@ -10,17 +10,6 @@ import TensorCore
 /// nothing kept. The steps split their blocks, and when the blocks do not divide evenly over the cores also
 /// the rows of each product, over all cores once a step has about 2¹⁸ multiply-adds.
 extension MonarchFactorsView where Scalar == Float {
-  private var k: Int { layout.inBlocks }
-  private var l: Int { layout.outBlocks }
-  private var p: Int { layout.inBlockSize }
-  private var q: Int { layout.firstBlockRows }
-  private var s: Int { layout.outBlockSize }
-  private var r: Int { layout.secondBlockColumns }
-  private var middle: Int { layout.middleWidth }
-
-  /// The real (unpadded) width of input block `kk`.
-  private func inWidth(_ kk: Int) -> Int { min(p, layout.inFeatures - kk * p) }
-
   /// The batch rows of one tile of a row-local chain with `scratchPerRow` floats of activations per row.
   ///
   /// Each tile reads both factors once, so factors that do not fit in L2 (more than 2¹⁶ floats) need tall tiles

@@ -59,18 +59,20 @@ public struct MonarchFactorsView<Scalar: TensorScalar> {
     self.w2 = w2
   }
 
-  private var k: Int { layout.inBlocks }
-  private var l: Int { layout.outBlocks }
-  private var p: Int { layout.inBlockSize }
-  private var q: Int { layout.firstBlockRows }
-  private var s: Int { layout.outBlockSize }
-  private var r: Int { layout.secondBlockColumns }
-  private var middle: Int { layout.middleWidth }
-  private var w1Base: UnsafePointer<Scalar> { w1.baseAddress! }
-  private var w2Base: UnsafePointer<Scalar> { w2.baseAddress! }
+  // The layout's sizes under the names of the Monarch notes (k, l, p, q, s, r), for the kernels of this type
+  // and of its Float block-product extension.
+  var k: Int { layout.inBlocks }
+  var l: Int { layout.outBlocks }
+  var p: Int { layout.inBlockSize }
+  var q: Int { layout.firstBlockRows }
+  var s: Int { layout.outBlockSize }
+  var r: Int { layout.secondBlockColumns }
+  var middle: Int { layout.middleWidth }
+  var w1Base: UnsafePointer<Scalar> { w1.baseAddress! }
+  var w2Base: UnsafePointer<Scalar> { w2.baseAddress! }
 
   /// The real (unpadded) width of input block `kk`.
-  private func inWidth(_ kk: Int) -> Int { min(p, layout.inFeatures - kk * p) }
+  func inWidth(_ kk: Int) -> Int { min(p, layout.inFeatures - kk * p) }
 
   /// Runs `body` over `0..<count` blocks on all cores when a call's work is worth a task switch (about
   /// 10⁵ multiply-adds), on the calling thread otherwise.
