@@ -131,7 +131,7 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(width, heads, rotary)
         self.ln_2 = nn.LayerNorm(width)
         self.mlp = FeedForward(
-            width, width * config.get("feedForwardExpansion", 4), config.get("feedForwardLayers", {"type": "dense"}),
+            width, width * config.get("feed_forward_expansion", 4), config.get("feed_forward_layers", {"type": "dense"}),
             config.get("gelu", "tanh"))
 
     def forward(self, x):
@@ -149,14 +149,14 @@ class GPT(nn.Module):
             raise SystemExit(f"normalizer {attention['normalizer']!r}: only softmax attention is defined here")
         self.rotary = attention["positions"] == "rotary"
         modules = dict(
-            wte=nn.Embedding(config["vocabularySize"], config["width"]),
+            wte=nn.Embedding(config["vocabulary_size"], config["width"]),
             h=nn.ModuleList([Block(config, attention["heads"], self.rotary) for _ in range(config["layers"])]),
             ln_f=nn.LayerNorm(config["width"]),
         )
         if not self.rotary:
-            modules["wpe"] = nn.Embedding(config["contextLength"], config["width"])
+            modules["wpe"] = nn.Embedding(config["context_length"], config["width"])
         self.transformer = nn.ModuleDict(modules)
-        self.lm_head = nn.Linear(config["width"], config["vocabularySize"], bias=False)
+        self.lm_head = nn.Linear(config["width"], config["vocabulary_size"], bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # tied, as in nanoGPT
 
     def forward(self, tokens):

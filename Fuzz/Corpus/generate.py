@@ -188,22 +188,22 @@ def run_configuration_seeds():
         "broken_type.json": {"model": dict(mlp, type="rnn"), "data": teacher, "training": training},
     }
     chain = {"type": "markov_chain", "symbols": 8, "order": 2, "seed": 0, "training_tokens": 512, "held_out_tokens": 128}
-    lm = {"type": "language_model", "vocabularySize": 8, "contextLength": 8, "width": 16, "layers": 1,
+    lm = {"type": "language_model", "vocabulary_size": 8, "context_length": 8, "width": 16, "layers": 1,
           "mixer": {"attention": {"heads": 2, "normalizer": "softmax", "positions": "learned"}}}
     lm_training = dict(training, batch_size=2)
     seeds.update({
         "lm_transformer.json": {"model": lm, "data": chain, "training": lm_training},
         "lm_entmax_rotary_monarch.json": {
             "model": dict(lm, mixer={"attention": {"heads": 2, "normalizer": {"entmax": {"alpha": 1.3}}, "positions": "rotary"}},
-                          feedForwardLayers={"type": "monarch", "blocks": 2}),
+                          feed_forward_layers={"type": "monarch", "blocks": 2}),
             "data": chain, "training": lm_training},
-        "lm_ssm_rtf_text.json": {"model": dict(lm, mixer={"longConvolution": {"kernel": {"rtf": {"order": 7}}}}, vocabularySize=256),
+        "lm_ssm_rtf_text.json": {"model": dict(lm, mixer={"long_convolution": {"kernel": {"rtf": {"order": 7}}}}, vocabulary_size=256),
                                  "data": {"type": "text", "file": "corpus.txt"}, "training": lm_training},
-        "lm_ssm_s4d.json": {"model": dict(lm, mixer={"longConvolution": {"kernel": {"s4d": {"stateSize": 4}}}}),
+        "lm_ssm_s4d.json": {"model": dict(lm, mixer={"long_convolution": {"kernel": {"s4d": {"state_size": 4}}}}),
                             "data": chain, "training": lm_training},
         "broken_lm_heads.json": {"model": dict(lm, mixer={"attention": {"heads": 3, "normalizer": "softmax", "positions": "learned"}}),
                                  "data": chain, "training": lm_training},
-        "broken_lm_huge_batch.json": {"model": dict(lm, contextLength=4096, width=1024),
+        "broken_lm_huge_batch.json": {"model": dict(lm, context_length=4096, width=1024),
                                       "data": chain, "training": dict(training, batch_size=1000000)},
     })
     for name, value in seeds.items():

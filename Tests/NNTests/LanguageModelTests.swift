@@ -190,7 +190,7 @@ struct LanguageModelTests {
       #expect(layer == "configuration.feedForwardLayers (mlp.c_fc)")
     }
     let json = """
-      {"vocabularySize": 8, "contextLength": 4, "width": 8, "layers": 1, "feedForwardLayers": {"type": "monarch", "blocks": 2},
+      {"vocabulary_size": 8, "context_length": 4, "width": 8, "layers": 1, "feed_forward_layers": {"type": "monarch", "blocks": 2},
        "mixer": {"attention": {"heads": 2, "normalizer": "softmax", "positions": "learned"}}}
       """
     let decoded = try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(json.utf8))
@@ -298,8 +298,8 @@ struct LanguageModelTests {
 
   @Test func configurationDecodesFromHandWrittenJSON() throws {
     let json = """
-      {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4, "dropout": 0.1, "gelu": "none",
-       "feedForwardExpansion": 4,
+      {"vocabulary_size": 256, "context_length": 64, "width": 128, "layers": 4, "dropout": 0.1, "gelu": "none",
+       "feed_forward_expansion": 4,
        "mixer": {"attention": {"heads": 4, "normalizer": {"entmax": {"alpha": 1.3}}, "positions": "rotary"}}}
       """
     let decoded = try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(json.utf8))
@@ -309,14 +309,14 @@ struct LanguageModelTests {
           vocabularySize: 256, contextLength: 64, width: 128, layers: 4, heads: 4, normalizer: .entmax(alpha: 1.3),
           positions: .rotary, dropout: 0.1, gelu: .none))
     let ssm = """
-      {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4,
-       "mixer": {"longConvolution": {"kernel": {"rtf": {"order": 16}}}}}
+      {"vocabulary_size": 256, "context_length": 64, "width": 128, "layers": 4,
+       "mixer": {"long_convolution": {"kernel": {"rtf": {"order": 16}}}}}
       """
     #expect(
       try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(ssm.utf8))
         == .stateSpace(vocabularySize: 256, contextLength: 64, width: 128, layers: 4, kernel: .rtf(order: 16)))
     let softmax = """
-      {"vocabularySize": 8, "contextLength": 4, "width": 8, "layers": 1,
+      {"vocabulary_size": 8, "context_length": 4, "width": 8, "layers": 1,
        "mixer": {"attention": {"heads": 2, "normalizer": "sparsemax", "positions": "learned"}}}
       """
     let decodedSoftmax = try JSONDecoder().decode(LanguageModelConfiguration.self, from: Data(softmax.utf8))

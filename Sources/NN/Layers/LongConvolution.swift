@@ -38,6 +38,9 @@ public struct LongConvolution: Sendable {
     case s4d(stateSize: Int)
     /// A rational transfer function of the given order (RTF).
     case rtf(order: Int)
+
+    // Coded as `{"s4d": {"state_size": N}}` or `{"rtf": {"order": N}}`, snake_case as in a run's config.json.
+    private enum S4dCodingKeys: String, CodingKey { case stateSize = "state_size" }
   }
 
   /// The kind of kernel.

@@ -6,13 +6,13 @@ import ProbabilityMaps
 ///
 /// Encoded as JSON with the property names below, for example
 /// ```json
-/// {"vocabularySize": 256, "contextLength": 64, "width": 128, "layers": 4, "dropout": 0,
-///  "gelu": "tanh", "feedForwardExpansion": 4,
+/// {"vocabulary_size": 256, "context_length": 64, "width": 128, "layers": 4, "dropout": 0,
+///  "gelu": "tanh", "feed_forward_expansion": 4,
 ///  "mixer": {"attention": {"heads": 4, "normalizer": "softmax", "positions": "learned"}}}
 /// ```
-/// or, for the state-space LM, `"mixer": {"longConvolution": {"kernel": {"s4d": {"stateSize": 64}}}}`.
-/// `"feedForwardLayers": {"type": "monarch", "blocks": 4}` makes both linear maps of every block's MLP Monarch
-/// layers (``LinearLayerKind``). `dropout`, `gelu`, `feedForwardExpansion` and `feedForwardLayers` may be left
+/// or, for the state-space LM, `"mixer": {"long_convolution": {"kernel": {"s4d": {"state_size": 64}}}}`.
+/// `"feed_forward_layers": {"type": "monarch", "blocks": 4}` makes both linear maps of every block's MLP Monarch
+/// layers (``LinearLayerKind``). `dropout`, `gelu`, `feed_forward_expansion` and `feed_forward_layers` may be left
 /// out (0, `"tanh"`, 4, dense). The normalizer is
 /// `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": 1.3}}`.
 /// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:)`` calls it.
@@ -55,8 +55,10 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
     self.feedForwardLayers = feedForwardLayers
   }
 
+  // snake_case in files, as every other key of a run's config.json.
   private enum CodingKeys: String, CodingKey {
-    case vocabularySize, contextLength, width, layers, dropout, gelu, feedForwardExpansion, mixer, feedForwardLayers
+    case vocabularySize = "vocabulary_size", contextLength = "context_length", width, layers, dropout, gelu
+    case feedForwardExpansion = "feed_forward_expansion", mixer, feedForwardLayers = "feed_forward_layers"
   }
 
   /// Decodes a configuration; `dropout`, `gelu`, `feedForwardExpansion` and `feedForwardLayers` take their
@@ -156,6 +158,8 @@ public enum SequenceMixerConfiguration: Codable, Sendable, Equatable {
   case attention(heads: Int, normalizer: AttentionNormalizer, positions: PositionEncoding)
   /// A ``LongConvolution`` (its kernel period fixed to the context), GELU, and an output projection.
   case longConvolution(kernel: LongConvolution.Kernel)
+
+  private enum CodingKeys: String, CodingKey { case attention, longConvolution = "long_convolution" }
 }
 
 /// The probability map that turns attention scores into weights.

@@ -1,7 +1,7 @@
 /// Which model a run trains, with its configuration: the `model` entry of a run's `config.json`.
 ///
 /// Coded as the model's own configuration with a `type` key added (`{"type": "mlp", "input_features": 32,
-/// ...}`, `{"type": "language_model", "vocabularySize": 256, ...}`), so each architecture is one more case.
+/// ...}`, `{"type": "language_model", "vocabulary_size": 256, ...}`), so each architecture is one more case.
 public enum ModelConfiguration: Codable, Sendable, Equatable {
   /// An ``MLPClassifier``.
   case mlp(MLPConfiguration)
