@@ -87,6 +87,13 @@ struct MarkovChainTests {
     #expect(throws: DataError.empty(file: "empty.txt")) { try TokenDataset.byteText([], source: "empty.txt") }
     #expect(throws: DataError.self) { try TokenDataset.byteText(contentsOf: "/nonexistent/corpus.txt") }
     // A device or FIFO named as text data is refused by its kind, without reading from it or blocking.
+    // A chain whose transition table exceeds its bound is refused before it is drawn, naming the setting.
+    var generator = SeededGenerator(seed: 1)
+    #expect(throws: TrainingError.invalidSize(
+      layer: "MarkovChain", name: "symbols", value: 4096,
+      requirement: "gives more than \(MarkovChain.maximumTransitions) transitions at order 1")) {
+      try MarkovChain(symbols: 4096, order: 1, using: &generator)
+    }
     #expect(throws: DataError.unreadable(file: "/dev/zero", reason: "not a regular file: it is a character device")) {
       try TokenDataset.byteText(contentsOf: "/dev/zero")
     }

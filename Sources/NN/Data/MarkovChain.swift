@@ -7,7 +7,8 @@ import TensorCore
 /// first); row `c` of ``transitions`` is the distribution of the next symbol. The stationary distribution π
 /// over contexts is computed when the chain is made, by power iteration on the lazy chain `(I + P)/2` (same
 /// stationary distribution, and it converges for periodic chains too) until the L1 change is below 1e-14
-/// (at most ``maximumIterations`` iterations: ``stationaryResidual`` tells a chain that mixes too slowly),
+/// (at most ``maximumIterations`` iterations and ``maximumIterationWork`` multiply-adds: ``stationaryResidual``
+/// tells a chain that mixes too slowly),
 /// and with it the entropy rate
 /// `H = −Σ_c π_c Σ_j P_cj log P_cj` nats per symbol: the expected loss of the chain's own predictions, which
 /// no model can beat in expectation once it sees the last `order` symbols.
@@ -35,11 +36,21 @@ public struct MarkovChain: Sendable {
   /// The contexts above which a chain is refused (its tables would not fit comfortably in memory).
   public static let maximumContexts = 1 << 20
 
+  /// The most transition probabilities a chain may have (`V^order × V`): 2²² (32 MiB of `Double`), so that
+  /// making a chain whose sizes come from a file takes bounded memory and time.
+  public static let maximumTransitions = 1 << 22
+
+  /// The most multiply-adds the power iteration spends, `iterations × V^order × V` (2²⁸, a fraction of a second):
+  /// a large, slowly mixing chain stops earlier than ``maximumIterations`` and says so in
+  /// ``stationaryResidual``.
+  public static let maximumIterationWork = 1 << 28
+
   /// A chain with random transitions: row `c` is `softmax(sharpness · z)` with `z` standard normal from
   /// `generator`. Sharper rows have lower entropy, so a model has more to learn beyond the unigram.
   ///
   /// - Throws: ``TrainingError/nonPositiveSize(layer:name:value:)`` for `symbols` below 2 or a non-positive
-  ///   order, ``TrainingError/invalidSize(layer:name:value:requirement:)`` beyond ``maximumContexts``,
+  ///   order, ``TrainingError/invalidSize(layer:name:value:requirement:)`` beyond ``maximumContexts`` or
+  ///   ``maximumTransitions``,
   ///   ``TrainingError/invalidValue(layer:name:value:)`` for a sharpness that is not finite and positive.
   public init(symbols: Int, order: Int = 1, sharpness: Double = 2, using generator: inout SeededGenerator) throws(TrainingError) {
     let contexts = try Self.contexts(symbols: symbols, order: order)
@@ -91,7 +102,8 @@ public struct MarkovChain: Sendable {
     var pi = [Double](repeating: 1 / Double(contexts), count: contexts)
     var next = pi
     var residual = Double.infinity
-    for _ in 0..<Self.maximumIterations {
+    let iterations = min(Self.maximumIterations, max(1, Self.maximumIterationWork / transitions.count))
+    for _ in 0..<iterations {
       for c in 0..<contexts { next[c] = 0.5 * pi[c] }
       for c in 0..<contexts {
         let base = (c % stride) * symbols
@@ -130,6 +142,12 @@ public struct MarkovChain: Sendable {
           requirement: "gives more than \(maximumContexts) contexts of \(symbols) symbols")
       }
       contexts = product
+    }
+    let (transitions, overflow) = contexts.multipliedReportingOverflow(by: symbols)
+    guard !overflow, transitions <= maximumTransitions else {
+      throw .invalidSize(
+        layer: "MarkovChain", name: "symbols", value: symbols,
+        requirement: "gives more than \(maximumTransitions) transitions at order \(order)")
     }
     return contexts
   }
