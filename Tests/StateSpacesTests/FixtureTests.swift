@@ -113,9 +113,11 @@ struct StateSpaceFixtures: Decodable {
   /// Every measure and rule at N = 4, 16, 64 and Δ = 0.1, 5 against the exact spectral map of 40-digit
   /// eigenvalues. Gelfand's estimate that this replaces gave 0 for LagT at N ≥ 24 and 2× errors for LegT.
   ///
-  /// The estimate is within 10⁻⁷ (the rounding of Ā itself) wherever the eigenvalues are well conditioned,
+  /// The estimate is within 10⁻⁶ wherever the eigenvalues are well conditioned: the interval bounds the
+  /// eigensolver's error, not that of Ā itself, whose smallest-radius cases (LegT at N = 64, Δ = 5, radius
+  /// 4·10⁻¹³) come out of the matrix exponential 1–3·10⁻⁷ from the exact Ā's radius depending on the BLAS kernels;
   /// and within the width of ``StateSpaceMatrices/spectralRadiusBounds()`` elsewhere (LegT at N = 64 only); the
-  /// interval holds the exact radius in every case.
+  /// interval, widened by that slack, holds the exact radius in every case.
   @Test func spectralRadiiMatchTheExactEigenvalues() throws {
     #expect(fixtures.spectralRadius.count == 96)
     var worstNarrow = 0.0
@@ -126,7 +128,7 @@ struct StateSpaceFixtures: Decodable {
       let radius = try discrete.spectralRadius
       let bounds = try discrete.spectralRadiusBounds()
       let label = "\(entry.measure) N=\(entry.n) Δ=\(entry.dt) \(entry.method)"
-      let slack = 1e-7 * entry.radius
+      let slack = 1e-6 * entry.radius
       #expect(
         bounds.lowerBound - slack <= entry.radius && entry.radius <= bounds.upperBound + slack,
         "\(label): exact \(entry.radius) outside \(bounds)")
@@ -140,7 +142,7 @@ struct StateSpaceFixtures: Decodable {
       // The classification of the estimate agrees with that of the exact radius.
       #expect(try discrete.stability == DiscreteStability(spectralRadius: entry.radius), "\(label)")
     }
-    #expect(worstNarrow < 1e-7, "worst relative error where the interval is narrow: \(worstNarrow)")
+    #expect(worstNarrow < 1e-6, "worst relative error where the interval is narrow: \(worstNarrow)")
     // Only LegT at N = 64 has eigenvectors conditioned badly enough to widen the interval; how wide depends on
     // the LAPACK build's rounding (from 0.06 to about 8 times the radius), so only where it widens is checked.
     #expect(wideCases.allSatisfy { $0.hasPrefix("legt N=64 ") }, "wide intervals: \(wideCases)")
