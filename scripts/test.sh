@@ -12,8 +12,8 @@ swift build --build-tests
 swift test --skip-build --disable-xctest   # every test is written with Swift Testing
 scripts/docs.sh
 scripts/fuzz.sh --time "${FUZZ_SECONDS:-45}"
-# Under the sanitizers the two tests that assert linear running time against a wall-clock bound are skipped:
+# Under the sanitizers the tests that assert linear running time against a wall-clock bound are skipped:
 # instrumentation slows them by a factor that has nothing to do with their complexity.
-scripts/sanitize.sh address --skip "TakeLinearTime|RunInLinearTime"
+scripts/sanitize.sh address --skip "TakeLinearTime|InLinearTime"
 scripts/sanitize.sh thread --filter "TensorCoreTests|MonarchTests|StateSpacesTests|ProbabilityMapsTests|NNTests" \
-  --skip "TakeLinearTime|RunInLinearTime"
+  --skip "TakeLinearTime|InLinearTime"
