@@ -353,14 +353,14 @@ struct OutputSafetyTests {
     for command in CommandRegistry.all {
       for option in command.options {
         let placeholder = option.valueName ?? ""
-        let namesAPath = [".npy", ".safetensors", ".svg", ".json"].contains { placeholder.contains($0) } || placeholder == "DIR"
+        let namesAPath = [".npy", ".safetensors", ".svg", ".json"].contains { placeholder.contains($0) } || ["DIR", "FILE"].contains(placeholder)
         #expect(!namesAPath || option.file != nil, "\(command.path) --\(option.name) names a path but no file role")
         if let role = option.file, role != .input { outputs.append("\(command.path.joined(separator: " ")) --\(option.name)") }
       }
     }
     #expect(
       outputs.sorted() == [
-        "demo --output-dir", "monarch apply --output", "monarch compress --output", "monarch project --output",
+        "demo --output-dir", "eval --dump-logits", "monarch apply --output", "monarch compress --output", "monarch project --output",
         "probmap --output", "ssm approximate --svg", "ssm kernel --output",
       ])
   }

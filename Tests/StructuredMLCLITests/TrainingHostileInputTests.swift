@@ -83,4 +83,24 @@ struct TrainingHostileInputTests {
     #expect(result.status == 2 && result.error.contains("batch size 1000000") && result.error.contains("activations"), "\(result.error)")
     #expect(!FileManager.default.fileExists(atPath: folder.file("lm").path))
   }
+
+  /// `eval --dump-logits` is an output like any other: checked before the evaluation, never written over the
+  /// run's own files, a symbolic link or a directory.
+  @Test func dumpedLogitsNeverReplaceTheRunOrANonRegularFile() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    let run = folder.file("run").path
+    #expect(self.run(["train", "--model", "mlp", "--steps", "1", "--output", run]).status == 0)
+    let model = folder.file("run/model.safetensors")
+    let before = try Data(contentsOf: model)
+    try FileManager.default.createSymbolicLink(atPath: folder.file("link").path, withDestinationPath: folder.file("elsewhere").path)
+    for target in [model.path, folder.file("link").path, run] {
+      let result = self.run(["eval", "--checkpoint", run, "--dump-logits", target])
+      #expect(result.status == 1 && result.error.contains("--dump-logits"), "\(target): \(result.error)")
+    }
+    #expect(try Data(contentsOf: model) == before)
+    #expect(!FileManager.default.fileExists(atPath: folder.file("elsewhere").path))
+    let written = self.run(["eval", "--checkpoint", run, "--dump-logits", folder.file("logits.safetensors").path])
+    #expect(written.status == 0, "\(written.error)")
+  }
 }

@@ -11,9 +11,9 @@ enum EvalCommand {
     summary: "evaluate a trained run's model on its held-out split (or on all of other data)",
     options: [
       .value("checkpoint", "RUN_DIR", "the run folder written by 'structml train'"),
-      .value("data", "FILE", "data to evaluate on instead of the held-out split: .npy features (classifier) or a UTF-8 text (language model)"),
-      .value("labels", "FILE", ".npy integer labels (with --data, classifier)"),
-      .value("dump-logits", "FILE", "also write the first evaluation batch's inputs and logits to FILE (.safetensors: inputs, logits)"),
+      .input("data", "FILE", "data to evaluate on instead of the held-out split: .npy features (classifier) or a UTF-8 text (language model)"),
+      .input("labels", "FILE", ".npy integer labels (with --data, classifier)"),
+      .output("dump-logits", "FILE", "also write the first evaluation batch's inputs and logits to FILE (.safetensors: inputs, logits)"),
     ]
   ) { arguments, console in
     let folder = URL(fileURLWithPath: try arguments.requiredString("checkpoint"))
@@ -42,8 +42,10 @@ enum EvalCommand {
     guard let evaluation else {
       throw CommandError.failure("\(folder.path): the run holds no examples out (held_out_fraction 0); pass --data and --labels")
     }
-    if let path = arguments.string("dump-logits") {
-      try dumpLogits(run.trainer, to: URL(fileURLWithPath: path), protecting: folder)
+    if arguments.string("dump-logits") != nil {
+      try OutputPaths.write("dump-logits", of: arguments) { url, inputs in
+        try dumpLogits(run.trainer, to: url, protecting: inputs + RunCheckpoint.files.map { folder.appendingPathComponent($0) })
+      }
     }
     let report = JSONValue.object([
       ("loss", .number(evaluation.loss)), ("accuracy", .number(evaluation.accuracy)),
@@ -60,7 +62,7 @@ enum EvalCommand {
   /// Writes the first evaluation batch's inputs (`inputs`: tokens as I64 `sequences × length`, or features
   /// F32 `examples × features`) and the model's logits (`logits`, F32 `rows × classes`) as a `.safetensors`
   /// file, for checking the model against another implementation.
-  static func dumpLogits(_ trainer: Trainer, to url: URL, protecting folder: URL) throws {
+  static func dumpLogits(_ trainer: Trainer, to url: URL, protecting protected: [URL]) throws {
     guard let batch = trainer.evaluationBatches.first else {
       throw CommandError.failure("option '--dump-logits': there is no evaluation batch to score")
     }
@@ -78,7 +80,6 @@ enum EvalCommand {
       default:
         throw CommandError.failure("option '--dump-logits': the model does not read this data")
       }
-      let protected = RunCheckpoint.files.map { folder.appendingPathComponent($0) }
       try SafetensorsWriter.write(tensors, to: url, protectedInputs: protected)
     } catch let error as CommandError {
       throw error

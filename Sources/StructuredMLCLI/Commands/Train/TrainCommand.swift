@@ -18,7 +18,7 @@ enum TrainCommand {
     summary: "train an MLP classifier or a Transformer / state-space LM; checkpoints and loss curve in a run folder",
     options: [
       .value("model", "mlp|transformer|ssm", "the architecture (default mlp, or the --config file's)"),
-      .value("config", "FILE", "a JSON run configuration: any of {\"model\", \"data\", \"training\"}"),
+      .input("config", "FILE", "a JSON run configuration: any of {\"model\", \"data\", \"training\"}"),
       .value("mlp", "dense|monarch", "the kind of the MLP layers (hidden layers; every block's MLP of an LM; default dense)"),
       .value("blocks", "B", "Monarch blocks of those layers (default 4; with --mlp monarch)"),
       .value("normalizer", "softmax|entmax15|sparsemax|entmax", "attention's normalizer (transformer; default softmax)"),
@@ -28,9 +28,9 @@ enum TrainCommand {
       .value("layers", "L", "the blocks (LMs; default 4)"),
       .value("heads", "H", "attention heads, dividing the width (transformer; default 4)"),
       .value("context", "C", "the context length and window of a batch (LMs; default 64)"),
-      .value("data", "FILE", "mlp: .npy features, float32 examples × features (default: the built-in teacher task); "
+      .input("data", "FILE", "mlp: .npy features, float32 examples × features (default: the built-in teacher task); "
         + "LMs: a UTF-8 text as bytes (default: the built-in Markov chain)"),
-      .value("labels", "FILE", ".npy integer labels, one per example (mlp, with --data)"),
+      .input("labels", "FILE", ".npy integer labels, one per example (mlp, with --data)"),
       .value("steps", "N", "optimizer steps (default 200; with --resume, the new total)"),
       .value("batch", "B", "examples (LMs: sequences of the context) per batch (default 64)"),
       .value("lr", "LR", "peak learning rate (default 0.003)"),
