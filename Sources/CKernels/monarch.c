@@ -2,6 +2,7 @@
 // slice for rank-1 projection. Each kernel is one always-inline body written with 16-lane vector types and
 // instantiated three times: for AVX-512 (one zmm per vector), AVX2+FMA and baseline x86-64, chosen at run time.
 #include "CKernels.h"
+#include "internal/float_lanes16.h"
 #include "internal/vector_level.h"
 
 #include <math.h>
@@ -11,24 +12,9 @@
 // boundary and the ABI note for 64-byte vectors on the baseline target does not apply.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-typedef float sml_f32x16 __attribute__((vector_size(64)));
-
 #define SML_INLINE static inline __attribute__((always_inline))
 #define SML_AVX512 __attribute__((target("avx512f,avx512dq")))
 #define SML_AVX2 __attribute__((target("avx2,fma")))
-
-SML_INLINE sml_f32x16 sml_load16(const float *p) {
-  sml_f32x16 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-SML_INLINE void sml_store16(float *p, sml_f32x16 v) { memcpy(p, &v, sizeof v); }
-
-SML_INLINE sml_f32x16 sml_splat16(float x) {
-  sml_f32x16 v = {x};
-  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-}
 
 SML_INLINE float sml_sum16(sml_f32x16 v) {
   float sum = 0;

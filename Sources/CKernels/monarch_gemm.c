@@ -10,11 +10,10 @@
 // rows (`SML_GEMM_ROW_BLOCK`) so that a 16·C-column panel of `B` stays in L1 while the rows of `A` stream from L2,
 // and it handles every remainder: rows that no register block divides run as one smaller block, and the last
 // `n mod 16` columns run on a zero-padded copy of their `B` panel with results copied out of a staging tile.
+#include "internal/float_lanes16.h"
 #include "internal/kernel_support.h"
 
 #include <string.h>
-
-typedef float sml_gemm_v16 __attribute__((vector_size(64)));
 
 /// The most rows of a register block.
 #define SML_GEMM_MAX_ROWS 6
@@ -25,37 +24,24 @@ typedef float sml_gemm_v16 __attribute__((vector_size(64)));
 /// The rows of `A` handled against one panel of `B` before moving to the next (96 KB of `A` at full depth).
 #define SML_GEMM_ROW_BLOCK 96
 
-SML_INLINE sml_gemm_v16 sml_gemm_load(const float *p) {
-  sml_gemm_v16 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-SML_INLINE void sml_gemm_store(float *p, sml_gemm_v16 v) { memcpy(p, &v, sizeof v); }
-
-SML_INLINE sml_gemm_v16 sml_gemm_splat(float x) {
-  sml_gemm_v16 v = {x};
-  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-}
-
 /// One register block: `C[i][16c ..< 16c+16] (+)= Σ_t A[i·ars + t·acs] · B[t·ldb + 16c ...]` for `i < R`,
 /// `c < C`, `t < depth`; `load` says whether `C` is read first.
 SML_INLINE void sml_gemm_micro(
     int depth, const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
     int load, const int R, const int C) {
-  sml_gemm_v16 acc[SML_GEMM_MAX_ROWS][SML_GEMM_MAX_CHUNKS];
+  sml_f32x16 acc[SML_GEMM_MAX_ROWS][SML_GEMM_MAX_CHUNKS];
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < C; j++) acc[i][j] = load ? sml_gemm_load(c + i * ldc + 16 * j) : (sml_gemm_v16){0};
+    for (int j = 0; j < C; j++) acc[i][j] = load ? sml_load16(c + i * ldc + 16 * j) : (sml_f32x16){0};
   for (int t = 0; t < depth; t++) {
-    sml_gemm_v16 w[SML_GEMM_MAX_CHUNKS];
-    for (int j = 0; j < C; j++) w[j] = sml_gemm_load(b + t * ldb + 16 * j);
+    sml_f32x16 w[SML_GEMM_MAX_CHUNKS];
+    for (int j = 0; j < C; j++) w[j] = sml_load16(b + t * ldb + 16 * j);
     for (int i = 0; i < R; i++) {
-      sml_gemm_v16 ai = sml_gemm_splat(a[i * ars + t * acs]);
+      sml_f32x16 ai = sml_splat16(a[i * ars + t * acs]);
       for (int j = 0; j < C; j++) acc[i][j] += ai * w[j];
     }
   }
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < C; j++) sml_gemm_store(c + i * ldc + 16 * j, acc[i][j]);
+    for (int j = 0; j < C; j++) sml_store16(c + i * ldc + 16 * j, acc[i][j]);
 }
 
 /// `sml_gemm_micro` for `count < R` rows, as one block of exactly `count` rows.
@@ -131,7 +117,7 @@ SML_INLINE void sml_monarch_gemm_f32_body(
 // MARK: - Dot-product form for a few rows
 
 /// The sum of the 16 lanes.
-SML_INLINE float sml_gemm_sum(sml_gemm_v16 v) {
+SML_INLINE float sml_gemm_sum(sml_f32x16 v) {
   float sum = 0;
   for (int i = 0; i < 16; i++) sum += v[i];
   return sum;
@@ -141,15 +127,15 @@ SML_INLINE float sml_gemm_sum(sml_gemm_v16 v) {
 SML_INLINE void sml_gemm_nt_micro(
     int depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, const int R,
     const int J) {
-  sml_gemm_v16 acc[2][4];
+  sml_f32x16 acc[2][4];
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < J; j++) acc[i][j] = (sml_gemm_v16){0};
+    for (int j = 0; j < J; j++) acc[i][j] = (sml_f32x16){0};
   const int full = depth / 16 * 16;
   for (int t = 0; t < full; t += 16) {
-    sml_gemm_v16 av[2];
-    for (int i = 0; i < R; i++) av[i] = sml_gemm_load(a + i * lda + t);
+    sml_f32x16 av[2];
+    for (int i = 0; i < R; i++) av[i] = sml_load16(a + i * lda + t);
     for (int j = 0; j < J; j++) {
-      sml_gemm_v16 bv = sml_gemm_load(b + j * ldb + t);
+      sml_f32x16 bv = sml_load16(b + j * ldb + t);
       for (int i = 0; i < R; i++) acc[i][j] += av[i] * bv;
     }
   }
@@ -225,20 +211,20 @@ void sml_monarch_gemm_nt_f32(SML_GEMM_NT_PARAMETERS, int level) {
 SML_INLINE void sml_lanes_micro(
     const float *u, ptrdiff_t ldu, const float *w2p, int l, int s, int r, float *h, ptrdiff_t ldh, int b0, int rr0,
     int c, const int R, const int J) {
-  sml_gemm_v16 acc[4][4];
+  sml_f32x16 acc[4][4];
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < J; j++) acc[i][j] = (sml_gemm_v16){0};
+    for (int j = 0; j < J; j++) acc[i][j] = (sml_f32x16){0};
   const float *wc = w2p + (ptrdiff_t)c * s * r * 16;
   for (int ss = 0; ss < s; ss++) {
-    sml_gemm_v16 uv[4];
-    for (int i = 0; i < R; i++) uv[i] = sml_gemm_load(u + (b0 + i) * ldu + (ptrdiff_t)ss * l + 16 * c);
+    sml_f32x16 uv[4];
+    for (int i = 0; i < R; i++) uv[i] = sml_load16(u + (b0 + i) * ldu + (ptrdiff_t)ss * l + 16 * c);
     for (int j = 0; j < J; j++) {
-      sml_gemm_v16 w = sml_gemm_load(wc + ((ptrdiff_t)ss * r + rr0 + j) * 16);
+      sml_f32x16 w = sml_load16(wc + ((ptrdiff_t)ss * r + rr0 + j) * 16);
       for (int i = 0; i < R; i++) acc[i][j] += uv[i] * w;
     }
   }
   for (int i = 0; i < R; i++)
-    for (int j = 0; j < J; j++) sml_gemm_store(h + (b0 + i) * ldh + (ptrdiff_t)(rr0 + j) * l + 16 * c, acc[i][j]);
+    for (int j = 0; j < J; j++) sml_store16(h + (b0 + i) * ldh + (ptrdiff_t)(rr0 + j) * l + 16 * c, acc[i][j]);
 }
 
 /// Every row and middle row of one lane chunk `c`, register blocks of `R × J` (the rest one by one).
