@@ -171,12 +171,15 @@ public final class LanguageModel: TrainableModel {
   /// - Throws: As ``loss(on:pass:workspace:)``.
   public func logits(for tokens: [Int32], sequences: Int = 1) throws -> Tensor<Float> {
     let sequenceLength = try checkedSequenceLength(tokenCount: tokens.count, sequences: sequences)
+    // The views point into the workspace, so it must outlive the copy out of them.
     let workspace = Workspace()
-    return try tokens.withUnsafeBufferPointer { tokens in
+    return try withExtendedLifetime(workspace) {
+      try tokens.withUnsafeBufferPointer { tokens in
       let logits = try forward(
         tokens, sequences: sequences, sequenceLength: sequenceLength, dropoutStep: nil, workspace: workspace
       ).logits
       return Tensor(shape: [logits.rows, logits.columns], scalars: Array(UnsafeBufferPointer(start: logits.base, count: logits.rows * logits.columns)))
+      }
     }
   }
 

@@ -47,10 +47,14 @@ public struct MLPClassifier: TrainableModel {
       throw TrainingError.inputMismatch(
         layer: "MLPClassifier", reason: "features have shape \(features.shape), expected [examples, \(configuration.inputFeatures)]")
     }
-    let logits = forward(features, workspace: Workspace()).preactivations.last!
-    return Tensor(
-      shape: [logits.rows, logits.columns],
-      scalars: Array(UnsafeBufferPointer(start: logits.base, count: logits.rows * logits.columns)))
+    // The views point into the workspace, so it must outlive the copy out of them.
+    let workspace = Workspace()
+    return withExtendedLifetime(workspace) {
+      let logits = forward(features, workspace: workspace).preactivations.last!
+      return Tensor(
+        shape: [logits.rows, logits.columns],
+        scalars: Array(UnsafeBufferPointer(start: logits.base, count: logits.rows * logits.columns)))
+    }
   }
 
   /// The forward pass over checked features: `activations[0]` is the input, `preactivations[i]` the output

@@ -9,8 +9,10 @@
 /// none.
 ///
 /// Every allocation starts on a 64-byte boundary (a cache line, and the widest SIMD load). Memory handed out is
-/// uninitialized unless asked for zeroed. Pointers are valid until the next ``reset()``; using one after it is
-/// a programmer error that the workspace cannot detect.
+/// uninitialized unless asked for zeroed. Pointers are valid until the next ``reset()`` and only while the
+/// workspace itself lives: a function that reads views after its last call into a local workspace keeps it
+/// alive with `withExtendedLifetime(workspace) { ... }`. Using a pointer after either end is a programmer
+/// error that the workspace cannot detect.
 ///
 /// ```swift
 /// let workspace = Workspace()
