@@ -6,8 +6,16 @@ Defines, in plain torch, the two models `structml train` writes with their param
 - `GPT` (`--model transformer`): nanoGPT's decoder (`transformer.wte`, `transformer.wpe`, `transformer.h.{i}`
   with `ln_1`, `attn.c_attn`, `attn.c_proj`, `ln_2`, `mlp.c_fc`, `mlp.c_proj`, then `transformer.ln_f`), the
   output head tied to the token embeddings (`lm_head.weight` is `transformer.wte.weight`), its MLP layers dense or
-  Monarch like the classifier's. Softmax attention with learned or rotary positions; the entmax normalizers and
-  the state-space LM have no torch counterpart here and are refused.
+  Monarch like the classifier's. Softmax attention with learned or rotary positions; the entmax normalizers
+  have no torch counterpart here and are refused;
+- the state-space LM (`--model ssm`): the same stack without position embeddings, each block's `attn` replaced by
+  a `mixer`: a long convolution (`log_dt`, `log_A_real`, `A_imag`, `C` for an S4D kernel; `a`, `b` for an RTF
+  kernel; the skip term `D`), the model's GELU, then `mixer.out_proj`.
+
+An S4D kernel is K[h, l] = 2 Re sum_n C[h, n] (exp(dt A) - 1)/A exp(dt A l) with dt = exp(log_dt[h]) and
+A = -exp(log_A_real) + i A_imag (zero-order hold, B = 1). An RTF kernel is irfft(rfft([0, b]) / rfft([1, a]), n = L)
+with the period L fixed to the context and its first T taps used. The convolution is causal:
+y[t] = sum_{j <= t} K[j] u[t - j] + D u[t].
 
 A Monarch layer computes y = x M^T + b with M given by its two block-diagonal factors, as torch-structured's
 `blockdiag_butterfly_multiply` does: the input, zero-padded to k*p columns, is split into k blocks of p; block j
@@ -112,6 +120,51 @@ class CausalSelfAttention(nn.Module):
         return self.c_proj((weights @ v).transpose(1, 2).reshape(batch, length, self.width))
 
 
+class LongConvolution(nn.Module):
+    """The state-space LM's mixer: a causal long convolution with an S4D or RTF kernel, GELU, `out_proj`."""
+
+    def __init__(self, width, kernel, context, approximate):
+        super().__init__()
+        self.context, self.approximate = context, approximate
+        if "s4d" in kernel:
+            modes = kernel["s4d"]["state_size"] // 2
+            self.log_dt = nn.Parameter(torch.zeros(width))
+            self.log_A_real = nn.Parameter(torch.zeros(width, modes))
+            self.A_imag = nn.Parameter(torch.zeros(width, modes))
+            self.C = nn.Parameter(torch.zeros(width, modes, 2))
+        elif "rtf" in kernel:
+            order = kernel["rtf"]["order"]
+            self.a = nn.Parameter(torch.zeros(width, order))
+            self.b = nn.Parameter(torch.zeros(width, order))
+        else:
+            raise SystemExit(f"long-convolution kernel {kernel!r}: only s4d and rtf are defined here")
+        self.D = nn.Parameter(torch.zeros(width))
+        self.out_proj = nn.Linear(width, width)
+
+    def taps(self, length):
+        if hasattr(self, "log_dt"):
+            A = torch.complex(-torch.exp(self.log_A_real), self.A_imag)
+            dtA = torch.exp(self.log_dt)[:, None] * A
+            C = torch.complex(self.C[..., 0], self.C[..., 1]) * (torch.exp(dtA) - 1) / A
+            powers = torch.exp(dtA[..., None] * torch.arange(length, dtype=self.log_dt.dtype))
+            return 2 * torch.einsum("hn,hnl->hl", C, powers).real
+        width, order = self.a.shape
+        numerator = torch.zeros(width, self.context, dtype=self.a.dtype)
+        denominator = torch.zeros(width, self.context, dtype=self.a.dtype)
+        numerator[:, 1 : order + 1] = self.b
+        denominator[:, 0] = 1
+        denominator[:, 1 : order + 1] = self.a
+        spectrum = torch.fft.rfft(numerator) / torch.fft.rfft(denominator)
+        return torch.fft.irfft(spectrum, n=self.context)[:, :length]
+
+    def forward(self, x):
+        length = x.shape[1]
+        u = x.transpose(1, 2)
+        product = torch.fft.rfft(u, n=2 * length) * torch.fft.rfft(self.taps(length), n=2 * length)
+        y = torch.fft.irfft(product, n=2 * length)[..., :length] + self.D[:, None] * u
+        return self.out_proj(F.gelu(y.transpose(1, 2), approximate=self.approximate))
+
+
 class FeedForward(nn.Module):
     def __init__(self, width, hidden, kind, approximate):
         super().__init__()
@@ -128,14 +181,19 @@ class Block(nn.Module):
         super().__init__()
         width = config["width"]
         self.ln_1 = nn.LayerNorm(width)
-        self.attn = CausalSelfAttention(width, heads, rotary)
+        convolution = config["mixer"].get("long_convolution")
+        if convolution is None:
+            self.attn = CausalSelfAttention(width, heads, rotary)
+        else:
+            self.mixer = LongConvolution(width, convolution["kernel"], config["context_length"], config.get("gelu", "tanh"))
         self.ln_2 = nn.LayerNorm(width)
         self.mlp = FeedForward(
             width, width * config.get("feed_forward_expansion", 4), config.get("feed_forward_layers", {"type": "dense"}),
             config.get("gelu", "tanh"))
 
     def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
+        mix = self.mixer if hasattr(self, "mixer") else self.attn
+        x = x + mix(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
 
@@ -143,17 +201,17 @@ class GPT(nn.Module):
     def __init__(self, config):
         super().__init__()
         attention = config["mixer"].get("attention")
-        if attention is None:
-            raise SystemExit("the state-space LM (long-convolution mixer) has no torch definition here")
-        if attention["normalizer"] != "softmax":
+        if attention is not None and attention["normalizer"] != "softmax":
             raise SystemExit(f"normalizer {attention['normalizer']!r}: only softmax attention is defined here")
-        self.rotary = attention["positions"] == "rotary"
+        heads = attention["heads"] if attention else None
+        # The state-space LM has no position embeddings: its convolutions see the order.
+        self.positions = attention["positions"] if attention else "none"
         modules = dict(
             wte=nn.Embedding(config["vocabulary_size"], config["width"]),
-            h=nn.ModuleList([Block(config, attention["heads"], self.rotary) for _ in range(config["layers"])]),
+            h=nn.ModuleList([Block(config, heads, self.positions == "rotary") for _ in range(config["layers"])]),
             ln_f=nn.LayerNorm(config["width"]),
         )
-        if not self.rotary:
+        if self.positions == "learned":
             modules["wpe"] = nn.Embedding(config["context_length"], config["width"])
         self.transformer = nn.ModuleDict(modules)
         self.lm_head = nn.Linear(config["width"], config["vocabulary_size"], bias=False)
@@ -161,7 +219,7 @@ class GPT(nn.Module):
 
     def forward(self, tokens):
         x = self.transformer.wte(tokens)
-        if not self.rotary:
+        if self.positions == "learned":
             x = x + self.transformer.wpe(torch.arange(tokens.shape[1]))
         for block in self.transformer.h:
             x = block(x)
