@@ -109,6 +109,28 @@ struct LanguageModelCommandTests {
     #expect(greedy.out == GenerateCommand.printable(tokens.map { UInt8($0) }) + "\n")
   }
 
+  /// The state-space LM generates in recurrent mode: greedy decoding must pick, at every step, the argmax of
+  /// the convolutional forward pass over everything before it.
+  @Test(arguments: ["s4d", "rtf"])
+  func stateSpaceGenerationInRecurrentModeFollowsTheConvolutionalForwardPass(mixer: String) throws {
+    let runFolder = path("ssm-\(mixer)")
+    let trained = run(
+      ["train", "--model", "ssm", "--mixer", mixer, "--data", path("text.txt"), "--output", runFolder, "--steps", "5",
+       "--lr", "0.02", "--width", "16", "--layers", "1", "--context", "16", "--batch", "4", "--threads", "1"])
+    #expect(trained.status == 0, "\(trained.error)")
+    let model = try GenerateCommand.loadByteLanguageModel(URL(fileURLWithPath: runFolder))
+    var tokens = "the ".utf8.map { Int32($0) }
+    // 12 new tokens: the last ones see a 16-token window, the whole context.
+    for _ in 0..<12 {
+      let logits = try model.logits(for: tokens)
+      let last = Array(logits.scalars[(tokens.count - 1) * 256..<tokens.count * 256])
+      tokens.append(Int32(last.indices.max { last[$0] < last[$1] || (last[$0] == last[$1] && $0 > $1) }!))
+    }
+    let greedy = run(["generate", "--checkpoint", runFolder, "--prompt", "the ", "--tokens", "12", "--temperature", "0"])
+    #expect(greedy.status == 0, "\(greedy.error)")
+    #expect(greedy.out == GenerateCommand.printable(tokens.map { UInt8($0) }) + "\n")
+  }
+
   @Test func dumpedLogitsGiveTheEvaluationLoss() throws {
     // 33 held-out tokens: two windows of 16 in one batch, so the dump covers every evaluated target.
     let task = MarkovChainTask(symbols: 8, order: 1, sharpness: 3, trainingTokens: 2048, heldOutTokens: 33, seed: 5)
