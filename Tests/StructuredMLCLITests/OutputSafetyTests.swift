@@ -355,13 +355,16 @@ struct OutputSafetyTests {
         let placeholder = option.valueName ?? ""
         let namesAPath = [".npy", ".safetensors", ".svg", ".json"].contains { placeholder.contains($0) } || ["DIR", "FILE"].contains(placeholder)
         #expect(!namesAPath || option.file != nil, "\(command.path) --\(option.name) names a path but no file role")
-        if let role = option.file, role != .input { outputs.append("\(command.path.joined(separator: " ")) --\(option.name)") }
+        switch option.file {
+        case .output, .outputFolder: outputs.append("\(command.path.joined(separator: " ")) --\(option.name)")
+        case .input, .inputFolder, nil: break
+        }
       }
     }
     #expect(
       outputs.sorted() == [
         "demo --output-dir", "eval --dump-logits", "monarch apply --output", "monarch compress --output", "monarch project --output",
-        "probmap --output", "ssm approximate --svg", "ssm kernel --output",
+        "probmap --output", "ssm approximate --svg", "ssm kernel --output", "train --output",
       ])
   }
 }

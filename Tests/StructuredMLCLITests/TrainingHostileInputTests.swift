@@ -102,5 +102,34 @@ struct TrainingHostileInputTests {
     #expect(!FileManager.default.fileExists(atPath: folder.file("elsewhere").path))
     let written = self.run(["eval", "--checkpoint", run, "--dump-logits", folder.file("logits.safetensors").path])
     #expect(written.status == 0, "\(written.error)")
+    let sameFile = self.run(["eval", "--checkpoint", run, "--dump-logits", folder.file("run/../run/state.json").path])
+    #expect(sameFile.status == 1 && sameFile.error.contains("same file as --checkpoint"), "\(sameFile.error)")
+  }
+
+  /// `--output` must be a folder that is, or can be, created, and none of the run's files in it may be a link
+  /// or a folder; each case stops before the first step with the option named.
+  @Test func anUnusableRunFolderStopsTrainingBeforeTheFirstStep() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    try Data("text".utf8).write(to: folder.file("file.txt"))
+    try FileManager.default.createDirectory(at: folder.file("linked"), withIntermediateDirectories: false)
+    try FileManager.default.createSymbolicLink(
+      atPath: folder.file("linked/model.safetensors").path, withDestinationPath: folder.file("file.txt").path)
+    try FileManager.default.createDirectory(at: folder.file("nested/loss.svg"), withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: folder.file("dangling").path, withDestinationPath: folder.file("nowhere").path)
+    for (output, reason) in [
+      ("file.txt", "is not a folder"), ("file.txt/run", "is not a folder"), ("linked", "symbolic link"),
+      ("nested", "loss.svg"), ("dangling", "symbolic link to nothing"), ("dangling/run", "symbolic link to nothing"),
+    ] {
+      let result = run(["train", "--model", "mlp", "--steps", "1", "--output", folder.file(output).path])
+      #expect(result.status == 1, "\(output): \(result.error)")
+      #expect(result.error.contains("'--output'") && result.error.contains(reason), "\(output): \(result.error)")
+      #expect(!result.error.contains("NSCocoaErrorDomain"), "\(result.error)")
+    }
+    #expect(try String(contentsOf: folder.file("file.txt"), encoding: .utf8) == "text")
+    #expect(!FileManager.default.fileExists(atPath: folder.file("nowhere").path))
+    let created = run(["train", "--model", "mlp", "--steps", "1", "--output", folder.file("new/deeper/run").path])
+    #expect(created.status == 0, "\(created.error)")
+    #expect(FileManager.default.fileExists(atPath: folder.file("new/deeper/run/state.json").path))
   }
 }

@@ -5,9 +5,11 @@ public enum FileRole: Sendable, Equatable {
   case input
   /// A file the command writes.
   case output
+  /// A folder whose `files` the command reads (a run folder); each is protected like an ``input``.
+  case inputFolder(files: [String])
   /// A folder the command writes `files` into (created when missing); `defaultPath` when the option is
-  /// not given.
-  case outputFolder(defaultPath: String, files: [String])
+  /// not given, or `nil` when the command requires the option.
+  case outputFolder(defaultPath: String?, files: [String])
 }
 
 /// An option a command accepts: `--name VALUE` (or `--name=VALUE`) or a `--name` flag.
@@ -36,9 +38,15 @@ public struct OptionSpec: Sendable {
     OptionSpec(name: name, valueName: valueName, help: help, file: .output)
   }
 
-  /// An option that names a folder the command writes `files` into, `defaultPath` when not given.
+  /// An option that names a folder whose `files` the command reads.
+  public static func inputFolder(_ name: String, _ valueName: String, _ help: String, files: [String]) -> OptionSpec {
+    OptionSpec(name: name, valueName: valueName, help: help, file: .inputFolder(files: files))
+  }
+
+  /// An option that names a folder the command writes `files` into, `defaultPath` when not given (`nil`:
+  /// the command requires the option).
   public static func outputFolder(
-    _ name: String, _ valueName: String, _ help: String, default defaultPath: String, files: [String]
+    _ name: String, _ valueName: String, _ help: String, default defaultPath: String? = nil, files: [String]
   ) -> OptionSpec {
     OptionSpec(
       name: name, valueName: valueName, help: help, file: .outputFolder(defaultPath: defaultPath, files: files))

@@ -36,22 +36,29 @@ enum OutputPaths {
         guard let path = arguments.string(spec.name) else { continue }
         try checkFile(URL(fileURLWithPath: path), option: spec.name, inputs: inputs, claimed: &claimed)
       case .outputFolder(_, let files):
-        let folder = try checkFolder(arguments, option: spec.name)
-        guard FileIdentity(of: folder) != nil else { continue }
+        guard let folder = try checkFolder(arguments, option: spec.name), FileIdentity(of: folder) != nil else {
+          continue
+        }
         for file in files {
           try checkFile(folder.appendingPathComponent(file), option: spec.name, inputs: inputs, claimed: &claimed)
         }
-      case .input, nil:
+      case .input, .inputFolder, nil:
         continue
       }
     }
   }
 
-  /// The files named by the input options that were given, without any `:TENSOR` suffix.
+  /// The files named by the input options that were given, without any `:TENSOR` suffix, and the files of
+  /// the input folders.
   static func inputs(of arguments: ParsedArguments) -> [(option: String, url: URL)] {
-    arguments.options.compactMap { spec in
-      guard spec.file == .input, let value = arguments.string(spec.name) else { return nil }
-      return (spec.name, URL(fileURLWithPath: TensorFileSpecification.split(value).path))
+    arguments.options.flatMap { spec -> [(option: String, url: URL)] in
+      guard let value = arguments.string(spec.name) else { return [] }
+      switch spec.file {
+      case .input: return [(spec.name, URL(fileURLWithPath: TensorFileSpecification.split(value).path))]
+      case .inputFolder(let files):
+        return files.map { (spec.name, URL(fileURLWithPath: value).appendingPathComponent($0)) }
+      case .output, .outputFolder, nil: return []
+      }
     }
   }
 
@@ -79,7 +86,9 @@ enum OutputPaths {
   ///
   /// - Throws: ``CommandError/failure(_:)`` naming the option, the folder and the reason.
   static func createFolder(_ option: String, of arguments: ParsedArguments) throws -> URL {
-    let folder = try checkFolder(arguments, option: option)
+    guard let folder = try checkFolder(arguments, option: option) else {
+      throw CommandError.usage("option '--\(option)' is required")
+    }
     var missing: [URL] = []
     var current = folder
     while FileIdentity(of: current) == nil, current.path != "/" {
@@ -129,15 +138,16 @@ enum OutputPaths {
     claimed[destination] = option
   }
 
-  /// The folder of an output-folder option; checks that it is a writable folder, or that the nearest folder
-  /// above it that exists is writable, so that it can be created.
-  private static func checkFolder(_ arguments: ParsedArguments, option: String) throws -> URL {
+  /// The folder of an output-folder option (`nil` when neither given nor defaulted); checks that it is a
+  /// writable folder, or that the nearest folder above it that exists is writable, so that it can be created.
+  private static func checkFolder(_ arguments: ParsedArguments, option: String) throws -> URL? {
     guard let spec = arguments.options.first(where: { $0.name == option }),
       case .outputFolder(let defaultPath, _) = spec.file
     else {
       preconditionFailure("--\(option) is not declared as an output folder")
     }
-    let folder = URL(fileURLWithPath: arguments.string(option) ?? defaultPath)
+    guard let path = arguments.string(option) ?? defaultPath else { return nil }
+    let folder = URL(fileURLWithPath: path)
     var existing = folder
     var status = stat()
     while stat(existing.path, &status) != 0 {
@@ -145,6 +155,11 @@ enum OutputPaths {
         let code = errno
         throw CommandError.failure(
           "option '--\(option)': cannot use the folder \(existing.path): \(TensorFileError.reason(errno: code))")
+      }
+      var link = stat()
+      if lstat(existing.path, &link) == 0 {
+        throw CommandError.failure(
+          "option '--\(option)': \(existing.path) is a symbolic link to nothing; refusing to create a folder through it")
       }
       existing = existing.deletingLastPathComponent()
     }

@@ -9,7 +9,9 @@ enum GenerateCommand {
     path: ["generate"],
     summary: "continue a text prompt with a trained byte-level language model",
     options: [
-      .value("checkpoint", "RUN_DIR", "the run folder of a language model trained on text by 'structml train'"),
+      .inputFolder(
+        "checkpoint", "RUN_DIR", "the run folder of a language model trained on text by 'structml train'",
+        files: RunCheckpoint.files),
       .value("prompt", "TEXT", "the text to continue (its UTF-8 bytes are the tokens)"),
       .value("tokens", "N", "bytes to generate (default 200)"),
       .value("temperature", "T", "sampling temperature; 0 is greedy (default 0.8)"),

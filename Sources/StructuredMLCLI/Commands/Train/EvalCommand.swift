@@ -10,7 +10,7 @@ enum EvalCommand {
     path: ["eval"],
     summary: "evaluate a trained run's model on its held-out split (or on all of other data)",
     options: [
-      .value("checkpoint", "RUN_DIR", "the run folder written by 'structml train'"),
+      .inputFolder("checkpoint", "RUN_DIR", "the run folder written by 'structml train'", files: RunCheckpoint.files),
       .input("data", "FILE", "data to evaluate on instead of the held-out split: .npy features (classifier) or a UTF-8 text (language model)"),
       .input("labels", "FILE", ".npy integer labels (with --data, classifier)"),
       .output("dump-logits", "FILE", "also write the first evaluation batch's inputs and logits to FILE (.safetensors: inputs, logits)"),
@@ -44,7 +44,7 @@ enum EvalCommand {
     }
     if arguments.string("dump-logits") != nil {
       try OutputPaths.write("dump-logits", of: arguments) { url, inputs in
-        try dumpLogits(run.trainer, to: url, protecting: inputs + RunCheckpoint.files.map { folder.appendingPathComponent($0) })
+        try dumpLogits(run.trainer, to: url, protecting: inputs)
       }
     }
     let report = JSONValue.object([

@@ -32,12 +32,17 @@ enum LossCurve {
     return SVGChart(title: "Training loss", xLabel: "step", yLabel: "cross-entropy (nats)", series: series)
   }
 
+  /// The names of the curve's files in a run folder.
+  static let jsonFile = "loss.json", chartFile = "loss.svg"
+  /// The files ``write(_:bestPossibleLoss:to:)`` writes into a run folder.
+  static let files = [jsonFile, chartFile]
+
   /// Writes `loss.json` and `loss.svg` into `folder`, each atomically.
   static func write(_ state: TrainingState, bestPossibleLoss: Double?, to folder: URL) throws {
     try AtomicFile.write(
       Data((json(state, bestPossibleLoss: bestPossibleLoss).serialized() + "\n").utf8),
-      to: folder.appendingPathComponent("loss.json"))
+      to: folder.appendingPathComponent(jsonFile))
     try AtomicFile.write(
-      Data(chart(state, bestPossibleLoss: bestPossibleLoss).render().utf8), to: folder.appendingPathComponent("loss.svg"))
+      Data(chart(state, bestPossibleLoss: bestPossibleLoss).render().utf8), to: folder.appendingPathComponent(chartFile))
   }
 }

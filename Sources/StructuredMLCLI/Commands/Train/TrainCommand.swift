@@ -36,7 +36,9 @@ enum TrainCommand {
       .value("lr", "LR", "peak learning rate (default 0.003)"),
       .value("seed", "S", "seed of initialization, split and shuffles (default 0)"),
       .value("threads", "T", "BLAS threads (default: all cores for dense models, 1 with Monarch layers)"),
-      .value("output", "RUN_DIR", "the run folder: model.safetensors, optimizer.safetensors, config.json, state.json, loss.json, loss.svg"),
+      .outputFolder(
+        "output", "RUN_DIR", "the run folder: model.safetensors, optimizer.safetensors, config.json, state.json, loss.json, loss.svg",
+        files: RunCheckpoint.files + LossCurve.files),
       .value("until", "K", "stop after step K with the schedule of all --steps (continue later with --resume)"),
       .flag("resume", "continue the run in RUN_DIR from its last checkpoint"),
     ]
@@ -73,13 +75,9 @@ enum TrainCommand {
         "option '--until' must be in \(trainer.state.step + 1)...\(configuration.training.steps) (the run is at step "
           + "\(trainer.state.step) of \(configuration.training.steps)), got \(until)")
     }
-    do {
-      // Create the run folder now, so that an unusable --output fails before the first step, not at the first
-      // checkpoint.
-      try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-    } catch {
-      throw CommandError.failure("cannot create the run folder \(output.path): \(error.localizedDescription)")
-    }
+    // Create the run folder now, so that an unusable --output fails before the first step, not at the first
+    // checkpoint.
+    _ = try OutputPaths.createFolder("output", of: arguments)
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
     let startStep = trainer.state.step
     let startSeconds = trainer.state.seconds
