@@ -35,12 +35,12 @@ public protocol ProbabilityMap: Sendable {
   ///   - gradient: The gradient of a scalar objective with respect to `output`.
   /// - Returns: The gradient of the objective with respect to `scores`.
   /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the three shapes differ.
-  func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws -> Tensor<S>
+  func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws -> Tensor<S>
 }
 
 extension ProbabilityMap {
   /// Checks the shapes a backward pass receives and returns the row layout.
-  func checkBackwardShapes<S>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws {
+  func checkBackwardShapes<S>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws {
     _ = try RowDriver.rowShape(scores, name: "scores")
     try RowDriver.requireSameShape(output, "output", as: scores, "scores")
     try RowDriver.requireSameShape(gradient, "gradient", as: scores, "scores")

@@ -15,7 +15,7 @@ struct BackwardTests {
     let x = randomScores(Double.self, rows: 4, n: 9, scale: 1.5, seed: 21)
     let v = randomScores(Double.self, rows: 4, n: 9, seed: 22)
     let p = try named.map.forward(x)
-    let analytic = try named.map.backward(scores: x, output: p, gradient: v)
+    let analytic = try named.map.backward(scores: x, output: p, outputGradient: v)
     let numeric = try finiteDifferenceGradient({ try named.map.forward($0) }, at: x, upstream: v)
     let check = discrepancy(analytic, numeric, absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
     #expect(check.isWithinTolerance, "\(named): \(check)")
@@ -27,7 +27,7 @@ struct BackwardTests {
     let map = try Entmax(alpha: 1.33)
     let p = try map.forward(x)
     #expect(discrepancy(p.scalars, [0.0460, 0.3276, 0.6264], absoluteTolerance: 1e-4).isWithinTolerance)
-    let jv = try map.backward(scores: x, output: p, gradient: Tensor(shape: [1, 3], scalars: [0.3, -1, 2]))
+    let jv = try map.backward(scores: x, output: p, outputGradient: Tensor(shape: [1, 3], scalars: [0.3, -1, 2]))
     #expect(discrepancy(jv.scalars, [-0.0598, -0.8385, 0.8984], absoluteTolerance: 1e-4).isWithinTolerance)
   }
 
@@ -37,11 +37,11 @@ struct BackwardTests {
     let p = try map.forward(x)
     let unit = Tensor<Double>(shape: [2, 3], scalars: [1, 0, 0, 0, 0, 0])
     // entmax README: ∂p[0,0]/∂α = −0.25617 at α = 1.33.
-    #expect(abs(try map.alphaGradient(output: p, gradient: unit)[0] + 0.25617) < 1e-4)
+    #expect(abs(try map.alphaGradient(output: p, outputGradient: unit)[0] + 0.25617) < 1e-4)
     let v = randomScores(Double.self, rows: 2, n: 3, seed: 23)
     let alphas = [1.33, 2.2]
     let analytic = try Entmax(alphaPerRow: alphas).alphaGradient(
-      output: try Entmax(alphaPerRow: alphas).forward(x), gradient: v)
+      output: try Entmax(alphaPerRow: alphas).forward(x), outputGradient: v)
     for row in 0..<2 {
       let step = 1e-6
       func objective(_ alpha: Double) throws -> Double {
@@ -72,7 +72,7 @@ struct BackwardTests {
     // The straight-through gradient is the gradient of ⟨v, relaxed(x)⟩ with the noise held fixed: central
     // differences of the relaxed sample, redrawn from the same seed at perturbed scores.
     let v = randomScores(Double.self, rows: 3, n: 6, seed: 25)
-    let analytic = try hard.backward(sample: oneHot, gradient: v)
+    let analytic = try hard.backward(sample: oneHot, outputGradient: v)
     let numeric = try finiteDifferenceGradient(
       { scores in
         var generator = SeededGenerator(seed: 7)

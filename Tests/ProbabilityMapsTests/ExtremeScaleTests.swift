@@ -116,7 +116,7 @@ struct ExtremeScaleTests {
         let double = try map.forward(Tensor<Double>(shape: [1, row.count], scalars: row))
         #expect(discrepancy(double.scalars, expected, absoluteTolerance: 1e-15).isWithinTolerance, "T = \(temperature)")
         let gradient = try map.backward(
-          scores: input, output: float, gradient: Tensor<Float>(shape: [1, row.count], scalars: row.indices.map { Float($0) }))
+          scores: input, output: float, outputGradient: Tensor<Float>(shape: [1, row.count], scalars: row.indices.map { Float($0) }))
         #expect(!gradient.scalars.contains { $0.isNaN }, "T = \(temperature): \(gradient.scalars)")
       }
       let logP = try LogSoftmax(temperature: temperature).forward(Tensor<Float>(shape: [1, row.count], scalars: row.map { Float($0) }))
@@ -168,7 +168,7 @@ struct ExtremeScaleTests {
     for alpha in [3.0, 50, 400] {
       let map = try Entmax(alpha: alpha)
       let p = try map.forward(x)
-      let gradient = try map.backward(scores: x, output: p, gradient: v).scalars
+      let gradient = try map.backward(scores: x, output: p, outputGradient: v).scalars
       let reference = Reference.familyBackward(p.scalars.extended, gradient: v.scalars.extended, alpha: Float80(alpha))
       let check = discrepancy(gradient, reference, absoluteTolerance: 0, relativeTolerance: 1e-9)
       #expect(check.isWithinTolerance, "alpha \(alpha): \(gradient) vs \(reference)")

@@ -133,7 +133,7 @@ struct MapPropertyTests {
     let x = Tensor<Float>(zeros: [2, 3])
     #expect(throws: ProbabilityMapError.self) { try Entmax(alphaPerRow: [1.5, 2, 3]).forward(x) }
     #expect(throws: ProbabilityMapError.self) {
-      try Sparsemax().backward(scores: x, output: x, gradient: Tensor<Float>(zeros: [3, 2]))
+      try Sparsemax().backward(scores: x, output: x, outputGradient: Tensor<Float>(zeros: [3, 2]))
     }
     #expect(throws: ProbabilityMapError.self) { try Sparsemax().forward(Tensor<Float>(zeros: [2, 0])) }
     #expect(throws: ProbabilityMapError.self) { try FenchelYoungLoss.sparsemax(x, targets: [0, 3]) }

@@ -17,7 +17,7 @@ struct MaskingTests {
     let compacted = [p.scalars[0], p.scalars[2], p.scalars[3], p.scalars[5]]
     #expect(discrepancy(compacted, reference.scalars, absoluteTolerance: 1e-9).isWithinTolerance, "\(named)")
     let v = Tensor<Double>(shape: [1, 6], scalars: [1, 2, 3, 4, 5, 6])
-    let gradient = try named.map.backward(scores: x, output: p, gradient: v)
+    let gradient = try named.map.backward(scores: x, output: p, outputGradient: v)
     #expect(gradient.scalars.allSatisfy { !$0.isNaN } && gradient.scalars[1] == 0 && gradient.scalars[4] == 0)
   }
 
@@ -31,7 +31,7 @@ struct MaskingTests {
     #expect(p.scalars[4..<8].allSatisfy { $0.isNaN }, "\(named): NaN propagates to its row")
     let masked = Array(p.scalars[0..<4])
     #expect(masked == [0, 0, 0, 0] || masked == [-.infinity, -.infinity, -.infinity, -.infinity], "\(named)")
-    let gradient = try named.map.backward(scores: x, output: p, gradient: Tensor(repeating: 1, shape: [3, 4]))
+    let gradient = try named.map.backward(scores: x, output: p, outputGradient: Tensor(repeating: 1, shape: [3, 4]))
     #expect(gradient.scalars[0..<4].allSatisfy { $0 == 0 }, "\(named): all-masked row has zero gradient")
     #expect(gradient.scalars[8..<12].allSatisfy { !$0.isNaN })
   }

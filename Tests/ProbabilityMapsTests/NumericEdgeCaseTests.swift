@@ -53,14 +53,14 @@ struct NumericEdgeCaseTests {
     let x = Self.rows(Float.self)
     let p = try named.map.forward(x)
     var v = Tensor<Float>(shape: [5, 37], scalars: (0..<185).map { Float(($0 * 7) % 11) - 5 })
-    let plain = try named.map.backward(scores: x, output: p, gradient: v)
+    let plain = try named.map.backward(scores: x, output: p, outputGradient: v)
     #expect(Self.row(plain, 1).allSatisfy { $0.isNaN } && Self.row(plain, 2).allSatisfy { $0.isNaN }, "\(named): NaN rows stay NaN")
     #expect(Self.row(plain, 3).allSatisfy { $0 == 0 }, "\(named): an all -inf row has gradient 0")
     #expect(Self.row(plain, 4).allSatisfy { $0.isFinite }, "\(named): masked scores have finite gradients")
     #expect(Self.row(plain, 0).allSatisfy { $0.isFinite })
     v.scalars[5] = .nan
     v.scalars[4 * 37 + 1] = .infinity
-    let poisoned = try named.map.backward(scores: x, output: p, gradient: v)
+    let poisoned = try named.map.backward(scores: x, output: p, outputGradient: v)
     #expect(Self.row(poisoned, 0).allSatisfy { $0.isNaN }, "\(named): a NaN in the gradient makes its row NaN")
     #expect(Self.row(poisoned, 4).allSatisfy { $0.isNaN }, "\(named): an infinite gradient makes its row NaN")
     #expect(Self.row(poisoned, 3).allSatisfy { $0 == 0 } || named.map is LogSoftmax, "\(named)")
@@ -85,7 +85,7 @@ struct NumericEdgeCaseTests {
     let x = Tensor<Double>(shape: [2, 3], scalars: [-1, 0, 0.5, 1, 2, 3.5])
     let p = try map.forward(x)
     let v = Tensor<Double>(shape: [2, 3], scalars: [1, .nan, 0, 1, 0, 0])
-    let dAlpha = try map.alphaGradient(output: p, gradient: v)
+    let dAlpha = try map.alphaGradient(output: p, outputGradient: v)
     #expect(dAlpha[0].isNaN && dAlpha[1].isFinite)
   }
 

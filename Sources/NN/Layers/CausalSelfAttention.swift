@@ -262,7 +262,7 @@ public struct CausalSelfAttention: Sendable {
     }
     do {
       let result = try normalizer.backward(
-        scores: tensor(scores), output: tensor(probabilities), gradient: tensor(gradient))
+        scores: tensor(scores), output: tensor(probabilities), outputGradient: tensor(gradient))
       result.scalars.withUnsafeBufferPointer { gradient.update(from: $0.baseAddress!, count: rows * t) }
     } catch {
       throw .normalizerFailed(layer: name, message: "\(error)")

@@ -19,7 +19,7 @@ public struct Entmax: ProbabilityMap {
   /// One `α` shared by every row, or one per row.
   public let alphas: [Double]
 
-  /// Below this `α − 1`, ``alphaGradient(output:gradient:)`` uses its limit at `α = 1`.
+  /// Below this `α − 1`, ``alphaGradient(output:outputGradient:)`` uses its limit at `α = 1`.
   static let alphaGradientLimitTolerance = 1e-5
 
   /// Creates α-entmax with one `α` for every row.
@@ -94,10 +94,10 @@ public struct Entmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
     -> Tensor<S>
   {
-    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
     _ = try checkRows(scores, name: "scores")
     return RowDriver.map(output, gradient) { row, p, v, out in
       guard p.allSatisfy(\.isFinite), v.allSatisfy(\.isFinite) else {
@@ -145,14 +145,14 @@ public struct Entmax: ProbabilityMap {
   /// ```
   /// Sum the entries for an `α` shared by all rows. The two terms cancel as `α → 1`; for `α − 1 < 10⁻⁵` the
   /// limit `∂pᵢ/∂α = pᵢ(Σⱼ pⱼ log²pⱼ − log²pᵢ)/2` is used instead (relative error about `α − 1`). `p̃` is
-  /// formed from rescaled weights as in ``backward(scores:output:gradient:)``, so large `α` does not overflow.
+  /// formed from rescaled weights as in ``backward(scores:output:outputGradient:)``, so large `α` does not overflow.
   /// A row whose output or gradient holds a NaN or an infinity gets NaN.
   /// - Parameters:
   ///   - output: What ``forward(_:)`` returned.
   ///   - gradient: The gradient `v` of the objective with respect to `output`.
   /// - Returns: `dα` for every row, in `Double`.
   /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the shapes differ or the alphas do not match the rows.
-  public func alphaGradient<S: ProbabilityScalar>(output: Tensor<S>, gradient: Tensor<S>) throws -> [Double] {
+  public func alphaGradient<S: ProbabilityScalar>(output: Tensor<S>, outputGradient gradient: Tensor<S>) throws -> [Double] {
     let n = try checkRows(output, name: "output")
     try RowDriver.requireSameShape(gradient, "gradient", as: output, "output")
     let rows = output.count / n

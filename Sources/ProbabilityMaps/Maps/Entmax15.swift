@@ -29,10 +29,10 @@ public struct Entmax15: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
     -> Tensor<S>
   {
-    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
     return RowDriver.map(output, gradient) { _, p, v, out in
       RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SQUARE_ROOT, into: out)
     }

@@ -46,7 +46,7 @@ public struct GumbelSoftmax: Sendable {
   /// - Parameters:
   ///   - scores: Logits of any rank ≥ 1; rows along the last axis.
   ///   - generator: The source of the noise.
-  /// - Returns: The output rows and the relaxed rows for ``backward(sample:gradient:)``.
+  /// - Returns: The output rows and the relaxed rows for ``backward(sample:outputGradient:)``.
   /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar or an empty last axis.
   /// - Complexity: O(n) per row plus one logarithm pair per score for the noise.
   public func sample<S: ProbabilityScalar>(_ scores: Tensor<S>, using generator: inout SeededGenerator) throws
@@ -70,8 +70,8 @@ public struct GumbelSoftmax: Sendable {
   ///   - gradient: The gradient of the objective with respect to `sample.output`.
   /// - Returns: The gradient with respect to the scores.
   /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the shapes differ.
-  public func backward<S: ProbabilityScalar>(sample: Sample<S>, gradient: Tensor<S>) throws -> Tensor<S> {
-    try Softmax(temperature: temperature).backward(scores: sample.relaxed, output: sample.relaxed, gradient: gradient)
+  public func backward<S: ProbabilityScalar>(sample: Sample<S>, outputGradient gradient: Tensor<S>) throws -> Tensor<S> {
+    try Softmax(temperature: temperature).backward(scores: sample.relaxed, output: sample.relaxed, outputGradient: gradient)
   }
 
   /// Gumbel-max sampling: one index per row, distributed as `softmax(scores)` of that row.

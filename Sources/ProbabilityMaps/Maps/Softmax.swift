@@ -44,10 +44,10 @@ public struct Softmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
     -> Tensor<S>
   {
-    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
     let factor = S(1 / temperature)
     return RowDriver.map(output, gradient) { _, p, v, out in
       RowKernels.simplexBackward(

@@ -52,10 +52,10 @@ public struct TaylorSoftmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
     -> Tensor<S>
   {
-    try checkBackwardShapes(scores: scores, output: output, gradient: gradient)
+    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
     let n = scores.shape.last ?? 1
     return output.scalars.withUnsafeBufferPointer { probabilities in
       let base = probabilities.baseAddress!

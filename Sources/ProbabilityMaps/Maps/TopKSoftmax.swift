@@ -60,10 +60,10 @@ public struct TopKSoftmax: ProbabilityMap {
   /// The softmax backward `(p ⊙ (v − ⟨p, v⟩))/T`, which vanishes off the support because `p` does.
   ///
   /// - Complexity: O(n) per row.
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, gradient: Tensor<S>) throws
+  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
     -> Tensor<S>
   {
-    try Softmax(temperature: temperature).backward(scores: scores, output: output, gradient: gradient)
+    try Softmax(temperature: temperature).backward(scores: scores, output: output, outputGradient: gradient)
   }
 
   /// The element of descending rank `rank` (0 is the largest) of the first `count` values, by quickselect
