@@ -178,7 +178,7 @@ enum KernelFixtures {
     func loss(_ c: DiagonalStateSpace) throws -> Double {
       zip(try S4DKernel.kernels([c], length: 40, method: method), upstream).reduce(0) { $0 + $1.0 * $1.1 }
     }
-    let gradient = try S4DKernel.gradient(of: channel, upstream: upstream, method: method)
+    let gradient = try S4DKernel.gradients(of: channel, outputGradient: upstream, method: method)
     let h = 1e-6
     /// The central difference along one parameter, moved by ±h through a fresh channel.
     func central(
@@ -241,7 +241,7 @@ enum KernelFixtures {
     func loss(_ t: TransferFunction) throws -> Double {
       zip(try RTFKernel.kernels([t], length: 33), upstream).reduce(0) { $0 + $1.0 * $1.1 }
     }
-    let gradient = try RTFKernel.gradient(of: rtf, upstream: upstream)
+    let gradient = try RTFKernel.gradients(of: rtf, outputGradient: upstream)
     let h = 1e-6
     /// The central difference along one coefficient, moved by ±h through a fresh transfer function.
     func central(_ perturb: (_ a: inout [Double], _ b: inout [Double], _ h0: inout Double, _ h: Double) -> Void)

@@ -65,9 +65,9 @@ import Testing
     let s4d = try DiagonalStateSpace(
       a: try S4DInitialization.linear.eigenvalues(order: 8), b: Self.complexOne, c: Self.complexOne, step: 0.1)
     #expect(throwsCase("input") { _ = try s4d.recurrentOutput(signal, method: .zeroOrderHold) })
-    #expect(throwsCase("input") { _ = try S4DKernel.gradient(of: s4d, upstream: signal, method: .bilinear) })
+    #expect(throwsCase("input") { _ = try S4DKernel.gradients(of: s4d, outputGradient: signal, method: .bilinear) })
     let rtf = try TransferFunction(denominator: [0.2, -0.1], numerator: [1, 0.5], feedthrough: 0.3)
-    #expect(throwsCase("input") { _ = try RTFKernel.gradient(of: rtf, upstream: signal) })
+    #expect(throwsCase("input") { _ = try RTFKernel.gradients(of: rtf, outputGradient: signal) })
     #expect(throwsCase("input") { _ = try RTFKernel.recurrentOutput(of: rtf, weights: [1, 0.5], input: signal) })
     let legS = try HiPPO.matrices(.legS, order: 4).discretized(step: 0.1, method: .bilinear)
     #expect(throwsCase("input") { _ = try legS.recurrentOutput(signal, output: [1, 1, 1, 1]) })

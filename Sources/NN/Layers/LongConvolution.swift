@@ -290,9 +290,9 @@ public struct LongConvolution: Sendable {
     let (needsA, needsB) = (parameters[kernelParameters[0]].needsGradient, parameters[kernelParameters[1]].needsGradient)
     let n = modes
     for h in 0..<channels {
-      let g: (denominator: [Double], numerator: [Double], feedthrough: Double)
+      let g: TransferFunctionGradients
       do {
-        g = try RTFKernel.gradient(of: functions[h], upstream: Array(kernelGradient[h * t..<(h + 1) * t]))
+        g = try RTFKernel.gradients(of: functions[h], outputGradient: Array(kernelGradient[h * t..<(h + 1) * t]))
       } catch {
         throw .kernelFailed(layer: name, message: "\(error)")
       }
@@ -314,10 +314,10 @@ public struct LongConvolution: Sendable {
     )
     let modes = modes
     for h in 0..<channels {
-      let g: (a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double)
+      let g: DiagonalStateSpaceGradients
       do {
-        g = try S4DKernel.gradient(
-          of: systems[h], upstream: Array(kernelGradient[h * t..<(h + 1) * t]), method: .zeroOrderHold)
+        g = try S4DKernel.gradients(
+          of: systems[h], outputGradient: Array(kernelGradient[h * t..<(h + 1) * t]), method: .zeroOrderHold)
       } catch {
         throw .kernelFailed(layer: name, message: "\(error)")
       }

@@ -76,14 +76,14 @@ public enum RTFKernel {
   ///
   /// - Parameters:
   ///   - channel: The transfer function.
-  ///   - upstream: g, L values.
+  ///   - outputGradient: g, L values.
   /// - Returns: The gradients with respect to a (n), b (n) and h₀.
   /// - Throws: As ``kernels(_:length:correctingWrapAround:)``, and ``StateSpaceError/invalidInput(_:)`` when
-  ///   `upstream` holds NaN or an infinity (the transform would spread it into every gradient).
+  ///   `outputGradient` holds NaN or an infinity (the transform would spread it into every gradient).
   /// - Complexity: O(L log L).
-  public static func gradient(of channel: TransferFunction, upstream: [Double]) throws -> (
-    denominator: [Double], numerator: [Double], feedthrough: Double
-  ) {
+  public static func gradients(
+    of channel: TransferFunction, outputGradient upstream: [Double]
+  ) throws -> TransferFunctionGradients {
     try StateSpaceValidation.requireFinite(upstream, "RTF gradient: the upstream gradient")
     let length = upstream.count
     let spectra = try spectra([channel], length: length)
@@ -98,7 +98,7 @@ public enum RTFKernel {
     let n = channel.order
     let gradB = Array(inverseRealFFT(byNumerator, count: length)[1...n])
     let gradA = Array(inverseRealFFT(byDenominator, count: length)[1...n])
-    return (gradA, gradB, upstream[0])
+    return TransferFunctionGradients(denominator: gradA, numerator: gradB, feedthrough: upstream[0])
   }
 
   /// The companion recurrence on one sequence: `y_t = ⟨c, x⟩ + h₀u_t`, then `x ← shift(x)`,

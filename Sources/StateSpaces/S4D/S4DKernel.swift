@@ -208,15 +208,15 @@ public enum S4DKernel {
   ///
   /// - Parameters:
   ///   - channel: The channel.
-  ///   - upstream: `g`, the gradient with respect to the kernel (L values).
+  ///   - outputGradient: `g`, the gradient with respect to the kernel (L values).
   ///   - method: ZOH or bilinear.
   /// - Returns: The gradients with respect to A, B, C (N/2 each) and Δ.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `upstream` is empty or holds NaN or an infinity
-  ///   (a NaN there would spread into every parameter's gradient).
+  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `outputGradient` is empty or holds NaN or an
+  ///   infinity (a NaN there would spread into every parameter's gradient).
   /// - Complexity: O(N·L).
-  public static func gradient(
-    of channel: DiagonalStateSpace, upstream: [Double], method: DiagonalDiscretization
-  ) throws -> (a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double) {
+  public static func gradients(
+    of channel: DiagonalStateSpace, outputGradient upstream: [Double], method: DiagonalDiscretization
+  ) throws -> DiagonalStateSpaceGradients {
     guard !upstream.isEmpty else { throw StateSpaceError.invalidInput("S4D gradient: the upstream gradient is empty") }
     try StateSpaceValidation.requireFinite(upstream, "S4D gradient: the upstream gradient")
     var (gradA, gradB, gradC) = ([Complex<Double>](), [Complex<Double>](), [Complex<Double>]())
@@ -241,7 +241,7 @@ public enum S4DKernel {
       gradA.append(2 * byA.conjugate)
       gradStep += 2 * byStep.real
     }
-    return (gradA, gradB, gradC, gradStep)
+    return DiagonalStateSpaceGradients(a: gradA, b: gradB, c: gradC, step: gradStep)
   }
 }
 
