@@ -29,7 +29,7 @@ private func projectionSum(_ gradient: Tensor<Float>, _ factors: LoRAFactors) ->
   let (g, a, b) = (
     gradient.converted(to: Double.self), factors.a.converted(to: Double.self), factors.b.converted(to: Double.self)
   )
-  return naiveMatmul(g, naiveMatmul(a.transposed(), a)) + naiveMatmul(b, naiveMatmul(b.transposed(), g))
+  return naiveMatmul(naiveMatmul(g, a.transposed()), a) + naiveMatmul(b, naiveMatmul(b.transposed(), g))
 }
 
 /// `Bᵀ·G·Aᵀ` in Double, naively: zero when `B` and `A` pair disjoint singular triplets of `G`.

@@ -103,7 +103,8 @@ public struct LoRAGAOptions: Sendable, Equatable, Hashable, Codable {
 
   /// The LoRA-GA factors of one layer and its frozen weight.
   ///
-  /// The generator drives the randomized SVD (when used) first, then the `random` direction.
+  /// The generator drives, in this order, the gradient's randomized SVD (when used), the `random` direction and
+  /// the weight's randomized SVD for ``Scale/weightS``.
   ///
   /// - Parameters:
   ///   - weight: The layer's weight `W`, `out × in`.

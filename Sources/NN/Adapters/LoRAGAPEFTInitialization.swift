@@ -64,7 +64,8 @@ public struct PEFTLoRAGAOptions: Sendable, Equatable, Hashable, Codable {
 
   /// PEFT's LoRA-GA factors of one layer and its frozen weight.
   ///
-  /// The generator drives the randomized SVD (when used) first, then the `random` direction.
+  /// The generator drives, in this order, the gradient's randomized SVD (when used), the `random` direction and
+  /// the weight's randomized SVD for ``Scale/weightSVD``.
   ///
   /// - Parameters:
   ///   - weight: The layer's weight `W`, `out × in`.
