@@ -112,8 +112,12 @@ struct LoRAInitializationLoRAGATests {
     let (out, input, r) = (20, 13, 3)
     let gradient = normalMatrix(out, input, seed: 21)
     let weight = normalMatrix(out, input, seed: 22)
-    let g2r = JacobiSVD(gradient).sum(over: 0..<(2 * r))
+    let reference = JacobiSVD(gradient)
+    let g2r = reference.sum(over: 0..<(2 * r))
     let scaling = try LoRAScaling(rank: r, alpha: 6)
+    let fixedIndices: [LoRAGADirection: (a: [Int], b: [Int])] = [
+      .arB2r: ([0, 1, 2], [3, 4, 5]), .a2rBr: ([3, 4, 5], [0, 1, 2]), .arBr: ([1, 3, 5], [0, 2, 4]),
+    ]
     for direction in LoRAGADirection.allCases {
       for seed: UInt64 in [1, 2, 3] {
         var generator = SeededGenerator(seed: seed)
@@ -128,6 +132,10 @@ struct LoRAInitializationLoRAGATests {
         let cross = crossTerm(gradient, result.factors)
         #expect(cross.scalars.allSatisfy { abs($0) < 1e-5 }, "\(direction): Bᵀ G Aᵀ = 0")
         expectOutputUnchanged(result, weight: weight, scale: scaling.scale)
+        // Which triplets each factor took, free of signs: AᵀA = Σ_{i∈A} vᵢvᵢᵀ and B Bᵀ = Σ_{i∈B} uᵢuᵢᵀ.
+        guard let indices = fixedIndices[direction] else { continue }
+        #expect(gram(a).maxAbsDifference(projector(reference.vt.transposed(), indices.a)) < 1e-6, "\(direction): A")
+        #expect(naiveMatmul(b, b.transposed()).maxAbsDifference(projector(reference.u, indices.b)) < 1e-6, "\(direction): B")
       }
     }
   }
