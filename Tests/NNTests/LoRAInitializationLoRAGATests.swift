@@ -224,7 +224,9 @@ struct LoRAInitializationLoRAGATests {
         }
       #expect(gram(a.transposed()).maxAbsDifference(Tensor(identity: r)) < 1e-6, "\(direction): A Aᵀ = I, unscaled")
       // BᵀB = diag(c·σ_B)²: orthogonal columns whose norms are the selected singular values times c.
-      let expectedGram = Tensor<Double>(shape: [r, r]) { $0 % (r + 1) == 0 ? pow(stable * reference.values[indicesB[$0 / r]], 2) : 0 }
+      let expectedGram = Tensor<Double>(shape: [r, r]) { flat in
+        flat % (r + 1) == 0 ? pow(stable * reference.values[indicesB[flat / r]], 2) : 0
+      }
       #expect(gram(b).maxAbsDifference(expectedGram) < 1e-5, "\(direction): BᵀB")
       // Sign-free subspaces: AᵀA = Σ_{i∈A} vᵢvᵢᵀ and B Bᵀ = c² Σ_{i∈B} σᵢ² uᵢuᵢᵀ.
       #expect(gram(a).maxAbsDifference(projector(reference.vt.transposed(), indicesA)) < 1e-6)

@@ -27,7 +27,9 @@ struct LoRAInitializationPiSSATests {
       #expect(relativeError(effective, weight.converted(to: Double.self)) < 1e-6)
       let residual = JacobiSVD(result.frozenWeight!).values
       let tail = Array(reference.values[r...])
-      for (value, expectedValue) in zip(residual, tail) { #expect(abs(value - expectedValue) < 1e-5, "\(value) vs \(expectedValue)") }
+      for (value, expectedValue) in zip(residual, tail) {
+        #expect(abs(value - expectedValue) < 1e-5, "\(value) vs \(expectedValue)")
+      }
       #expect(residual[(input - r)...].allSatisfy { $0 < 1e-5 }, "rank of W_res is min(out, in) − r")
     }
   }

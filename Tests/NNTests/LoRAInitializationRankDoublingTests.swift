@@ -54,7 +54,9 @@ struct LoRAInitializationRankDoublingTests {
   @Test func factorsOfDifferentShapesAreRejected() throws {
     let first = try LoRAFactors(a: Tensor(zeros: [2, 5]), b: Tensor(zeros: [3, 2]))
     let second = try LoRAFactors(a: Tensor(zeros: [3, 5]), b: Tensor(zeros: [3, 3]))
-    #expect(throws: LoRAError.conversionShapesDiffer(module: "blocks.1.attn", trained: [[2, 5], [3, 2]], initial: [[3, 5], [3, 3]])) {
+    let expected = LoRAError.conversionShapesDiffer(
+      module: "blocks.1.attn", trained: [[2, 5], [3, 2]], initial: [[3, 5], [3, 3]])
+    #expect(throws: expected) {
       try LoRAFactors.convertedToOriginalWeight(trained: first, initial: second, module: "blocks.1.attn")
     }
   }

@@ -221,7 +221,9 @@ struct LoRAInitializationTests {
     let error = initialize(.lora, weight: weight, rank: 5)
     #expect(error?.description == "blocks.0.mlp.fc: LoRA rank 5 is outside 1...4 (min(in, out) of the layer)")
     for method in [LoRAInitialization.loraGA(LoRAGAOptions()), .loraGAPEFT(PEFTLoRAGAOptions())] {
-      #expect(initialize(method, weight: weight, gradient: weight, rank: 5) == .invalidRank(module: "blocks.0.mlp.fc", rank: 5, maximum: 4))
+      #expect(
+        initialize(method, weight: weight, gradient: weight, rank: 5)
+          == .invalidRank(module: "blocks.0.mlp.fc", rank: 5, maximum: 4))
       #expect(
         initialize(method, weight: weight, gradient: weight, rank: 3)
           == .gradientRankTooLarge(module: "blocks.0.mlp.fc", rank: 3, maximum: 2))
@@ -234,7 +236,8 @@ struct LoRAInitializationTests {
     let weight = normalMatrix(6, 4, seed: 1)
     let loraGA = LoRAInitialization.loraGA(LoRAGAOptions())
     for method in [loraGA, .loraGAPEFT(PEFTLoRAGAOptions())] {
-      #expect(initialize(method, weight: weight, rank: 1) == .missingGradient(module: module, initialization: method == loraGA ? "LoRA-GA" : "LoRA-GA (PEFT)"))
+      let name = method == loraGA ? "LoRA-GA" : "LoRA-GA (PEFT)"
+      #expect(initialize(method, weight: weight, rank: 1) == .missingGradient(module: module, initialization: name))
       #expect(
         initialize(method, weight: weight, gradient: normalMatrix(4, 6, seed: 2), rank: 1)
           == .gradientShapeMismatch(module: module, weight: [6, 4], gradient: [4, 6]))
@@ -248,7 +251,9 @@ struct LoRAInitializationTests {
     bad[0, 0] = -.infinity
     #expect(initialize(.pissa(PiSSAOptions()), weight: bad, rank: 1) == .nonFiniteInput(module: module, tensor: "weight"))
     #expect(initialize(.lora, weight: Tensor(zeros: [6]), rank: 1) == .weightNotAMatrix(module: module, shape: [6]))
-    #expect(initialize(.pissa(PiSSAOptions()), weight: Tensor(zeros: [0, 3]), rank: 1) == .weightNotAMatrix(module: module, shape: [0, 3]))
+    #expect(
+      initialize(.pissa(PiSSAOptions()), weight: Tensor(zeros: [0, 3]), rank: 1)
+        == .weightNotAMatrix(module: module, shape: [0, 3]))
     #expect(
       initialize(.loraGA(LoRAGAOptions(stableGamma: 0)), weight: weight, gradient: weight, rank: 1)
         == .invalidInitializationParameter(module: module, name: "stableGamma", value: 0))

@@ -74,8 +74,8 @@ public enum LoRAInitialization: Sendable, Equatable, Hashable {
 
   /// The value PEFT's `init_lora_weights` has for this method, `nil` standing for the JSON boolean `true`.
   ///
-  /// A file saved against the original weight after the rank-2r conversion (``LoRAFactors/convertedToOriginalWeight(trained:initial:module:)``)
-  /// writes `true` instead, as PEFT does.
+  /// A file saved against the original weight after the rank-2r conversion
+  /// (``LoRAFactors/convertedToOriginalWeight(trained:initial:module:)``) writes `true` instead, as PEFT does.
   public var peftInitLoRAWeights: String? {
     switch self {
     case .lora: return nil
