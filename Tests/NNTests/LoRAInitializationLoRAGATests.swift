@@ -4,7 +4,7 @@ import TensorCore
 import TestSupport
 import Testing
 
-/// The note's deterministic gradient: `G[i][j] = ((7i + 13ij) mod 17)/17 − 0.5 + 0.1·sin(0.5·i·j)`.
+/// A deterministic gradient whose LoRA-GA numbers were computed independently in NumPy: `G[i][j] = ((7i + 13ij) mod 17)/17 − 0.5 + 0.1·sin(0.5·i·j)`.
 private func oracleGradient(rows: Int = 64, columns: Int = 48) -> Tensor<Float> {
   Tensor(shape: [rows, columns]) { flat in
     let (i, j) = flat.quotientAndRemainder(dividingBy: columns)
@@ -67,7 +67,7 @@ private func expectOutputUnchanged(
 
 @Suite("LoRA-GA (authors' reference) and PEFT's LoRA-GA against sign-independent invariants")
 struct LoRAInitializationLoRAGATests {
-  /// The note's oracle: m = 64, n = 48, r = 4, α = 8, rsLoRA, γ = 16, ArB2r, exact SVD.
+  /// The NumPy oracle: m = 64, n = 48, r = 4, α = 8, rsLoRA, γ = 16, ArB2r, exact SVD.
   @Test func deterministicOracle() throws {
     let gradient = oracleGradient()
     let reference = JacobiSVD(gradient)

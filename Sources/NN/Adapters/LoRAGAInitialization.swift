@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Which `2r` singular triplets of the gradient go to `A` and which to `B` in LoRA-GA (lora.md §2 step 3).
+/// Which `2r` singular triplets of the gradient go to `A` and which to `B` in LoRA-GA.
 ///
 /// With `G ≈ U · diag(σ) · Vᵀ` (descending), `A` takes rows of `Vᵀ` and `B` columns of `U`:
 ///
@@ -34,8 +34,8 @@ public enum LoRAGADirection: String, Sendable, Codable, CaseIterable {
   }
 }
 
-/// LoRA-GA (Wang, Yu and Li 2024) exactly as the authors' reference code initializes a layer (lora.md §2,
-/// `Outsider565/LoRA-GA`, `lora_ga_init`): the factors come from the singular vectors of the mean gradient `G`
+/// LoRA-GA (Wang, Yu and Li 2024) exactly as the authors' reference code initializes a layer (`Outsider565/LoRA-GA`,
+/// `lora_ga_init`): the factors come from the singular vectors of the mean gradient `G`
 /// (`out × in`) of the full weight, and the base weight is corrected so the layer's output is unchanged.
 ///
 /// ```
@@ -48,11 +48,11 @@ public enum LoRAGADirection: String, Sendable, Codable, CaseIterable {
 ///
 /// With the stable scale, `A Aᵀ = BᵀB = c²·I` and, for every direction, `G AᵀA + B BᵀG = c²·G_{2r}` (the best
 /// rank-`2r` approximation), so the first SGD step of size `η` moves the effective weight by
-/// `−η·ζ·G_{2r} + O(η²)` with `ζ = s²c²` (lora.md §2 "First step", §4). The paper writes `γ` where `√γ` is meant.
+/// `−η·ζ·G_{2r} + O(η²)` with `ζ = s²c²` (the paper's gradient-approximation argument). The paper writes `γ` where `√γ` is meant.
 /// The products run in `Double`; `A` and `B` are rounded to `Float` and the offset is computed from the rounded
 /// factors, so `W_frozen + s·B·A` is `W` to `Float` rounding.
 public struct LoRAGAOptions: Sendable, Equatable, Hashable, Codable {
-  /// The reference's `scale` rules (lora.md §2 step 4); the raw values are its spellings.
+  /// The reference's `scale` rules; the raw values are its spellings.
   public enum Scale: String, Sendable, Codable, CaseIterable {
     /// Both factors times `out^{1/4}/√γ` (the default).
     case stable

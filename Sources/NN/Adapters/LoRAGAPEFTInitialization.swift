@@ -1,7 +1,7 @@
 import TensorCore
 
 /// LoRA-GA as upstream Hugging Face PEFT initializes it (`init_lora_weights="lora_ga"`, `LoraGAConfig`, since
-/// v0.19; lora.md §3), which differs numerically from the authors' code (``LoRAGAOptions``): `B` carries the
+/// v0.19, `lora_ga_init`), which differs numerically from the authors' code (``LoRAGAOptions``): `B` carries the
 /// gradient's singular values, the stable scale multiplies only `B`, and `random` draws one index set for both.
 ///
 /// ```

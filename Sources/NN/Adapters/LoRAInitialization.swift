@@ -16,7 +16,7 @@ public struct LoRAInitializationResult: Sendable, Equatable {
   }
 }
 
-/// How a LoRA adapter's factors start (lora.md §1–§5).
+/// How a LoRA adapter's factors start: Hu et al.'s LoRA as PEFT initializes it, LoRA-GA, PiSSA.
 ///
 /// | case | ``name`` (`--init`) | PEFT `init_lora_weights` | A | B | W |
 /// |---|---|---|---|---|---|

@@ -79,7 +79,8 @@ enum LoRAInitializationSupport {
   }
 
   /// `W − s · B · A`, subtracted in `Double` from the factors as stored and rounded once to `Float`, so that
-  /// `W_frozen + s · B · A` equals `W` to `Float` rounding (lora.md §0 trap 6).
+  /// `W_frozen + s · B · A` equals `W` to `Float` rounding, not
+  /// merely to the precision of a separately rounded offset.
   ///
   /// - Complexity: O(out · in · r).
   static func frozenWeight(_ weight: Tensor<Float>, factors: LoRAFactors, scale: Double) -> Tensor<Float> {

@@ -2,7 +2,7 @@ import TensorCore
 
 extension LoRAFactors {
   /// The rank-`2r` adapter that applies the trained change to the original weight `W` rather than to the frozen
-  /// `W − s·B₀·A₀` that LoRA-GA and PiSSA train against (lora.md §2 step 7; the authors'
+  /// `W − s·B₀·A₀` that LoRA-GA and PiSSA train against (the authors'
   /// `save_loraga_model_final`, PEFT's `path_initial_model_for_weight_conversion`).
   ///
   /// ```

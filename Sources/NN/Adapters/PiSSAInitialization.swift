@@ -1,6 +1,6 @@
 import TensorCore
 
-/// PiSSA (Meng, Wang and Zhang 2024; PEFT `init_lora_weights="pissa"` / `"pissa_niter_K"`, lora.md §5): the
+/// PiSSA (Meng, Wang and Zhang 2024; PEFT `init_lora_weights="pissa"` / `"pissa_niter_K"`, `pissa_init`): the
 /// adapter starts as the principal rank-`r` part of the weight and the frozen weight keeps the rest.
 ///
 /// ```
