@@ -82,12 +82,12 @@ public enum RTFKernel {
   ///   `outputGradient` holds NaN or an infinity (the transform would spread it into every gradient).
   /// - Complexity: O(L log L).
   public static func gradients(
-    of channel: TransferFunction, outputGradient upstream: [Double]
+    of channel: TransferFunction, outputGradient: [Double]
   ) throws -> TransferFunctionGradients {
-    try StateSpaceValidation.requireFinite(upstream, "RTF gradient: the upstream gradient")
-    let length = upstream.count
+    try StateSpaceValidation.requireFinite(outputGradient, "RTF gradient: the upstream gradient")
+    let length = outputGradient.count
     let spectra = try spectra([channel], length: length)
-    let g = realFFT(upstream)
+    let g = realFFT(outputGradient)
     var byNumerator = [Complex<Double>](repeating: .zero, count: g.count)
     var byDenominator = [Complex<Double>](repeating: .zero, count: g.count)
     for k in 0..<g.count {
@@ -98,7 +98,7 @@ public enum RTFKernel {
     let n = channel.order
     let gradB = Array(inverseRealFFT(byNumerator, count: length)[1...n])
     let gradA = Array(inverseRealFFT(byDenominator, count: length)[1...n])
-    return TransferFunctionGradients(denominator: gradA, numerator: gradB, feedthrough: upstream[0])
+    return TransferFunctionGradients(denominator: gradA, numerator: gradB, feedthrough: outputGradient[0])
   }
 
   /// The companion recurrence on one sequence: `y_t = ⟨c, x⟩ + h₀u_t`, then `x ← shift(x)`,

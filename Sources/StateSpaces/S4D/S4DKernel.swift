@@ -215,10 +215,10 @@ public enum S4DKernel {
   ///   infinity (a NaN there would spread into every parameter's gradient).
   /// - Complexity: O(N·L).
   public static func gradients(
-    of channel: DiagonalStateSpace, outputGradient upstream: [Double], method: DiagonalDiscretization
+    of channel: DiagonalStateSpace, outputGradient: [Double], method: DiagonalDiscretization
   ) throws -> DiagonalStateSpaceGradients {
-    guard !upstream.isEmpty else { throw StateSpaceError.invalidInput("S4D gradient: the upstream gradient is empty") }
-    try StateSpaceValidation.requireFinite(upstream, "S4D gradient: the upstream gradient")
+    guard !outputGradient.isEmpty else { throw StateSpaceError.invalidInput("S4D gradient: the upstream gradient is empty") }
+    try StateSpaceValidation.requireFinite(outputGradient, "S4D gradient: the upstream gradient")
     var (gradA, gradB, gradC) = ([Complex<Double>](), [Complex<Double>](), [Complex<Double>]())
     var gradStep = 0.0
     for n in 0..<channel.a.count {
@@ -226,7 +226,7 @@ public enum S4DKernel {
       // Horner for P(z) and P′(z).
       var p = Complex<Double>.zero
       var derivative = Complex<Double>.zero
-      for g in upstream.reversed() {
+      for g in outputGradient.reversed() {
         derivative = derivative * mode.aBar + p
         p = p * mode.aBar + Complex(g)
       }
