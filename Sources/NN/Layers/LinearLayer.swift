@@ -28,7 +28,7 @@ public protocol LinearLayer: Sendable {
   /// Accumulates the parameter gradients that are needed and writes (or adds) the input gradient when asked.
   ///
   /// - Parameters:
-  ///   - input: What ``forward(_:into:parameters:)`` received.
+  ///   - input: What ``forward(_:into:parameters:workspace:dropoutStep:)`` received.
   ///   - outputGradient: `tokens × outputFeatures`.
   ///   - inputGradient: Where `∂L/∂x` goes, or `nil` to skip it.
   ///   - parameters: The store whose gradients receive the parameter gradients.
