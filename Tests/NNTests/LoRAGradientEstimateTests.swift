@@ -59,6 +59,37 @@ struct LoRAGradientEstimateTests {
     #expect(try store.gradientTensor(named: "output.bias").scalars.allSatisfy { $0 == 0 }, "no gradient for the bias")
   }
 
+  @Test func languageModelGradientIsTheMeanOfTheBatchGradients() throws {
+    let configuration = LanguageModelConfiguration.transformer(
+      vocabularySize: 6, contextLength: 4, width: 8, layers: 1, heads: 2, dropout: 0.1)
+    let model = try LanguageModel(configuration)
+    var generator = SeededGenerator(seed: 4)
+    model.initialize(using: &generator)
+    let batches = (0..<2).map { _ in
+      Batch(
+        inputs: .tokens((0..<8).map { _ in Int32(generator.nextUnit() * 6) }, sequences: 2),
+        targets: (0..<8).map { _ in Int32(generator.nextUnit() * 6) })
+    }
+    // Each batch's gradient by an ordinary training pass with everything trainable, at the same step.
+    let workspace = Workspace()
+    var perBatch: [[Float]] = []
+    for (step, batch) in batches.enumerated() {
+      model.parameters.zeroGradients()
+      workspace.reset()
+      _ = try model.loss(on: batch, pass: .training(step: step, gradientScale: 1), workspace: workspace)
+      perBatch.append(try model.parameters.gradientTensor(named: "transformer.h.0.attn.c_attn.weight").scalars)
+    }
+    var provider = FixedBatches(batches: batches)
+    let gradients = try LoRAGradientEstimate.meanGradients(
+      of: model, targets: .modules(["c_attn", "mlp.c_fc"]), batches: &provider, batchCount: 2, workspace: workspace)
+    #expect(gradients.keys.sorted() == ["transformer.h.0.attn.c_attn", "transformer.h.0.mlp.c_fc"])
+    expectClose(
+      gradients["transformer.h.0.attn.c_attn"]!.scalars, zip(perBatch[0], perBatch[1]).map { (Double($0) + Double($1)) / 2 },
+      tolerance: 1e-6, "G of c_attn")
+    #expect(try model.parameters.gradientTensor(named: "transformer.wte.weight").scalars.allSatisfy { $0 == 0 })
+    #expect(model.parameters.slots.allSatisfy { $0.trainable && $0.needsGradient })
+  }
+
   @Test func modelsItCannotEstimateAreRefused() throws {
     var batches = FixedBatches(batches: [batch(seed: 2)])
     let configuration = MLPConfiguration(inputFeatures: features, hiddenFeatures: [4], classes: classes)

@@ -51,6 +51,26 @@ struct LoRAWiringTests {
     #expect(try model.logits(for: tokens, sequences: 2) == plain.logits(for: tokens, sequences: 2))
   }
 
+  @Test func baseValuesCopyIntoTheAdaptedModel() throws {
+    let base = try LanguageModel(tinyTransformer)
+    var generator = SeededGenerator(seed: 8)
+    base.initialize(using: &generator)
+    let model = try LanguageModel(tinyTransformer, adapters: [attentionAndMLP])
+    generator = SeededGenerator(seed: 9)
+    model.initialize(using: &generator)
+    let adapterA = try model.parameters.tensor(named: "transformer.h.0.attn.c_attn.lora_A.default.weight")
+    try model.parameters.copyValues(from: base.parameters)
+    for slot in base.parameters.slots {
+      #expect(try model.parameters.tensor(named: slot.name) == base.parameters.tensor(named: slot.name))
+    }
+    #expect(try model.parameters.tensor(named: "transformer.h.0.attn.c_attn.lora_A.default.weight") == adapterA)
+    let before = try base.parameters.tensor(named: "transformer.wte.weight")
+    #expect(throws: ParameterError.unknownName("transformer.h.0.attn.c_attn.lora_A.default.weight")) {
+      try base.parameters.copyValues(from: model.parameters)
+    }
+    #expect(try base.parameters.tensor(named: "transformer.wte.weight") == before, "nothing copied on failure")
+  }
+
   @Test func regexTargetsFullMatchAndTheStateSpaceProjectionIsATarget() throws {
     let model = try LanguageModel(
       tinyTransformer, adapters: [LoRAConfiguration(rank: 1, targets: .pattern(#"transformer\.h\.1\.attn\.c_(attn|proj)"#))])

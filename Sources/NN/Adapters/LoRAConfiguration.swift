@@ -17,14 +17,39 @@ public struct LoRAConfiguration: Sendable, Equatable {
   public var dropout: Double
   /// The modules that receive the adapter.
   public var targets: LoRATargets
+  /// Ranks of their own for the modules these patterns match (PEFT's `rank_pattern`, first match wins).
+  public var rankPattern: [LoRAPatternOverride<Int>]
+  /// Alphas of their own for the modules these patterns match (PEFT's `alpha_pattern`, first match wins).
+  public var alphaPattern: [LoRAPatternOverride<Double>]
   /// The seed of the adapters' dropout masks and default initializations (each module derives its own).
   public var seed: UInt64
+
+  /// The rank and scale of the adapter on module `module`: the configuration's, or the first matching
+  /// ``rankPattern`` and ``alphaPattern`` entries'.
+  ///
+  /// - Throws: ``LoRAError/invalidTargetPattern(pattern:reason:)``, or the ``LoRAScaling`` errors naming the
+  ///   module.
+  public func scaling(for module: String) throws(LoRAError) -> LoRAScaling {
+    try scalingResolver()(module)
+  }
+
+  /// ``scaling(for:)`` with the patterns compiled once.
+  func scalingResolver() throws(LoRAError) -> (String) throws(LoRAError) -> LoRAScaling {
+    let (ranks, alphas) = (try LoRAPatternOverride.resolver(rankPattern), try LoRAPatternOverride.resolver(alphaPattern))
+    let (rank, alpha, useRSLoRA) = (self.rank, self.alpha, self.useRSLoRA)
+    return { (module: String) throws(LoRAError) -> LoRAScaling in
+      try LoRAScaling(rank: ranks(module) ?? rank, alpha: alphas(module) ?? alpha, useRSLoRA: useRSLoRA, module: module)
+    }
+  }
 
   /// Creates a plan.
   public init(
     rank: Int = 8, alpha: Double = 8, useRSLoRA: Bool = false, dropout: Double = 0, targets: LoRATargets,
+    rankPattern: [LoRAPatternOverride<Int>] = [], alphaPattern: [LoRAPatternOverride<Double>] = [],
     adapterName: String = "default", seed: UInt64 = 0
   ) {
+    self.rankPattern = rankPattern
+    self.alphaPattern = alphaPattern
     self.adapterName = adapterName
     self.rank = rank
     self.alpha = alpha

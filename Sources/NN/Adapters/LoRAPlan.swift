@@ -4,6 +4,7 @@
 struct LoRAPlan {
   private let configurations: [LoRAConfiguration]
   private let matchers: [(String) -> Bool]
+  private let scalings: [(String) throws(LoRAError) -> LoRAScaling]
   private var matchCounts: [Int]
   /// Every linear module declared so far, in order, adapted or not.
   private(set) var modules: [NamedLinearLayer] = []
@@ -11,16 +12,21 @@ struct LoRAPlan {
   /// A plan for `configurations` (none: a model without adapters).
   ///
   /// - Throws: ``LoRAError/duplicateAdapter(module:adapter:)`` for two configurations of one adapter name, or
-  ///   ``LoRAError/invalidTargetPattern(pattern:reason:)``.
+  ///   ``LoRAError/invalidTargetPattern(pattern:reason:)`` for a target, rank or alpha pattern.
   init(_ configurations: [LoRAConfiguration]) throws(LoRAError) {
     var names: Set<String> = []
     for configuration in configurations where !names.insert(configuration.adapterName).inserted {
       throw .duplicateAdapter(module: "model", adapter: configuration.adapterName)
     }
     var matchers: [(String) -> Bool] = []
-    for configuration in configurations { matchers.append(try configuration.targets.matcher()) }
+    var scalings: [(String) throws(LoRAError) -> LoRAScaling] = []
+    for configuration in configurations {
+      matchers.append(try configuration.targets.matcher())
+      scalings.append(try configuration.scalingResolver())
+    }
     self.configurations = configurations
     self.matchers = matchers
+    self.scalings = scalings
     matchCounts = Array(repeating: 0, count: configurations.count)
   }
 
@@ -33,10 +39,8 @@ struct LoRAPlan {
     var adapted: LoRALinearLayer?
     for (index, configuration) in configurations.enumerated() where matchers[index](module) {
       var layer = adapted ?? LoRALinearLayer(module, base: base)
-      let scaling = try LoRAScaling(
-        rank: configuration.rank, alpha: configuration.alpha, useRSLoRA: configuration.useRSLoRA, module: module)
       try layer.addAdapter(
-        configuration.adapterName, scaling: scaling, dropout: configuration.dropout,
+        configuration.adapterName, scaling: try scalings[index](module), dropout: configuration.dropout,
         seed: configuration.seed &+ UInt64(modules.count), layout: &layout)
       adapted = layer
       matchCounts[index] += 1
