@@ -71,6 +71,24 @@ struct LoRAWiringTests {
     #expect(try base.parameters.tensor(named: "transformer.wte.weight") == before, "nothing copied on failure")
   }
 
+  @Test func decodingWithAdaptersMatchesTheFullForwardPass() throws {
+    let model = try LanguageModel(
+      tinyTransformer, adapters: [LoRAConfiguration(rank: 2, targets: .modules(["c_attn", "c_proj", "c_fc"]), seed: 3)])
+    var generator = SeededGenerator(seed: 6)
+    model.initialize(using: &generator)
+    for layer in model.loraLayers {
+      let b = model.parameters.values(layer.adapters[0].b)
+      for i in b.indices { b[i] = Float(0.5 * generator.nextNormal()) }
+    }
+    let tokens: [Int32] = [3, 1, 4, 1]
+    let logits = try model.logits(for: tokens)
+    let decoder = try LanguageModelDecoder(model)
+    for (position, token) in tokens.enumerated() {
+      let row = try decoder.append(token)
+      expectClose(row, logits.scalars[(position * 6)..<((position + 1) * 6)].map(Double.init), tolerance: 1e-5, "row \(position)")
+    }
+  }
+
   @Test func regexTargetsFullMatchAndTheStateSpaceProjectionIsATarget() throws {
     let model = try LanguageModel(
       tinyTransformer, adapters: [LoRAConfiguration(rank: 1, targets: .pattern(#"transformer\.h\.1\.attn\.c_(attn|proj)"#))])
