@@ -143,6 +143,7 @@ struct LoRALinearLayerTests {
     expectClose(store.gradient(second.a), finiteDifferenceGradient(of: { loss(x, a1, b1, $0, b2) }, at: a2), tolerance: 1e-6, "dA2")
     expectClose(store.gradient(second.b), finiteDifferenceGradient(of: { loss(x, a1, b1, a2, $0) }, at: b2), tolerance: 1e-6, "dB2")
 
+    #expect(layer.denseWeight == nil)
     #expect(throws: LoRAError.self) { try layer.merge(adapter: "default", in: store) }
     do {
       try layer.merge(adapter: "default", in: store)
@@ -219,6 +220,23 @@ struct LoRALinearLayerTests {
     layer.forward(xv.readOnly, into: yv, parameters: store, workspace: Workspace(), dropoutStep: step)
     base.forward(xv.readOnly, into: baseOutput, parameters: store)
     #expect(yv.elements == baseOutput.elements)
+  }
+
+  @Test func factorsReadAndWriteTheAdapterSlots() throws {
+    let (layer, base, store) = try denseLayer()
+    #expect(layer.denseWeight == base.weight)
+    let a = Tensor<Float>(shape: [rank, input], scalars: (0..<(rank * input)).map { Float($0) })
+    let b = Tensor<Float>(shape: [output, rank], scalars: (0..<(output * rank)).map { -Float($0) })
+    try layer.setFactors(try LoRAFactors(a: a, b: b), adapter: "default", in: store)
+    #expect(Array(store.values(layer.adapters[0].a)) == a.scalars && Array(store.values(layer.adapters[0].b)) == b.scalars)
+    #expect(try layer.factors(adapter: "default", in: store) == LoRAFactors(a: a, b: b, module: "fc"))
+    let wide = Tensor<Float>(shape: [3, input], scalars: Array(repeating: 1, count: 3 * input))
+    let tall = Tensor<Float>(shape: [output, 3], scalars: Array(repeating: 1, count: 3 * output))
+    #expect(throws: LoRAError.shapeMismatch(module: "fc", expected: [output, input], a: [3, input], b: [output, 3])) {
+      try layer.setFactors(try LoRAFactors(a: wide, b: tall), adapter: "default", in: store)
+    }
+    #expect(Array(store.values(layer.adapters[0].a)) == a.scalars, "nothing written")
+    #expect(throws: LoRAError.unknownAdapter(module: "fc", adapter: "x")) { try layer.factors(adapter: "x", in: store) }
   }
 
   @Test func badAdaptersAreRefusedByName() throws {

@@ -187,7 +187,7 @@ public struct LoRALinearLayer: LinearLayer {
   /// The adapter and the dense weight a merge (`merged == false`) or an unmerge (`merged == true`) acts on.
   func mergeTarget(_ name: String, merged: Bool) throws(LoRAError) -> (LoRAAdapter, ParameterID) {
     guard let adapter = adapter(named: name) else { throw .unknownAdapter(module: module, adapter: name) }
-    guard let dense = base as? Linear else {
+    guard let weight = denseWeight else {
       throw .mergeUnsupported(
         module: module,
         reason: "its base is a \(type(of: base)), not a dense Linear; a low-rank update is not a Monarch matrix, "
@@ -196,6 +196,6 @@ public struct LoRALinearLayer: LinearLayer {
     guard adapter.isMerged == merged else {
       throw merged ? .adapterNotMerged(module: module, adapter: name) : .adapterAlreadyMerged(module: module, adapter: name)
     }
-    return (adapter, dense.weight)
+    return (adapter, weight)
   }
 }
