@@ -7,7 +7,7 @@ import Testing
 /// `y = x Mᵀ + b` in Double straight from the Monarch definition, zero-padding the input to `k·p` and
 /// dropping the padded outputs: `h[kk·q + qq] = Σ w1[kk, qq, pp] x[kk·p + pp]`, `g[ll, rr] = h[rr·l + ll]`,
 /// `y[ss·l + ll] = Σ w2[ll, ss, rr] g[ll, rr]`.
-private func referenceMonarch(
+func referenceMonarch(
   _ x: [Double], _ w1: [Double], _ w2: [Double], _ b: [Double]?, rows: Int, layout: MonarchLayout
 ) -> [Double] {
   let (k, l, p, q, s, r) = (

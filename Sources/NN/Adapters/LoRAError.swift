@@ -25,6 +25,32 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The rank-2r conversion needs trained and initial factors of one shape; `trained` and `initial` are the
   /// shapes `[A, B]` of each pair.
   case conversionShapesDiffer(module: String, trained: [[Int]], initial: [[Int]])
+  /// An adapter name that is empty or has a dot (it is one component of the adapter's parameter names).
+  case invalidAdapterName(String)
+  /// A layer that already carries an adapter of this name.
+  case duplicateAdapter(module: String, adapter: String)
+  /// A layer that carries no adapter of this name.
+  case unknownAdapter(module: String, adapter: String)
+  /// An adapter dropout probability outside `[0, 1)`.
+  case invalidDropout(adapter: String, probability: Double)
+  /// A target regular expression that does not compile.
+  case invalidTargetPattern(pattern: String, reason: String)
+  /// Targets that match none of the model's linear modules (`candidates`).
+  case noTargetMatched(targets: String, candidates: [String])
+  /// Merging into the base is not representable for this layer (a Monarch base cannot hold `B·A`).
+  case mergeUnsupported(module: String, reason: String)
+  /// A merge of an adapter that is merged already.
+  case adapterAlreadyMerged(module: String, adapter: String)
+  /// An unmerge of an adapter that is not merged.
+  case adapterNotMerged(module: String, adapter: String)
+  /// A LoRA+ learning-rate ratio that is not finite and positive.
+  case invalidLearningRateRatio(Double)
+  /// A gradient estimate over fewer than one batch.
+  case invalidBatchCount(Int)
+  /// A gradient estimate asked of a model whose module already carries adapters (it needs the bare model).
+  case modelHasAdapters(module: String)
+  /// A gradient estimate for a module without a dense weight `out × in` (a Monarch layer has two factors).
+  case gradientNeedsDenseWeight(module: String)
 
   public var description: String {
     switch self {
@@ -53,6 +79,26 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(module): the singular value decomposition of the \(tensor) failed: \(reason)"
     case .conversionShapesDiffer(let module, let trained, let initial):
       return "\(module): trained factors [lora_A, lora_B] \(trained) and initial factors \(initial) differ in shape"
+    case .invalidAdapterName(let name): return "LoRA adapter name '\(name)' must be non-empty and have no '.'"
+    case .duplicateAdapter(let module, let adapter): return "\(module): already has a LoRA adapter named '\(adapter)'"
+    case .unknownAdapter(let module, let adapter): return "\(module): has no LoRA adapter named '\(adapter)'"
+    case .invalidDropout(let adapter, let probability):
+      return "LoRA adapter '\(adapter)': lora_dropout must be in [0, 1), got \(probability)"
+    case .invalidTargetPattern(let pattern, let reason):
+      return "LoRA target pattern '\(pattern)' is not a regular expression: \(reason)"
+    case .noTargetMatched(let targets, let candidates):
+      return "LoRA targets \(targets) match no module; the linear modules are: "
+        + (candidates.isEmpty ? "(none)" : candidates.joined(separator: ", "))
+    case .mergeUnsupported(let module, let reason): return "\(module): cannot merge a LoRA adapter: \(reason)"
+    case .adapterAlreadyMerged(let module, let adapter): return "\(module): LoRA adapter '\(adapter)' is merged already"
+    case .adapterNotMerged(let module, let adapter): return "\(module): LoRA adapter '\(adapter)' is not merged"
+    case .invalidLearningRateRatio(let ratio):
+      return "LoRA+ learning-rate ratio must be finite and positive, got \(ratio)"
+    case .invalidBatchCount(let count): return "the LoRA-GA gradient needs at least 1 batch, got \(count)"
+    case .modelHasAdapters(let module):
+      return "\(module): the LoRA-GA gradient is taken on the model without adapters, but this module has one"
+    case .gradientNeedsDenseWeight(let module):
+      return "\(module): the LoRA-GA gradient needs a dense weight [out, in]; this layer is not dense"
     }
   }
 }

@@ -15,18 +15,21 @@ struct ConvolutionMixer: Sendable {
 
   let convolution: LongConvolution
   let activation: GELU
-  let projection: Linear
+  let projection: any LinearLayer
 
-  /// Declares the convolution's parameters under `prefix` and `prefix.out_proj`.
+  /// Declares the convolution's parameters under `prefix` and `prefix.out_proj` (with the adapters `plan` has
+  /// for it).
   init(
     _ prefix: String, width: Int, kernel: LongConvolution.Kernel, contextLength: Int, activation: GELU,
-    layout: inout ParameterLayout
+    plan: inout LoRAPlan, layout: inout ParameterLayout
   ) throws {
     convolution = try LongConvolution(
       prefix, channels: width, kernel: kernel, kernelLength: contextLength, layout: &layout)
     self.activation = activation
-    projection = try Linear(
-      ParameterLayout.qualified(prefix, "out_proj"), inputFeatures: width, outputFeatures: width, layout: &layout)
+    let projectionName = ParameterLayout.qualified(prefix, "out_proj")
+    projection = try plan.wrap(
+      projectionName, try Linear(projectionName, inputFeatures: width, outputFeatures: width, layout: &layout),
+      layout: &layout)
   }
 
   func initialize(_ store: ParameterStore, residualStandardDeviation: Float, using generator: inout SeededGenerator) {
@@ -34,9 +37,10 @@ struct ConvolutionMixer: Sendable {
     projection.initializeNormal(store, standardDeviation: residualStandardDeviation, using: &generator)
   }
 
+  /// The training forward pass; `dropoutStep` seeds the projection's adapter dropout (`nil`: none).
   func forward(
     _ input: MatrixView<Float>, batch: Int, sequenceLength: Int, into output: MutableMatrixView<Float>,
-    parameters: ParameterStore, workspace: Workspace
+    parameters: ParameterStore, workspace: Workspace, dropoutStep: Int?
   ) throws(TrainingError) -> Record {
     let convolved = workspace.matrix(rows: input.rows, columns: convolution.channels)
     let record = try convolution.forward(
@@ -44,18 +48,20 @@ struct ConvolutionMixer: Sendable {
       workspace: workspace)
     let activated = workspace.matrix(rows: input.rows, columns: convolution.channels)
     activation.forward(convolved.readOnly, into: activated)
-    projection.forward(activated.readOnly, into: output, parameters: parameters)
+    projection.forward(
+      activated.readOnly, into: output, parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
     return Record(convolved: convolved, convolution: record, activated: activated)
   }
 
+  /// The backward pass of the forward pass with the same `dropoutStep`.
   func backward(
     input: MatrixView<Float>, record: Record, outputGradient: MatrixView<Float>, inputGradient: InputGradient,
-    parameters: ParameterStore, workspace: Workspace
+    parameters: ParameterStore, workspace: Workspace, dropoutStep: Int?
   ) throws(TrainingError) {
     let gradient = workspace.matrix(rows: input.rows, columns: convolution.channels)
     projection.backward(
       input: record.activated.readOnly, outputGradient: outputGradient, inputGradient: .overwrite(gradient),
-      parameters: parameters)
+      parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
     activation.backward(
       input: record.convolved.readOnly, outputGradient: gradient.readOnly, inputGradient: .overwrite(gradient))
     try convolution.backward(
@@ -71,6 +77,6 @@ struct ConvolutionMixer: Sendable {
     let convolved = workspace.matrix(rows: 1, columns: convolution.channels)
     recurrence.step(input.row(0), into: convolved.row(0))
     activation.forward(convolved.readOnly, into: convolved)
-    projection.forward(convolved.readOnly, into: output, parameters: parameters)
+    projection.forward(convolved.readOnly, into: output, parameters: parameters, workspace: workspace, dropoutStep: nil)
   }
 }

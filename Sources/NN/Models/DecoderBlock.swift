@@ -37,7 +37,8 @@ struct DecoderBlock: Sendable {
   let feedForwardDropout: Dropout
 
   /// Runs the block; `mix` runs the mixer from the normalized input into the branch (the training pass's
-  /// ``Mixer`` forward, or a decoding step that returns no record). Dropout runs when `dropoutStep` is given.
+  /// ``Mixer`` forward, or a decoding step that returns no record). Dropout runs when `dropoutStep` is given:
+  /// the block's own where its probability is positive, the adapters' where theirs is.
   func forward(
     _ input: MatrixView<Float>, dropoutStep: Int?, parameters: ParameterStore, workspace: Workspace,
     mix: (MatrixView<Float>, MutableMatrixView<Float>) throws(TrainingError) -> MixerRecord?
@@ -47,15 +48,17 @@ struct DecoderBlock: Sendable {
     let firstStatistics = firstNorm.forward(input, into: firstNormalized, parameters: parameters, workspace: workspace)
     let branch = workspace.matrix(rows: rows, columns: width)
     let record = try mix(firstNormalized.readOnly, branch)
-    if let step = dropoutStep { mixerDropout.forward(branch.readOnly, into: branch, step: step) }
+    if let step = dropoutStep, mixerDropout.probability > 0 { mixerDropout.forward(branch.readOnly, into: branch, step: step) }
     let middle = workspace.matrix(rows: rows, columns: width)
     Residual.forward(input, branch.readOnly, into: middle)
     let secondNormalized = workspace.matrix(rows: rows, columns: width)
     let secondStatistics = secondNorm.forward(
       middle.readOnly, into: secondNormalized, parameters: parameters, workspace: workspace)
     let feedForwardRecord = feedForward.forward(
-      secondNormalized.readOnly, into: branch, parameters: parameters, workspace: workspace)
-    if let step = dropoutStep { feedForwardDropout.forward(branch.readOnly, into: branch, step: step) }
+      secondNormalized.readOnly, into: branch, parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
+    if let step = dropoutStep, feedForwardDropout.probability > 0 {
+      feedForwardDropout.forward(branch.readOnly, into: branch, step: step)
+    }
     let output = workspace.matrix(rows: rows, columns: width)
     Residual.forward(middle.readOnly, branch.readOnly, into: output)
     return Activations(
@@ -81,7 +84,7 @@ struct DecoderBlock: Sendable {
         return .convolution(
           try convolution.forward(
             normalized, batch: batch, sequenceLength: sequenceLength, into: branch, parameters: parameters,
-            workspace: workspace))
+            workspace: workspace, dropoutStep: dropoutStep))
       }
     }
   }
@@ -97,14 +100,14 @@ struct DecoderBlock: Sendable {
     let normalizedGradient = workspace.matrix(rows: rows, columns: width)
     /// The gradient of a residual branch's output, through its dropout.
     func throughDropout(_ dropout: Dropout) -> MatrixView<Float> {
-      guard let step = dropoutStep else { return streamGradient.readOnly }
+      guard let step = dropoutStep, dropout.probability > 0 else { return streamGradient.readOnly }
       dropout.backward(outputGradient: streamGradient.readOnly, inputGradient: .overwrite(branchGradient), step: step)
       return branchGradient.readOnly
     }
     feedForward.backward(
       input: activations.secondNormalized.readOnly, record: activations.feedForward,
       outputGradient: throughDropout(feedForwardDropout), inputGradient: .overwrite(normalizedGradient),
-      parameters: parameters, workspace: workspace)
+      parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
     secondNorm.backward(
       input: activations.middle.readOnly, statistics: activations.secondStatistics,
       outputGradient: normalizedGradient.readOnly, inputGradient: .accumulate(streamGradient), parameters: parameters)
@@ -114,11 +117,13 @@ struct DecoderBlock: Sendable {
     case (.attention(let attention), .attention(let record)?):
       try attention.backward(
         input: normalized, record: record, outputGradient: mixerGradient,
-        inputGradient: .overwrite(normalizedGradient), parameters: parameters, workspace: workspace)
+        inputGradient: .overwrite(normalizedGradient), parameters: parameters, workspace: workspace,
+        dropoutStep: dropoutStep)
     case (.convolution(let convolution), .convolution(let record)?):
       try convolution.backward(
         input: normalized, record: record, outputGradient: mixerGradient,
-        inputGradient: .overwrite(normalizedGradient), parameters: parameters, workspace: workspace)
+        inputGradient: .overwrite(normalizedGradient), parameters: parameters, workspace: workspace,
+        dropoutStep: dropoutStep)
     default:
       preconditionFailure("DecoderBlock.backward: the activations hold no record of this block's mixer")
     }

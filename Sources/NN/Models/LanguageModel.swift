@@ -22,13 +22,22 @@ import TensorCore
 /// let text = try model.generate(prompt: [72, 105], tokens: 100, temperature: 0.8, topK: 40, using: &generator)
 /// ```
 ///
+/// Built with ``LoRAConfiguration``s (``init(_:adapters:)``), every targeted linear module (`c_attn`, `c_proj`,
+/// `c_fc`, `out_proj`) becomes a ``LoRALinearLayer`` and only the adapters' factors train; the base slots keep
+/// their names.
+///
 /// A step allocates nothing beyond its `Workspace` (the attention normalizers other than softmax and the
 /// long convolution still take temporary arrays inside their layers).
-public final class LanguageModel: TrainableModel {
+public final class LanguageModel: AdaptableModel {
   /// The sizes and choices the model was built from.
   public let configuration: LanguageModelConfiguration
   /// Every parameter, under nanoGPT's names.
   public let parameters: ParameterStore
+  /// The adapters the model was built with (none for a plain model).
+  public let adapters: [LoRAConfiguration]
+  /// Every linear module (`transformer.h.{i}.attn.c_attn`, `.attn.c_proj`, `.mlp.c_fc`, `.mlp.c_proj`, or
+  /// `.mixer.out_proj`), in declaration order.
+  public let linearModules: [NamedLinearLayer]
   let tokenEmbedding: Embedding
   let positionEmbedding: LearnedPositions?
   let blocks: [DecoderBlock]
@@ -38,11 +47,19 @@ public final class LanguageModel: TrainableModel {
 
   /// Builds the model with every parameter zero; call ``initialize(using:)`` or load a checkpoint next.
   ///
+  /// - Parameters:
+  ///   - configuration: The sizes and choices of the base model.
+  ///   - adapters: LoRA plans: each wraps the linear modules its targets match with an adapter, and with any
+  ///     plan every parameter but the adapters' factors is frozen.
   /// - Throws: ``TrainingError`` naming the field of a configuration whose sizes do not fit (see
-  ///   ``LanguageModelConfiguration/validate()``).
-  public init(_ configuration: LanguageModelConfiguration) throws {
+  ///   ``LanguageModelConfiguration/validate()``); a ``LoRAError`` naming the module for a rank outside
+  ///   `1...min(in, out)`, or ``LoRAError/noTargetMatched(targets:candidates:)`` for targets that match no
+  ///   linear module.
+  public init(_ configuration: LanguageModelConfiguration, adapters: [LoRAConfiguration] = []) throws {
     try configuration.validate()
     self.configuration = configuration
+    self.adapters = adapters
+    var plan = try LoRAPlan(adapters)
     let (width, context) = (configuration.width, configuration.contextLength)
     var layout = ParameterLayout()
     tokenEmbedding = try Embedding(
@@ -68,19 +85,23 @@ public final class LanguageModel: TrainableModel {
           try AttentionMixer(
             name("attn"), width: width, heads: heads, normalizer: normalizer, positions: positions,
             contextLength: context, dropout: try Dropout(probability: dropout, seed: UInt64(3 * index + 3)),
-            layout: &layout))
+            plan: &plan, layout: &layout))
       case .longConvolution(let kernel):
         mixer = .convolution(
           try ConvolutionMixer(
             name("mixer"), width: width, kernel: kernel, contextLength: context, activation: activation,
-            layout: &layout))
+            plan: &plan, layout: &layout))
       }
       let secondNorm = try LayerNorm(name("ln_2"), features: width, layout: &layout)
       let kind = configuration.feedForwardLayers
+      func linear(_ suffix: String, _ inputs: Int, _ outputs: Int) throws -> any LinearLayer {
+        try plan.wrap(
+          name(suffix), try kind.makeLayer(name(suffix), inputFeatures: inputs, outputFeatures: outputs, layout: &layout),
+          layout: &layout)
+      }
       let feedForward = FeedForward(
-        expansion: try kind.makeLayer(name("mlp.c_fc"), inputFeatures: width, outputFeatures: hidden, layout: &layout),
-        activation: activation,
-        projection: try kind.makeLayer(name("mlp.c_proj"), inputFeatures: hidden, outputFeatures: width, layout: &layout))
+        expansion: try linear("mlp.c_fc", width, hidden), activation: activation,
+        projection: try linear("mlp.c_proj", hidden, width))
       blocks.append(
         DecoderBlock(
           firstNorm: firstNorm, mixer: mixer, secondNorm: secondNorm, feedForward: feedForward,
@@ -89,12 +110,16 @@ public final class LanguageModel: TrainableModel {
     }
     self.blocks = blocks
     finalNorm = try LayerNorm("transformer.ln_f", features: width, layout: &layout)
+    try plan.requireEveryTargetMatched()
+    linearModules = plan.modules
     parameters = try ParameterStore(layout: layout)
+    plan.freezeBase(parameters)
   }
 
   /// GPT-2's initialization (nanoGPT's `_init_weights`): embeddings and linear weights normal(0, 0.02), the
   /// residual projections (`c_proj`, `out_proj`) normal(0, 0.02/√(2·layers)), biases 0, norms 1; a long
-  /// convolution takes its kernel's reference initialization.
+  /// convolution takes its kernel's reference initialization. Adapters start at PEFT's default (`B = 0`) from
+  /// their own seeds, so the base parameters are those of the model without adapters.
   public func initialize(using generator: inout SeededGenerator) {
     let standardDeviation: Float = 0.02
     let residual = standardDeviation / Float(2 * configuration.layers).squareRoot()
@@ -124,7 +149,7 @@ public final class LanguageModel: TrainableModel {
   /// - Parameters:
   ///   - batch: ``Batch/Inputs/tokens(_:sequences:)`` of at most ``LanguageModelConfiguration/contextLength``
   ///     tokens each, and one target per token (the next token, or the ignore index −100).
-  ///   - pass: Evaluation, or training (dropout seeded by the step).
+  ///   - pass: Evaluation, or training (dropout, the model's and the adapters', seeded by the step).
   ///   - workspace: Scratch for the activations; reset by the caller between passes.
   /// - Throws: ``TrainingError/batchDoesNotFit(layer:reason:)`` for features or sizes that do not fit,
   ///   ``TrainingError/sequenceTooLong(layer:length:maximum:)``,
@@ -142,7 +167,7 @@ public final class LanguageModel: TrainableModel {
     let (dropoutStep, gradientScale): (Int?, Float?)
     switch pass {
     case .evaluation: (dropoutStep, gradientScale) = (nil, nil)
-    case .training(let step, let scale): (dropoutStep, gradientScale) = (configuration.dropout > 0 ? step : nil, scale)
+    case .training(let step, let scale): (dropoutStep, gradientScale) = (step, scale)
     }
     return try tokens.withUnsafeBufferPointer { tokens in
       try batch.targets.withUnsafeBufferPointer { targets in
@@ -214,7 +239,9 @@ public final class LanguageModel: TrainableModel {
     let embedded = workspace.matrix(rows: rows, columns: width)
     try tokenEmbedding.forward(tokens, into: embedded, parameters: parameters)
     try positionEmbedding?.add(to: embedded, sequenceLength: sequenceLength, parameters: parameters)
-    if let step = dropoutStep { embeddingDropout.forward(embedded.readOnly, into: embedded, step: step) }
+    if let step = dropoutStep, embeddingDropout.probability > 0 {
+      embeddingDropout.forward(embedded.readOnly, into: embedded, step: step)
+    }
     let activations = workspace.allocate(DecoderBlock.Activations.self, count: blocks.count)
     var stream = embedded.readOnly
     for (index, block) in blocks.enumerated() {
@@ -252,7 +279,7 @@ public final class LanguageModel: TrainableModel {
         forward.blocks[index], streamGradient: streamGradient, dropoutStep: dropoutStep, parameters: parameters,
         workspace: workspace)
     }
-    if let step = dropoutStep {
+    if let step = dropoutStep, embeddingDropout.probability > 0 {
       // In place: each element reads its own gradient before overwriting it.
       embeddingDropout.backward(
         outputGradient: streamGradient.readOnly, inputGradient: .overwrite(streamGradient), step: step)

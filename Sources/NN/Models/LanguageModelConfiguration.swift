@@ -15,7 +15,7 @@ import ProbabilityMaps
 /// layers (``LinearLayerKind``). `dropout`, `gelu`, `feed_forward_expansion` and `feed_forward_layers` may be left
 /// out (0, `"tanh"`, 4, dense). The normalizer is
 /// `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": 1.3}}`.
-/// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:)`` calls it.
+/// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:adapters:)`` calls it.
 public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
   /// The number of token ids (256 for bytes).
   public var vocabularySize: Int

@@ -4,35 +4,52 @@ import TensorCore
 /// class logits → softmax cross-entropy.
 ///
 /// Parameters are `hidden.i.weight` and `hidden.i.bias` (or `hidden.i.w1`, `hidden.i.w2`, `hidden.i.bias` for
-/// Monarch layers) and `output.*`, in PyTorch layouts. The forward and backward passes are wired by hand;
-/// the first layer computes no input gradient.
-public struct MLPClassifier: TrainableModel {
+/// Monarch layers) and `output.*`, in PyTorch layouts; the linear modules are `hidden.i` and `output`, which
+/// ``LoRAConfiguration``s may target. The forward and backward passes are wired by hand; the first layer
+/// computes no input gradient.
+public struct MLPClassifier: AdaptableModel {
   /// The configuration the model was built from.
   public let configuration: MLPConfiguration
   /// Every parameter of the model.
   public let parameters: ParameterStore
+  /// The adapters the model was built with (none for a plain model).
+  public let adapters: [LoRAConfiguration]
+  /// The linear modules `hidden.0`, `hidden.1`, …, `output`.
+  public let linearModules: [NamedLinearLayer]
   private let layers: [any LinearLayer]
   private let gelu = GELU()
 
   /// Declares the layers and allocates the store (all parameters zero until ``initialize(using:)``).
   ///
-  /// - Throws: ``TrainingError`` for a width below 1 or Monarch blocks that do not fit a layer (naming it).
-  public init(configuration: MLPConfiguration) throws {
+  /// - Parameters:
+  ///   - configuration: The widths and layer kinds.
+  ///   - adapters: LoRA plans: each wraps the modules its targets match with an adapter, and with any plan
+  ///     every parameter but the adapters' factors is frozen.
+  /// - Throws: ``TrainingError`` for a width below 1 or Monarch blocks that do not fit a layer (naming it); a
+  ///   ``LoRAError`` naming the module for a rank outside `1...min(in, out)`, or
+  ///   ``LoRAError/noTargetMatched(targets:candidates:)`` for targets that match no module.
+  public init(configuration: MLPConfiguration, adapters: [LoRAConfiguration] = []) throws {
     self.configuration = configuration
+    self.adapters = adapters
     let widths = configuration.widths
     var layout = ParameterLayout()
+    var plan = try LoRAPlan(adapters)
     var layers: [any LinearLayer] = []
     for index in 0..<(widths.count - 1) {
       let isOutput = index == widths.count - 2
-      layers.append(
-        try (isOutput ? configuration.outputLayer : configuration.hiddenLayers).makeLayer(
-          isOutput ? "output" : "hidden.\(index)", inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout))
+      let name = isOutput ? "output" : "hidden.\(index)"
+      let base = try (isOutput ? configuration.outputLayer : configuration.hiddenLayers).makeLayer(
+        name, inputFeatures: widths[index], outputFeatures: widths[index + 1], layout: &layout)
+      layers.append(try plan.wrap(name, base, layout: &layout))
     }
+    try plan.requireEveryTargetMatched()
     self.layers = layers
+    linearModules = plan.modules
     parameters = try ParameterStore(layout: layout)
+    plan.freezeBase(parameters)
   }
 
-  /// Initializes every layer in order from `generator`.
+  /// Initializes every layer in order from `generator` (adapters at PEFT's default, from their own seeds).
   public func initialize(using generator: inout SeededGenerator) {
     for layer in layers { layer.initialize(parameters, using: &generator) }
   }
@@ -50,7 +67,7 @@ public struct MLPClassifier: TrainableModel {
     // The views point into the workspace, so it must outlive the copy out of them.
     let workspace = Workspace()
     return withExtendedLifetime(workspace) {
-      let logits = forward(features, workspace: workspace).preactivations.last!
+      let logits = forward(features, dropoutStep: nil, workspace: workspace).preactivations.last!
       return Tensor(
         shape: [logits.rows, logits.columns],
         scalars: Array(UnsafeBufferPointer(start: logits.base, count: logits.rows * logits.columns)))
@@ -58,9 +75,10 @@ public struct MLPClassifier: TrainableModel {
   }
 
   /// The forward pass over checked features: `activations[0]` is the input, `preactivations[i]` the output
-  /// of layer `i`, `activations[i + 1] = act(preactivations[i])` for hidden layers.
+  /// of layer `i`, `activations[i + 1] = act(preactivations[i])` for hidden layers; `dropoutStep` seeds the
+  /// adapters' dropout.
   private func forward(
-    _ features: Tensor<Float>, workspace: Workspace
+    _ features: Tensor<Float>, dropoutStep: Int?, workspace: Workspace
   ) -> (activations: [MutableMatrixView<Float>], preactivations: [MutableMatrixView<Float>]) {
     let widths = configuration.widths
     let rows = features.shape[0]
@@ -70,7 +88,8 @@ public struct MLPClassifier: TrainableModel {
     var preactivations: [MutableMatrixView<Float>] = []
     for (index, layer) in layers.enumerated() {
       let z = workspace.matrix(rows: rows, columns: widths[index + 1])
-      layer.forward(activations[index].readOnly, into: z, parameters: parameters)
+      layer.forward(
+        activations[index].readOnly, into: z, parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
       preactivations.append(z)
       if index < layers.count - 1 {
         let a = workspace.matrix(rows: rows, columns: widths[index + 1])
@@ -115,7 +134,9 @@ public struct MLPClassifier: TrainableModel {
       throw TrainingError.inputMismatch(
         layer: "MLPClassifier", reason: "\(batch.targets.count) targets for \(rows) feature rows")
     }
-    let (activations, preactivations) = forward(features, workspace: workspace)
+    var dropoutStep: Int?
+    if case .training(let step, _) = pass { dropoutStep = step }
+    let (activations, preactivations) = forward(features, dropoutStep: dropoutStep, workspace: workspace)
     let logits = preactivations[preactivations.count - 1]
     let crossEntropy = CrossEntropy()
     var correct = 0
@@ -145,7 +166,7 @@ public struct MLPClassifier: TrainableModel {
         }
         layers[index].backward(
           input: activations[index].readOnly, outputGradient: preactivations[index].readOnly,
-          inputGradient: inputGradient, parameters: parameters, workspace: workspace)
+          inputGradient: inputGradient, parameters: parameters, workspace: workspace, dropoutStep: dropoutStep)
         if let inputGradient {
           let z = preactivations[index - 1]
           activationBackward(input: z.readOnly, outputGradient: inputGradient.view.readOnly, into: z)

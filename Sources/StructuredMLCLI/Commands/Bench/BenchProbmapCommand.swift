@@ -100,7 +100,7 @@ enum BenchProbmapCommand {
       }
       let both = BenchmarkTimer.median(samples: samples) {
         let p = try! map.forward(scores)
-        return try! map.backward(scores: scores, output: p, gradient: upstream).scalars[0]
+        return try! map.backward(scores: scores, output: p, outputGradient: upstream).scalars[0]
       }
       if results.isEmpty { baseline = (forward, both) }
       let support = Double(output.scalars.filter { $0 > 0 && $0.isFinite }.count) / Double(rows)
