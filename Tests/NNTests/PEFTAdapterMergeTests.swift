@@ -31,12 +31,12 @@ import Testing
     var generator = SeededGenerator(seed: 8)
     let weight = Tensor<Float>.normal(shape: fanInFanOut ? [inputs, outputs] : [outputs, inputs], using: &generator)
     var merged = weight
-    try merged.addLoRAUpdate(factors, scale: 0.75, fanInFanOut: fanInFanOut, module: "m")
+    try addLoRAUpdate(factors, scale: 0.75, fanInFanOut: fanInFanOut, to: &merged, module: "m")
     let check = discrepancy(
       merged, Self.naiveMerge(weight, factors, scale: 0.75, fanInFanOut: fanInFanOut), absoluteTolerance: 1e-5,
       relativeTolerance: 1e-5)
     #expect(check.isWithinTolerance, "\(check)")
-    try merged.addLoRAUpdate(factors, scale: -0.75, fanInFanOut: fanInFanOut, module: "m")
+    try addLoRAUpdate(factors, scale: -0.75, fanInFanOut: fanInFanOut, to: &merged, module: "m")
     #expect(merged.maxAbsDifference(weight) < 1e-5)
   }
 
@@ -44,16 +44,16 @@ import Testing
     let factors = try Self.randomFactors(rank: 2, inputs: 4, outputs: 3, seed: 1)
     var square = Tensor<Float>(zeros: [4, 4])
     #expect(throws: LoRAError.shapeMismatch(module: "blocks.0.q", expected: [4, 4], a: [2, 4], b: [3, 2])) {
-      try square.addLoRAUpdate(factors, scale: 1, module: "blocks.0.q")
+      try addLoRAUpdate(factors, scale: 1, to: &square, module: "blocks.0.q")
     }
     // `[out, in]` stored as `[in, out]` without fan_in_fan_out, and the reverse: the layer's shape is reported.
     var transposed = Tensor<Float>(zeros: [4, 3])
     #expect(throws: LoRAError.shapeMismatch(module: "c_attn", expected: [4, 3], a: [2, 4], b: [3, 2])) {
-      try transposed.addLoRAUpdate(factors, scale: 1, fanInFanOut: false, module: "c_attn")
+      try addLoRAUpdate(factors, scale: 1, fanInFanOut: false, to: &transposed, module: "c_attn")
     }
     var plain = Tensor<Float>(zeros: [3, 4])
     #expect(throws: LoRAError.shapeMismatch(module: "c_attn", expected: [4, 3], a: [2, 4], b: [3, 2])) {
-      try plain.addLoRAUpdate(factors, scale: 1, fanInFanOut: true, module: "c_attn")
+      try addLoRAUpdate(factors, scale: 1, fanInFanOut: true, to: &plain, module: "c_attn")
     }
     #expect(plain == Tensor(zeros: [3, 4]))
   }

@@ -55,7 +55,7 @@ extension PEFTAdapter {
   }
 
   /// Writes the adapter folder PEFT's `save_pretrained` writes: `adapter_model.safetensors` (F32 factors under
-  /// `base_model.model.`, metadata `{"format": "pt"}`) and `adapter_config.json` (``inferenceMode`` set, as
+  /// `base_model.model.`, metadata `{"format": "pt"}`) and `adapter_config.json` (``PEFTAdapterConfiguration/inferenceMode`` set, as
   /// PEFT sets it when saving).
   ///
   /// A folder that does not exist yet is written whole under a temporary sibling name

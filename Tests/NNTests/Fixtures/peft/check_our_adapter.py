@@ -5,9 +5,9 @@
 it with `PEFTAdapter.save(to:)` and writes the outputs it computes for each adapted module on the fixture's input.
 With `PEFT_CHECK_FOLDER=DIR` set, it writes them to `DIR/adapter/` and `DIR/our_outputs.safetensors`:
 
-    mkdir -p /tmp/peft-check
-    PEFT_CHECK_FOLDER=/tmp/peft-check swift test --filter anAdapterMadeHereRoundTripsWithItsOutputs
-    python3 check_our_adapter.py /tmp/peft-check
+    export PEFT_CHECK_FOLDER=$(mktemp -d)
+    swift test --filter anAdapterMadeHereRoundTripsWithItsOutputs
+    python3 Tests/NNTests/Fixtures/peft/check_our_adapter.py "$PEFT_CHECK_FOLDER"
 
 This script rebuilds the fixture's base model (`generate_peft_fixture.LinearModel`) with the stored base weights,
 loads the adapter with `PeftModel.from_pretrained`, runs every adapted module on the same input in eval mode,
