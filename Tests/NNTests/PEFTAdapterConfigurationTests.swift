@@ -82,6 +82,19 @@ import Testing
     #expect(try PEFTAdapterConfiguration(jsonBytes: json, file: "x") == configuration)
   }
 
+  @Test func aValueThatIsNotFiniteIsNotWritten() {
+    var configuration = PEFTAdapterConfiguration()
+    configuration.alpha = .nan
+    #expect {
+      try configuration.encodedJSON()
+    } throws: { error in
+      guard case .invalidField("adapter_config.json", "lora_alpha, alpha_pattern or lora_dropout", let reason) =
+        error as? LoRAError
+      else { return false }
+      return reason.hasPrefix("a value that is not finite cannot be written as JSON")
+    }
+  }
+
   @Test func writtenAndReadBackEveryFieldSurvives() throws {
     var configuration = PEFTAdapterConfiguration(
       rank: 4, alpha: 8 * 2.0.squareRoot(), targetModules: .pattern(#"model\..*\.q_proj"#), useRSLoRA: true,

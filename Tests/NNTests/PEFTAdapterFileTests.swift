@@ -96,7 +96,10 @@ import Testing
   @Test func anAdapterWithoutTargetModulesTargetsExactlyItsModules() throws {
     let adapter = try PEFTAdapter(
       configuration: PEFTAdapterConfiguration(rank: 2),
-      factors: ["b.q": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 0), "a.k": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 1)])
+      factors: [
+        "b.q": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 0),
+        "a.k": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 1),
+      ])
     #expect(adapter.configuration.targetModules == .names(["a.k", "b.q"]))
     #expect(
       throws: LoRAError.moduleNotTargeted(file: "adapter_config.json", module: "model.k_proj")
@@ -200,7 +203,10 @@ import Testing
   @Test func badConfigurationFilesAreNamed() throws {
     try expectLoadError({ .unsupportedPEFTType(file: Self.config($0), type: "IA3") }, configuration: #"{"peft_type": "IA3"}"#)
     try expectLoadError(
-      { .unsupportedFeature(file: Self.config($0), field: "use_dora", reason: "DoRA adapters (lora_magnitude_vector) are not implemented") },
+      {
+        .unsupportedFeature(
+          file: Self.config($0), field: "use_dora", reason: "DoRA adapters (lora_magnitude_vector) are not implemented")
+      },
       configuration: #"{"peft_type": "LORA", "r": 2, "use_dora": true}"#)
     let temporary = try TemporaryFolder()
     defer { temporary.cleanUp() }
@@ -259,11 +265,15 @@ import Testing
     for (key, reason) in [
       ("model.layers.0.q_proj.lora_A.weight", "not under the PeftModel prefix 'base_model.model.'"),
       ("base_model.model.model.layers.0.q_proj.lora_magnitude_vector", "a DoRA magnitude vector; DoRA is not implemented"),
-      ("base_model.model.model.embed_tokens.lora_embedding_A", "an embedding adapter; only adapters on linear modules are implemented"),
+      (
+        "base_model.model.model.embed_tokens.lora_embedding_A",
+        "an embedding adapter; only adapters on linear modules are implemented"
+      ),
       ("base_model.model.model.layers.0.q_proj.bias", "not a LoRA factor (<module>.lora_A.weight or <module>.lora_B.weight)"),
       ("base_model.model.lora_A.weight", "not a LoRA factor (<module>.lora_A.weight or <module>.lora_B.weight)"),
     ] {
-      try expectLoadError({ .unexpectedTensor(file: Self.weights($0), key: key, reason: reason) }, tensors: tensors + [(key, small)])
+      try expectLoadError(
+        { .unexpectedTensor(file: Self.weights($0), key: key, reason: reason) }, tensors: tensors + [(key, small)])
     }
     let integers = try TensorData(dtype: .int32, shape: [1, 3], bytes: [UInt8](repeating: 0, count: 12))
     try expectLoadError(

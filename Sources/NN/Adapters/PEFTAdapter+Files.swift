@@ -55,8 +55,8 @@ extension PEFTAdapter {
   }
 
   /// Writes the adapter folder PEFT's `save_pretrained` writes: `adapter_model.safetensors` (F32 factors under
-  /// `base_model.model.`, metadata `{"format": "pt"}`) and `adapter_config.json` (``PEFTAdapterConfiguration/inferenceMode`` set, as
-  /// PEFT sets it when saving).
+  /// `base_model.model.`, metadata `{"format": "pt"}`) and `adapter_config.json`
+  /// (``PEFTAdapterConfiguration/inferenceMode`` set, as PEFT sets it when saving).
   ///
   /// A folder that does not exist yet is written whole under a temporary sibling name
   /// (`.NAME.partial-UUID`) and renamed into place, so it appears complete or not at all. In an existing

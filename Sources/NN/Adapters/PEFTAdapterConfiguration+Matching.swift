@@ -1,10 +1,10 @@
 extension PEFTAdapterConfiguration {
   /// Whether PEFT puts an adapter on the module of this name, as `check_target_module_exists` decides.
   ///
-  /// A module selected by `exclude_modules` is never adapted. Otherwise a string-valued `target_modules` is a regular expression the whole name must match; a list
-  /// selects names equal to an entry (used as given) or ending with `"." + entry`, and with `layers_to_transform`
-  /// such a suffix match must also sit in one of those layers: the first `<list>.<index>.` of the name, where
-  /// `<list>` is one of `layers_pattern` or, without it, any component.
+  /// A module selected by `exclude_modules` is never adapted. Otherwise a string-valued `target_modules` is a
+  /// regular expression the whole name must match; a list selects names equal to an entry or ending with
+  /// `"." + entry`, and with `layers_to_transform` such a suffix match must also sit in one of those layers: the
+  /// first `<list>.<index>.` of the name, where `<list>` is one of `layers_pattern` or, without it, any component.
   ///
   /// ```swift
   /// let configuration = PEFTAdapterConfiguration(targetModules: .names(["q_proj"]))

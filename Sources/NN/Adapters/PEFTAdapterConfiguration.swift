@@ -289,15 +289,17 @@ extension PEFTAdapterConfiguration {
 
   /// The file's contents in PEFT's layout: every field, keys sorted, indented by 2, ending in a newline.
   ///
-  /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` when a value cannot be written as JSON (an
-  ///   `alpha` that is not finite).
+  /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` when a value cannot be written as JSON (an α or a
+  ///   dropout that is not finite).
   public func encodedJSON() throws(LoRAError) -> [UInt8] {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
       return PEFTJSONLayout.indented(Array(try encoder.encode(self))) + Array("\n".utf8)
     } catch {
-      throw .invalidField(file: Self.fileName, field: "lora_alpha", reason: "cannot be written as JSON: \(error)")
+      throw .invalidField(
+        file: Self.fileName, field: "lora_alpha, alpha_pattern or lora_dropout",
+        reason: "a value that is not finite cannot be written as JSON (\(error))")
     }
   }
 
@@ -339,9 +341,9 @@ extension PEFTAdapterConfiguration {
   /// Checks that the configuration describes an adapter this library can apply exactly as PEFT does.
   ///
   /// - Parameter file: Names the file in errors.
-  /// - Throws: ``LoRAError/unsupportedPEFTType(file:type:)``; ``LoRAError/unsupportedFeature(file:field:reason:)``
-  ///   for `use_dora`, `lora_bias`, `modules_to_save` or a `bias` other than `"none"`; ``LoRAError/invalidField(file:field:reason:)``
-  ///   for a rank below 1, an α that is not finite and positive, a dropout outside `0..<1`, or a pattern that is
+  /// - Throws: ``LoRAError/unsupportedPEFTType(file:type:)``;
+  ///   ``LoRAError/unsupportedFeature(file:field:reason:)`` for `use_dora`, `lora_bias`, `modules_to_save` or a
+  ///   `bias` other than `"none"`; ``LoRAError/invalidField(file:field:reason:)`` for a rank below 1, an α that is not finite and positive, a dropout outside `0..<1`, or a pattern that is
   ///   not a valid regular expression (field and key named).
   public func validate(file: String) throws(LoRAError) {
     guard peftType == Self.loraType else { throw .unsupportedPEFTType(file: file, type: peftType) }
