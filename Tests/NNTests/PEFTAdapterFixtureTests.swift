@@ -47,7 +47,9 @@ import Testing
     return y
   }
 
-  @Test(arguments: ["linear", "conv1d"])
+  /// `pissa` and `pissa_rslora` are rank-2r adapters PEFT converted for the original weights, checked against the
+  /// trained PiSSA model's outputs.
+  @Test(arguments: ["linear", "conv1d", "pissa", "pissa_rslora"])
   func peftsAdapterGivesPyTorchsOutputs(name: String) throws {
     let adapter = try PEFTAdapter.load(from: try Self.fixtureFolder().appendingPathComponent(name))
     let reference = try Reference(name)
@@ -71,6 +73,28 @@ import Testing
         input: x, weight: merged, bias: bias, factors: factors, scale: 0, fanInFanOut: adapter.configuration.fanInFanOut)
       let mergedCheck = discrepancy(mergedOutput, expected, absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
       #expect(mergedCheck.isWithinTolerance, "\(name) \(module) merged: \(mergedCheck)")
+    }
+  }
+
+  /// PEFT's conversion of a PiSSA adapter to rank 2r (`save_pretrained` with
+  /// `path_initial_model_for_weight_conversion`) against ``PEFTAdapterConfiguration/rankDoubledForOriginalWeights()``
+  /// of the initial adapter's configuration.
+  @Test(arguments: ["pissa", "pissa_rslora"])
+  func peftsRankDoublingMatchesOurs(name: String) throws {
+    let folder = try Self.fixtureFolder()
+    let initialURL = folder.appendingPathComponent("\(name)_initial_config.json")
+    let initial = try PEFTAdapterConfiguration(jsonBytes: Array(try Data(contentsOf: initialURL)), file: initialURL.path)
+    let converted = try PEFTAdapter.load(from: folder.appendingPathComponent(name))
+    let ours = try initial.rankDoubledForOriginalWeights()
+    #expect(converted.configuration.rank == ours.rank && converted.configuration.alpha == ours.alpha)
+    #expect(converted.configuration.rankPattern == ours.rankPattern)
+    #expect(converted.configuration.alphaPattern == ours.alphaPattern)
+    #expect(converted.configuration.initialization == ours.initialization && ours.useRSLoRA == (name == "pissa_rslora"))
+    for module in converted.factors.keys {
+      // Equal up to rounding: with rsLoRA, √2·α/√(2r) and α/√r differ in the last bit.
+      let (after, before) = (try converted.scaling(forModule: module).scale, try initial.scaling(forModule: module).scale)
+      #expect(abs(after - before) <= 1e-15 * before, "\(module)")
+      #expect(try converted.factors[module]?.rank == 2 * initial.scaling(forModule: module).rank, "\(module)")
     }
   }
 

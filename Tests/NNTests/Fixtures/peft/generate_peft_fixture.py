@@ -14,6 +14,16 @@ values (PEFT initialises B to zero, which would make the adapter a no-op), saves
   target_modules=["c_attn", "c_fc"], fan_in_fan_out=True`; `conv1d_reference.safetensors` holds the same
   entries.
 
+* `pissa/` and `pissa_rslora/`: PiSSA adapters on the `nn.Linear` model (which PiSSA turns into the residual
+  model), their factors then moved as training would move them, saved with
+  `save_pretrained(..., path_initial_model_for_weight_conversion=...)`, i.e. converted to rank 2r for the
+  original base weights. `pissa` has `r=2, lora_alpha=4, rank_pattern={"blocks.1.attn.q_proj": 1},
+  alpha_pattern={"up": 3}`; `pissa_rslora` has `r=2, lora_alpha=4, use_rslora=True` (PEFT refuses patterns
+  with rsLoRA here). `<name>_initial_config.json` is the configuration PEFT saved for the initial adapter;
+  `<name>_reference.safetensors` holds the original base weights (`base.<name>`), `input`, and the outputs of
+  the adapted modules of the trained model (`output.<module>`), which the converted adapter reproduces on the
+  original weights.
+
 PEFT's model-card README.md is removed from the adapter folders; everything else is as `save_pretrained` wrote
 it. All tensors are float32.
 
@@ -22,6 +32,7 @@ Run: python3 generate_peft_fixture.py
 """
 import json
 import os
+import shutil
 
 import peft
 import torch
@@ -104,6 +115,41 @@ def build(name, model, config, width, seed):
         print("  ", key, tuple(tensors[key].shape))
 
 
+def build_converted(name, config, seed):
+    torch.manual_seed(seed)
+    model = LinearModel()
+    original = {f"base.{key}": value.detach().clone().contiguous() for key, value in model.state_dict().items()}
+    peft_model = get_peft_model(model, config)  # PiSSA replaces each target weight by its residual
+    initial = os.path.join(HERE, f"{name}_initial")
+    peft_model.peft_config["default"].init_lora_weights = True
+    peft_model.save_pretrained(initial)
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for key, parameter in peft_model.named_parameters():
+            if "lora_" in key:
+                parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.2)
+    peft_model.eval()
+    x = torch.randn(5, 6, generator=generator)
+    tensors = dict(original)
+    tensors["input"] = x
+    with torch.no_grad():
+        for module_name, module in peft_model.base_model.model.named_modules():
+            if hasattr(module, "lora_A") and "default" in module.lora_A:
+                tensors[f"output.{module_name}"] = module(x).contiguous()
+    folder = os.path.join(HERE, name)
+    peft_model.save_pretrained(folder, path_initial_model_for_weight_conversion=initial)
+    os.replace(os.path.join(initial, "adapter_config.json"), os.path.join(HERE, f"{name}_initial_config.json"))
+    shutil.rmtree(initial)
+    card = os.path.join(folder, "README.md")
+    if os.path.exists(card):
+        os.remove(card)
+    save_file(tensors, os.path.join(HERE, f"{name}_reference.safetensors"))
+    with open(os.path.join(folder, "adapter_config.json")) as handle:
+        saved = json.load(handle)
+    print(name, "converted: r", saved["r"], "alpha", saved["lora_alpha"], "rank_pattern", saved["rank_pattern"],
+          "alpha_pattern", saved["alpha_pattern"], "init_lora_weights", saved["init_lora_weights"])
+
+
 def main():
     torch.manual_seed(0)
     linear = LinearModel()
@@ -115,6 +161,12 @@ def main():
     build("conv1d", conv, LoraConfig(
         r=3, lora_alpha=6, target_modules=["c_attn", "c_fc"], fan_in_fan_out=True, lora_dropout=0.0),
         width=4, seed=3)
+    build_converted("pissa", LoraConfig(
+        r=2, lora_alpha=4, target_modules=["q_proj", "up"], init_lora_weights="pissa",
+        rank_pattern={"blocks.1.attn.q_proj": 1}, alpha_pattern={"up": 3}, lora_dropout=0.0), seed=4)
+    build_converted("pissa_rslora", LoraConfig(
+        r=2, lora_alpha=4, target_modules=["q_proj", "up"], init_lora_weights="pissa", use_rslora=True,
+        lora_dropout=0.0), seed=6)
 
 
 if __name__ == "__main__":
