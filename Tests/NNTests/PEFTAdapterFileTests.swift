@@ -220,6 +220,22 @@ import Testing
     }
   }
 
+  @Test func anOversizedConfigurationIsRefusedBeforeItIsRead() throws {
+    let temporary = try TemporaryFolder()
+    defer { temporary.cleanUp() }
+    let folder = temporary.file("adapter")
+    try Self.writeFolder(folder)
+    // A sparse file one byte over the limit: refused by its size, without reading it.
+    let configuration = folder.appendingPathComponent(PEFTAdapterConfiguration.fileName)
+    let handle = try FileHandle(forWritingTo: configuration)
+    try handle.truncate(atOffset: UInt64(PEFTAdapterConfiguration.maximumFileBytes + 1))
+    try handle.close()
+    #expect(
+      throws: LoRAError.unreadableFile(
+        file: configuration.path, reason: "16777217 bytes, more than the 16777216 bytes accepted here")
+    ) { try PEFTAdapter.load(from: folder) }
+  }
+
   @Test func aModuleWithOnlyOneFactorNamesTheMissingTensor() throws {
     let tensors = try Self.standardTensors()
     try expectLoadError(
