@@ -43,7 +43,7 @@ import Testing
   /// The expected text is Python's `json.dumps(config, indent=2, sort_keys=True)` of the same fields.
   @Test func encodedJSONHasPEFTsLayout() throws {
     var configuration = PEFTAdapterConfiguration(
-      rank: 3, alpha: 6, targetModules: .names(["q_proj", "up"]), alphaPattern: ["blocks.1.up": 1.5], dropout: 0.25)
+      rank: 3, alpha: 6, targetModules: .modules(["q_proj", "up"]), alphaPattern: ["blocks.1.up": 1.5], dropout: 0.25)
     configuration.inferenceMode = true
     let expected = """
       {
@@ -100,7 +100,7 @@ import Testing
       rank: 4, alpha: 8 * 2.0.squareRoot(), targetModules: .pattern(#"model\..*\.q_proj"#), useRSLoRA: true,
       rankPattern: ["layers.1.q_proj": 2], alphaPattern: ["q_proj": 3.25], fanInFanOut: true, dropout: 0.1,
       initialization: .method("gaussian"))
-    configuration.excludeModules = .names(["lm_head"])
+    configuration.excludeModules = .modules(["lm_head"])
     configuration.layersToTransform = [0, 1]
     configuration.layersPattern = ["layers", "h"]
     configuration.baseModelNameOrPath = "tiny/model \"quoted\" / slash"
@@ -178,7 +178,7 @@ import Testing
   // MARK: - target_modules
 
   @Test func listEntriesMatchWholeNamesOrDottedSuffixes() throws {
-    let configuration = PEFTAdapterConfiguration(targetModules: .names(["q_proj", "mlp.up"]))
+    let configuration = PEFTAdapterConfiguration(targetModules: .modules(["q_proj", "mlp.up"]))
     for (name, expected) in [
       ("model.layers.0.self_attn.q_proj", true), ("q_proj", true), ("blocks.0.mlp.up", true), ("mlp.up", true),
       ("model.layers.0.self_attn.xq_proj", false), ("model.q_proj.lora", false), ("blocks.0.notmlp.up", false),
@@ -200,8 +200,8 @@ import Testing
   }
 
   @Test func excludedModulesAndLayerIndicesRestrictTheTargets() throws {
-    var configuration = PEFTAdapterConfiguration(targetModules: .names(["q_proj"]))
-    configuration.excludeModules = .names(["layers.1.q_proj"])
+    var configuration = PEFTAdapterConfiguration(targetModules: .modules(["q_proj"]))
+    configuration.excludeModules = .modules(["layers.1.q_proj"])
     #expect(try configuration.targets("model.layers.0.q_proj"))
     #expect(try !configuration.targets("model.layers.1.q_proj"))
     configuration.excludeModules = .pattern(#".*\.0\..*"#)
@@ -254,7 +254,7 @@ import Testing
 
   @Test func rankDoublingKeepsEveryModulesScale() throws {
     let original = PEFTAdapterConfiguration(
-      rank: 4, alpha: 8, targetModules: .names(["q_proj", "up"]), rankPattern: ["layers.1.q_proj": 2],
+      rank: 4, alpha: 8, targetModules: .modules(["q_proj", "up"]), rankPattern: ["layers.1.q_proj": 2],
       alphaPattern: ["up": 3], initialization: .method("pissa"))
     let doubled = try original.rankDoubledForOriginalWeights()
     #expect(doubled.rank == 8 && doubled.alpha == 16)

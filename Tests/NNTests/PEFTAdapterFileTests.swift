@@ -8,7 +8,7 @@ import Testing
 /// Reading and writing PEFT adapter folders: round trips, element types, and every malformed folder.
 @Suite struct PEFTAdapterFileTests {
   private static let configuration = PEFTAdapterConfiguration(
-    rank: 2, alpha: 4, targetModules: .names(["q_proj", "up"]), rankPattern: ["layers.1.up": 1])
+    rank: 2, alpha: 4, targetModules: .modules(["q_proj", "up"]), rankPattern: ["layers.1.up": 1])
 
   /// Factors with distinct, exactly representable values (so that F16 and BF16 keep them).
   private static func factors(rank: Int, inputs: Int, outputs: Int, offset: Float) throws -> LoRAFactors {
@@ -100,7 +100,7 @@ import Testing
         "b.q": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 0),
         "a.k": try Self.factors(rank: 2, inputs: 2, outputs: 2, offset: 1),
       ])
-    #expect(adapter.configuration.targetModules == .names(["a.k", "b.q"]))
+    #expect(adapter.configuration.targetModules == .modules(["a.k", "b.q"]))
     #expect(
       throws: LoRAError.moduleNotTargeted(file: "adapter_config.json", module: "model.k_proj")
     ) {

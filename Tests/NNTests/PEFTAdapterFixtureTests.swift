@@ -152,7 +152,7 @@ import Testing
     let root = exportFolder ?? temporary.url
     let reference = try Reference("linear")
     let configuration = PEFTAdapterConfiguration(
-      rank: 3, alpha: 6, targetModules: .names(["q_proj", "up"]), rankPattern: ["blocks.0.mlp.up": 2],
+      rank: 3, alpha: 6, targetModules: .modules(["q_proj", "up"]), rankPattern: ["blocks.0.mlp.up": 2],
       alphaPattern: ["blocks.1.attn.q_proj": 1.5])
     var generator = SeededGenerator(seed: 42)
     var factors: [String: LoRAFactors] = [:]

@@ -59,7 +59,7 @@ import Testing
   }
 
   @Test func anAdapterMergesEachModuleWithItsOwnScale() throws {
-    var configuration = PEFTAdapterConfiguration(rank: 4, alpha: 8, targetModules: .names(["q", "v"]), useRSLoRA: true)
+    var configuration = PEFTAdapterConfiguration(rank: 4, alpha: 8, targetModules: .modules(["q", "v"]), useRSLoRA: true)
     configuration.rankPattern = ["v": 1]
     let q = try Self.randomFactors(rank: 4, inputs: 3, outputs: 2, seed: 2)
     let v = try Self.randomFactors(rank: 1, inputs: 3, outputs: 2, seed: 3)

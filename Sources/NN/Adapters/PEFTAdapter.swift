@@ -43,7 +43,7 @@ public struct PEFTAdapter: Sendable, Equatable {
   public init(configuration: PEFTAdapterConfiguration, factors: [String: LoRAFactors]) throws(LoRAError) {
     var configuration = configuration
     if configuration.targetModules == nil {
-      configuration.targetModules = .names(factors.keys.sorted(by: PEFTAdapterConfiguration.pythonOrder))
+      configuration.targetModules = .modules(factors.keys.sorted(by: PEFTAdapterConfiguration.pythonOrder))
     }
     try configuration.validate(file: PEFTAdapterConfiguration.fileName)
     for module in factors.keys.sorted() {

@@ -7,7 +7,7 @@ extension PEFTAdapterConfiguration {
   /// first `<list>.<index>.` of the name, where `<list>` is one of `layers_pattern` or, without it, any component.
   ///
   /// ```swift
-  /// let configuration = PEFTAdapterConfiguration(targetModules: .names(["q_proj"]))
+  /// let configuration = PEFTAdapterConfiguration(targetModules: .modules(["q_proj"]))
   /// try configuration.targets("model.layers.0.self_attn.q_proj")   // true
   /// try configuration.targets("model.layers.0.self_attn.xq_proj")  // false: not a whole component
   /// ```
@@ -16,55 +16,52 @@ extension PEFTAdapterConfiguration {
   /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` when a pattern is not a valid regular expression.
   /// - Complexity: O(e·n) for e entries and a name of n characters, plus the cost of the regular expressions.
   public func targets(_ moduleName: String) throws(LoRAError) -> Bool {
-    if let excludeModules, try Self.selects(excludeModules, moduleName, field: "exclude_modules") { return false }
-    switch targetModules {
-    case nil: return false
-    case .pattern(let pattern): return try Self.regex(pattern, field: "target_modules").wholeMatches(moduleName)
-    case .names(let names):
-      if names.contains(moduleName) { return true }
-      guard names.contains(where: { moduleName.hasSuffix("." + $0) }) else { return false }
-      guard let layers = layersToTransform, !layers.isEmpty else { return true }
+    do {
+      if let excludeModules, try excludeModules.matches(moduleName) { return false }
+      guard let targetModules else { return false }
+      if case .modules(let names) = targetModules, names.contains(moduleName) { return true }
+      guard try targetModules.matches(moduleName) else { return false }
+      // layers_to_transform restricts suffix matches of a list only.
+      guard case .modules = targetModules, let layers = layersToTransform, !layers.isEmpty else { return true }
       guard let index = try layerIndex(of: moduleName) else { return false }
       return layers.contains(index)
+    } catch .invalidTargetPattern(let pattern, let reason) {
+      throw .invalidField(file: Self.fileName, field: "target_modules", reason: "'\(pattern)' is not a valid regular expression: \(reason)")
     }
   }
 
-  /// The rank, α and scale rule of the adapter on one module: ``rank`` and ``alpha`` unless a
-  /// ``rankPattern`` or ``alphaPattern`` key matches the name, and ``useRSLoRA``.
+  /// The scale rule of the module of this name: its `rank_pattern` and `alpha_pattern` entries (the first
+  /// key in sorted order whose pattern `(.*\.)?(key)` matches the whole name), else `r` and `lora_alpha`.
   ///
-  /// A key matches when the regular expression `(.*\.)?(key)$` matches the name from its start, as PEFT's
-  /// `get_pattern_key` tests it; the first matching key wins. Keys are tried in sorted order: PEFT writes them
-  /// sorted and tries them in the order it reads them, so this is its choice for any file it wrote.
-  ///
-  /// ```swift
-  /// var configuration = PEFTAdapterConfiguration(rank: 8, alpha: 8, useRSLoRA: true)
-  /// configuration.rankPattern = ["layers.1.q_proj": 4]
-  /// try configuration.scaling(forModule: "model.layers.1.q_proj").scale   // 8/√4 = 4
-  /// try configuration.scaling(forModule: "model.layers.11.q_proj").scale  // 8/√8: "layers.11" is another module
-  /// ```
-  /// - Parameter moduleName: The module's dotted name in the base model.
-  /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` for a key that is not a valid regular expression;
-  ///   ``LoRAError/invalidRank(module:rank:maximum:)`` or ``LoRAError/invalidAlpha(module:alpha:)`` for a value
-  ///   out of range.
+  /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` for a pattern that is not a regular
+  ///   expression, ``LoRAError/invalidRank(module:rank:maximum:)`` or ``LoRAError/invalidAlpha(module:alpha:)``.
   public func scaling(forModule moduleName: String) throws(LoRAError) -> LoRAScaling {
-    let rankKey = try Self.firstPatternKey(Array(rankPattern.keys), matching: moduleName, field: "rank_pattern")
-    let alphaKey = try Self.firstPatternKey(Array(alphaPattern.keys), matching: moduleName, field: "alpha_pattern")
-    return try LoRAScaling(
-      rank: rankKey.flatMap { rankPattern[$0] } ?? rank, alpha: alphaKey.flatMap { alphaPattern[$0] } ?? alpha,
-      useRSLoRA: useRSLoRA, module: moduleName)
+    try loraConfiguration(file: Self.fileName).scaling(for: moduleName)
   }
 
-  /// The first of `keys`, in sorted order, whose pattern matches the module name.
-  private static func firstPatternKey(
-    _ keys: [String], matching moduleName: String, field: String
-  ) throws(LoRAError) -> String? {
-    for key in keys.sorted(by: pythonOrder) {
-      if try patternRegex(key, field: field).wholeMatches(moduleName) { return key }
-    }
-    return nil
+  /// The LoRA plan this configuration describes, for adapting a model: the targets, rank and alpha with
+  /// their per-module patterns (in PEFT's order), rsLoRA and the dropout.
+  ///
+  /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` naming `file` for a pattern that is not a
+  ///   regular expression.
+  public func loraConfiguration(file: String = fileName) throws(LoRAError) -> LoRAConfiguration {
+    try validate(file: file)
+    return LoRAConfiguration(
+      rank: rank, alpha: alpha, useRSLoRA: useRSLoRA, dropout: dropout, targets: targetModules ?? .modules([]),
+      rankPattern: Self.overrides(rankPattern), alphaPattern: Self.overrides(alphaPattern))
   }
 
-  /// Python's order of strings (by Unicode code point), the order of `json.dumps(..., sort_keys=True)`.
+  /// A pattern table as ordered overrides: keys in the order PEFT tries them (sorted, as it writes them).
+  static func overrides<Value>(_ table: [String: Value]) -> [LoRAPatternOverride<Value>] {
+    table.keys.sorted(by: pythonOrder).map { LoRAPatternOverride($0, table[$0]!) }
+  }
+
+  /// A pattern error of the LoRA vocabulary as an error naming the configuration file's field.
+  static func fieldError(_ error: LoRAError, file: String, field: String) -> LoRAError {
+    guard case .invalidTargetPattern(let pattern, let reason) = error else { return error }
+    return .invalidField(file: file, field: field, reason: "'\(pattern)' is not a valid regular expression: \(reason)")
+  }
+
   static func pythonOrder(_ a: String, _ b: String) -> Bool {
     a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
   }
@@ -84,19 +81,6 @@ extension PEFTAdapterConfiguration {
   }
 
   /// Whether a selection (`exclude_modules`) picks the module, by the rules of `target_modules`.
-  private static func selects(_ selection: ModuleSelection, _ moduleName: String, field: String) throws(LoRAError) -> Bool {
-    switch selection {
-    case .pattern(let pattern): return try regex(pattern, field: field).wholeMatches(moduleName)
-    case .names(let names): return names.contains { moduleName == $0 || moduleName.hasSuffix("." + $0) }
-    }
-  }
-
-  /// The regular expression of a `rank_pattern` or `alpha_pattern` key, as a whole-name match.
-  static func patternRegex(_ key: String, field: String, file: String = fileName) throws(LoRAError) -> PEFTPattern {
-    try regex(#"(.*\.)?("# + key + ")", field: field, displayed: key, file: file)
-  }
-
-  /// The regular expression that finds the layer index after one `layers_pattern` entry.
   static func layerIndexRegex(_ name: String, file: String = fileName) throws(LoRAError) -> PEFTPattern {
     try regex(#"((?:|.*?\.)"# + name + #"\.(\d+)\.).*"#, field: "layers_pattern", displayed: name, file: file)
   }

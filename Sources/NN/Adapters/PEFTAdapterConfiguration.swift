@@ -9,7 +9,7 @@ import Foundation
 /// `json.dumps(config, indent=2, sort_keys=True)` writes them.
 ///
 /// ```swift
-/// var configuration = PEFTAdapterConfiguration(rank: 8, alpha: 16, targetModules: .names(["q_proj", "v_proj"]))
+/// var configuration = PEFTAdapterConfiguration(rank: 8, alpha: 16, targetModules: .modules(["q_proj", "v_proj"]))
 /// configuration.rankPattern = ["layers.0.q_proj": 4]
 /// let scaling = try configuration.scaling(forModule: "model.layers.0.q_proj")   // r 4, α 16, s 4
 /// ```
@@ -21,35 +21,6 @@ import Foundation
 /// ### See Also
 /// - ``PEFTAdapter``
 public struct PEFTAdapterConfiguration: Codable, Sendable, Equatable {
-  /// The modules a list or a regular expression selects (`target_modules`, `exclude_modules`).
-  public enum ModuleSelection: Codable, Sendable, Equatable {
-    /// A JSON list: a module is selected when its name equals an entry or ends with `"." + entry`.
-    case names([String])
-    /// A JSON string: a regular expression the whole module name must match (Python's `re.fullmatch`).
-    case pattern(String)
-
-    /// Decodes a JSON list of strings or one string.
-    ///
-    /// - Throws: `DecodingError` for any other JSON value.
-    public init(from decoder: any Decoder) throws {
-      let container = try decoder.singleValueContainer()
-      if let pattern = try? container.decode(String.self) {
-        self = .pattern(pattern)
-      } else {
-        self = .names(try container.decode([String].self))
-      }
-    }
-
-    /// Encodes the list or the string.
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.singleValueContainer()
-      switch self {
-      case .names(let names): try container.encode(names)
-      case .pattern(let pattern): try container.encode(pattern)
-      }
-    }
-  }
-
   /// How the factors were initialized (`init_lora_weights`): a boolean, or the name of a method such as
   /// `"gaussian"`, `"pissa"` or `"lora_ga"`.
   public enum Initialization: Codable, Sendable, Equatable {
@@ -96,9 +67,9 @@ public struct PEFTAdapterConfiguration: Codable, Sendable, Equatable {
   /// rsLoRA rank-2r conversion.
   public var alpha: Double
   /// `target_modules`: the modules that get an adapter, or `nil` for PEFT's per-architecture default.
-  public var targetModules: ModuleSelection?
+  public var targetModules: LoRATargets?
   /// `exclude_modules`: modules never adapted even when ``targetModules`` selects them.
-  public var excludeModules: ModuleSelection?
+  public var excludeModules: LoRATargets?
   /// `use_rslora`: the scale is `α/√r` instead of `α/r`.
   public var useRSLoRA: Bool
   /// `use_dora`: weight-decomposed LoRA; not supported here.
@@ -151,7 +122,7 @@ public struct PEFTAdapterConfiguration: Codable, Sendable, Equatable {
   ///   - dropout: `lora_dropout`.
   ///   - initialization: `init_lora_weights`.
   public init(
-    rank: Int = 8, alpha: Double = 8, targetModules: ModuleSelection? = nil, useRSLoRA: Bool = false,
+    rank: Int = 8, alpha: Double = 8, targetModules: LoRATargets? = nil, useRSLoRA: Bool = false,
     rankPattern: [String: Int] = [:], alphaPattern: [String: Double] = [:], fanInFanOut: Bool = false,
     dropout: Double = 0, initialization: Initialization = .standard(true)
   ) {
@@ -198,8 +169,8 @@ public struct PEFTAdapterConfiguration: Codable, Sendable, Equatable {
     peftType = try c.decode(String.self, forKey: .peftType)
     rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? rank
     alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
-    targetModules = try c.decodeIfPresent(ModuleSelection.self, forKey: .targetModules)
-    excludeModules = try c.decodeIfPresent(ModuleSelection.self, forKey: .excludeModules)
+    targetModules = try c.decodeIfPresent(LoRATargets.self, forKey: .targetModules)
+    excludeModules = try c.decodeIfPresent(LoRATargets.self, forKey: .excludeModules)
     useRSLoRA = try c.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? useRSLoRA
     useDoRA = try c.decodeIfPresent(Bool.self, forKey: .useDoRA) ?? useDoRA
     dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? dropout
@@ -369,10 +340,22 @@ extension PEFTAdapterConfiguration {
     guard dropout >= 0, dropout < 1 else {
       throw .invalidField(file: file, field: "lora_dropout", reason: "must lie in 0..<1, got \(dropout)")
     }
-    for key in rankPattern.keys { _ = try Self.patternRegex(key, field: "rank_pattern", file: file) }
-    for key in alphaPattern.keys { _ = try Self.patternRegex(key, field: "alpha_pattern", file: file) }
+    do {
+      _ = try LoRAPatternOverride.resolver(Self.overrides(rankPattern))
+    } catch {
+      throw Self.fieldError(error, file: file, field: "rank_pattern")
+    }
+    do {
+      _ = try LoRAPatternOverride.resolver(Self.overrides(alphaPattern))
+    } catch {
+      throw Self.fieldError(error, file: file, field: "alpha_pattern")
+    }
     for (selection, field) in [(targetModules, "target_modules"), (excludeModules, "exclude_modules")] {
-      if case .pattern(let pattern) = selection { _ = try Self.regex(pattern, field: field, file: file) }
+      do {
+        _ = try selection?.matcher()
+      } catch {
+        throw Self.fieldError(error, file: file, field: field)
+      }
     }
     for name in layersPattern ?? [] { _ = try Self.layerIndexRegex(name, file: file) }
   }
