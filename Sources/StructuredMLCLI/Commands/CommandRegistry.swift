@@ -15,6 +15,7 @@ enum CommandRegistry {
     SSMApproximateCommand.command,
     SSMKernelCommand.command,
     ProbmapCommand.command,
+    LoRAExperimentCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
     BenchFilesCommand.command,
