@@ -54,5 +54,14 @@ struct LoRAExperimentTests {
         #expect(entry["steps_to_target"] is NSNull)
       }
     }
+
+    // The demo's section: one table row per method and the chart the demo checks before it starts.
+    let section = FineTuningDemo.section(for: result)
+    for method in result.methods {
+      #expect(section.markdown.contains("| \(method.method.title) | "), "\(method.method) has no row")
+    }
+    #expect(section.charts.map(\.fileName) == [FineTuningDemo.chartFile])
+    #expect(DemoCommand.reportFiles.contains(FineTuningDemo.chartFile))
+    #expect(section.charts[0].chart.series.count == result.methods.count + 2)
   }
 }

@@ -48,7 +48,7 @@ enum DemoCommand {
     StateSpacesDemo.chartFiles.time, ProbabilityMapsDemo.chartFiles.support,
     ProbabilityMapsDemo.chartFiles.distributions, TrainingDemo.chartFiles.classifierSteps,
     TrainingDemo.chartFiles.classifierSeconds, TrainingDemo.chartFiles.languageSteps,
-    TrainingDemo.chartFiles.languageSeconds,
+    TrainingDemo.chartFiles.languageSeconds, FineTuningDemo.chartFile,
   ]
 
   /// The report's sections in order; each capability contributes one.
@@ -58,5 +58,6 @@ enum DemoCommand {
     ("State spaces", StateSpacesDemo.section),
     ("Probability maps", ProbabilityMapsDemo.section),
     ("Training", TrainingDemo.section),
+    ("Fine-tuning", FineTuningDemo.section),
   ]
 }
