@@ -138,8 +138,8 @@ extension PEFTAdapter {
         let columns = weight.shape[1]
         throw LoRAError.baseTensorMismatch(
           file: file, module: module, tensor: tensor,
-          reason: "the merged value at [\(index / columns), \(index % columns)] is not finite in \(weight.dtype.rawValue) "
-            + "(weight \(original[index]), update \(update.scalars[index]))")
+          reason: "the merged value at [\(index / columns), \(index % columns)] is not finite in "
+            + "\(weight.dtype.rawValue) (weight \(original[index]), update \(update.scalars[index]))")
       }
       return stored
     } catch let error as LoRAError {
