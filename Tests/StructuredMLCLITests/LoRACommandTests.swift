@@ -270,6 +270,9 @@ struct LoRACommandTests {
     try FileManager.default.createDirectory(at: folder.file("run"), withIntermediateDirectories: false)
     try FileManager.default.copyItem(at: folder.file("base.safetensors"), to: folder.file("run/model.safetensors"))
     try FileManager.default.createDirectory(at: folder.file("empty"), withIntermediateDirectories: false)
+    try FileManager.default.copyItem(at: folder.file("run"), to: folder.file("staged-run"))
+    try FileManager.default.createDirectory(
+      at: folder.file("staged-run/\(RunCheckpoint.stagingFolder)"), withIntermediateDirectories: false)
     for (name, json) in [("not-json", "{\"peft_type\": \"LORA\", \"r\": "), ("prefix", "{\"peft_type\": \"PREFIX_TUNING\"}")] {
       try FileManager.default.copyItem(at: folder.file("adapter"), to: folder.file(name))
       try Data(json.utf8).write(to: folder.file("\(name)/adapter_config.json"))
@@ -288,6 +291,7 @@ struct LoRACommandTests {
       ("shapes disagree", merge(base: "transposed.safetensors"), 1, ["[8, 10]", "[out, in] = [10, 8]", "lora_A [3, 8]"]),
       ("base missing", merge(base: "nothing.safetensors"), 1, ["option '--base'", "no such file or folder"]),
       ("folder without a model", merge(base: "empty"), 1, ["holds no model.safetensors"]),
+      ("interrupted checkpoint", merge(base: "staged-run"), 1, ["interrupted checkpoint write"]),
       ("output is the base file", merge(output: "base.safetensors"), 1, ["refusing to overwrite an input"]),
       ("output is the run's model", merge(base: "run", output: "run/model.safetensors"), 1, ["--base", "refusing to overwrite an input"]),
       ("output is the adapter's tensors", merge(output: "adapter/adapter_model.safetensors"), 1, ["--adapter"]),

@@ -82,7 +82,7 @@ extension PEFTAdapter {
   /// that can take its update.
   ///
   /// - Parameters:
-  ///   - tensors: The checkpoint's tensors (``SafetensorsFile/tensors``).
+  ///   - tensors: The checkpoint's tensors (`SafetensorsFile.tensors`).
   ///   - file: Names the checkpoint in errors.
   /// - Returns: The module whose update each adapted tensor takes, by tensor name (``baseWeightName(module:)``).
   /// - Throws: ``LoRAError/baseTensorMissing(file:module:tensor:related:)`` for a module whose weight is not in

@@ -102,7 +102,9 @@ enum LoRAMergeCommand {
 
   /// The checkpoint `--base` names: the file itself, or a run folder's `model.safetensors`.
   ///
-  /// - Throws: ``CommandError/failure(_:)`` when nothing is there or the folder holds no `model.safetensors`.
+  /// - Throws: ``CommandError/failure(_:)`` when nothing is there, the folder holds no `model.safetensors`, or
+  ///   it holds an interrupted checkpoint write (which the next reader of the run would finish, replacing the
+  ///   model file).
   static func modelFile(_ path: String) throws -> URL {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -110,6 +112,13 @@ enum LoRAMergeCommand {
     }
     guard isFolder.boolValue else { return URL(fileURLWithPath: path) }
     let model = URL(fileURLWithPath: path).appendingPathComponent(RunCheckpoint.modelFile)
+    let staging = URL(fileURLWithPath: path).appendingPathComponent(RunCheckpoint.stagingFolder)
+    guard !FileManager.default.fileExists(atPath: staging.path) else {
+      throw CommandError.failure(
+        "option '--base': the run folder \(path) holds an interrupted checkpoint write (\(RunCheckpoint.stagingFolder)), "
+          + "so its \(RunCheckpoint.modelFile) may not be the last checkpoint; "
+          + "run 'structml eval --checkpoint \(path)' once to finish or discard it")
+    }
     guard FileManager.default.fileExists(atPath: model.path) else {
       throw CommandError.failure(
         "option '--base': the folder \(path) holds no \(RunCheckpoint.modelFile) "
