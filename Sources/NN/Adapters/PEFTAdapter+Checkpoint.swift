@@ -127,7 +127,6 @@ extension PEFTAdapter {
     try addLoRAUpdate(pair, scale: Float(scale), fanInFanOut: configuration.fanInFanOut, to: &update, module: module)
     do {
       var sum = try weight.tensor(as: Double.self)
-      let original = sum.scalars
       sum.scalars.withUnsafeMutableBufferPointer { sum in
         update.scalars.withUnsafeBufferPointer { update in
           for index in sum.indices { sum[index] += Double(update[index]) }
@@ -135,11 +134,11 @@ extension PEFTAdapter {
       }
       let stored = try TensorData(sum, as: weight.dtype)
       if let index = try stored.tensor(as: Double.self).scalars.firstIndex(where: { !$0.isFinite }) {
-        let columns = weight.shape[1]
+        let (columns, original) = (weight.shape[1], try weight.tensor(as: Double.self).scalars[index])
         throw LoRAError.baseTensorMismatch(
           file: file, module: module, tensor: tensor,
           reason: "the merged value at [\(index / columns), \(index % columns)] is not finite in "
-            + "\(weight.dtype.rawValue) (weight \(original[index]), update \(update.scalars[index]))")
+            + "\(weight.dtype.rawValue) (weight \(original), update \(update.scalars[index]))")
       }
       return stored
     } catch let error as LoRAError {
