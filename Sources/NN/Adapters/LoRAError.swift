@@ -78,6 +78,12 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
   case moduleNotTargeted(file: String, module: String)
   /// A stored factor's shape is not what a LoRA factor needs (`reason` says what).
   case invalidTensorShape(file: String, key: String, shape: [Int], reason: String)
+  /// A base checkpoint lacks the weight an adapter module merges into (`tensor`, `<module>.weight`);
+  /// `related` lists the checkpoint's tensors under `<module>.`, if any (a Monarch layer's `w1` and `w2`).
+  case baseTensorMissing(file: String, module: String, tensor: String, related: [String])
+  /// A base checkpoint's weight cannot take its module's update (`reason` gives the weight's and the factors'
+  /// shapes, or the element type, or the value that stopped being finite).
+  case baseTensorMismatch(file: String, module: String, tensor: String, reason: String)
   /// The configuration cannot be converted to rank 2r (PEFT refuses rsLoRA together with rank or alpha
   /// patterns).
   case rankDoublingUnsupported(reason: String)
@@ -145,6 +151,11 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(file): \(module): target_modules does not select this module, so PEFT would not load its factors"
     case .invalidTensorShape(let file, let key, let shape, let reason):
       return "\(file): tensor '\(key)' has shape \(shape): \(reason)"
+    case .baseTensorMissing(let file, let module, let tensor, let related):
+      return "\(file): has no tensor '\(tensor)' for the adapter's module \(module) to merge into"
+        + (related.isEmpty ? "" : " (its tensors under '\(module).': \(related.joined(separator: ", ")))")
+    case .baseTensorMismatch(let file, let module, let tensor, let reason):
+      return "\(file): tensor '\(tensor)' cannot take the update of the adapter's module \(module): \(reason)"
     case .rankDoublingUnsupported(let reason): return "cannot convert the adapter to rank 2r: \(reason)"
     }
   }

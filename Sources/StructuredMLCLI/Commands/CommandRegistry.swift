@@ -10,6 +10,8 @@ enum CommandRegistry {
     MonarchApplyCommand.command,
     MonarchCompressCommand.command,
     MonarchExperimentCommand.command,
+    LoRAMergeCommand.command,
+    LoRAInspectCommand.command,
     SSMHiPPOCommand.command,
     SSMDiscretizeCommand.command,
     SSMApproximateCommand.command,

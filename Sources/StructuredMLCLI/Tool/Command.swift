@@ -13,18 +13,21 @@ public struct Command: Sendable {
   public let options: [OptionSpec]
   /// Whether the command reports something and so takes `--json`.
   public let reportsJSON: Bool
+  /// Paragraphs the help prints after the options (how to use the result), or empty.
+  public let notes: String
   /// Does the work; throws ``CommandError`` for usage errors and failures.
   public let run: @Sendable (ParsedArguments, Console) throws -> Void
 
   public init(
     path: [String], summary: String, operands: String = "", options: [OptionSpec] = [],
-    reportsJSON: Bool = true, run: @escaping @Sendable (ParsedArguments, Console) throws -> Void
+    reportsJSON: Bool = true, notes: String = "", run: @escaping @Sendable (ParsedArguments, Console) throws -> Void
   ) {
     self.path = path
     self.summary = summary
     self.operands = operands
     self.options = options
     self.reportsJSON = reportsJSON
+    self.notes = notes
     self.run = run
   }
 
@@ -60,6 +63,9 @@ public struct Command: Sendable {
     }
     if options.contains(where: { $0.file != nil && $0.file != .input }) {
       lines += ["", Self.outputNote]
+    }
+    if !notes.isEmpty {
+      lines += ["", notes]
     }
     return lines.joined(separator: "\n")
   }
