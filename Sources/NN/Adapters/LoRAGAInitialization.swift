@@ -123,16 +123,10 @@ public struct LoRAGAOptions: Sendable, Equatable, Hashable, Codable {
     using generator: inout SeededGenerator
   ) throws(LoRAError) -> LoRAInitializationResult {
     let r = scaling.rank
-    let (out, input) = try LoRAInitializationSupport.shape(of: weight, rank: r, module: module)
-    let g = try LoRAInitializationSupport.checkedGradient(
-      gradient, weight: weight, rank: r, module: module, initialization: "LoRA-GA")
-    try LoRAInitializationSupport.requirePositive(stableGamma, name: "stableGamma", module: module)
-    try svd.validate(module: module)
+    let (out, input, triplets) = try LoRAInitializationSupport.gradientTriplets(
+      weight: weight, gradient: gradient, rank: r, stableGamma: stableGamma, svd: svd, module: module,
+      initialization: "LoRA-GA", using: &generator)
     let s = scaling.scale
-    let triplets = try svd.leadingTriplets(
-      of: g.converted(to: Double.self), count: 2 * r,
-      samples: LoRAInitializationSupport.gradientSamples(rank: r, out: out, in: input), module: module,
-      tensor: "gradient", using: &generator)
     let indices: (a: [Int], b: [Int])
     if let fixed = direction.fixedIndices(rank: r) {
       indices = fixed

@@ -101,4 +101,21 @@ enum LoRAInitializationSupport {
   /// The number of random directions both LoRA-GA variants sample: `min(4r, min(out, in))`, as the reference's
   /// `svd_lowrank(G, q = min(4r, min(m, n)))`.
   static func gradientSamples(rank: Int, out: Int, in input: Int) -> Int { min(4 * rank, min(out, input)) }
+
+  /// The checks both LoRA-GA variants make, then the gradient's leading `2r` singular triplets.
+  ///
+  /// - Returns: The weight's `out` and `in`, and the triplets of `G` (in `Double`).
+  static func gradientTriplets(
+    weight: Tensor<Float>, gradient: Tensor<Float>, rank r: Int, stableGamma: Double, svd: LoRASVDMethod,
+    module: String, initialization: String, using generator: inout SeededGenerator
+  ) throws(LoRAError) -> (out: Int, in: Int, triplets: SingularValueDecomposition<Double>) {
+    let (out, input) = try shape(of: weight, rank: r, module: module)
+    let g = try checkedGradient(gradient, weight: weight, rank: r, module: module, initialization: initialization)
+    try requirePositive(stableGamma, name: "stableGamma", module: module)
+    try svd.validate(module: module)
+    let triplets = try svd.leadingTriplets(
+      of: g.converted(to: Double.self), count: 2 * r, samples: gradientSamples(rank: r, out: out, in: input),
+      module: module, tensor: "gradient", using: &generator)
+    return (out, input, triplets)
+  }
 }
