@@ -15,6 +15,7 @@ enum CommandRegistry {
     SSMApproximateCommand.command,
     SSMKernelCommand.command,
     ProbmapCommand.command,
+    LoRAFinetuneCommand.command,
     BenchGEMMCommand.command,
     BenchFFTCommand.command,
     BenchFilesCommand.command,
