@@ -11,7 +11,7 @@ enum LoRAFinetuneCommand {
 
   static let command = Command(
     path: ["lora", "finetune"],
-    summary: "fine-tune a trained run's model with a LoRA adapter (LoRA, LoRA-GA, PiSSA; rsLoRA, LoRA+); write it as a PEFT folder",
+    summary: "fine-tune a run's model with LoRA, LoRA-GA or PiSSA (rsLoRA, LoRA+); write a PEFT adapter folder",
     options: [
       .inputFolder("base", "RUN_DIR", "the base model: a run folder written by 'structml train' (MLP or language model)", files: RunCheckpoint.files),
       .value("init", "lora|gaussian|lora-ga|lora-ga-peft|pissa", "how the adapter starts (lora-ga: the authors' LoRA-GA; lora-ga-peft: upstream PEFT's)"),
