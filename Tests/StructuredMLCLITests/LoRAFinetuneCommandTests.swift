@@ -95,6 +95,28 @@ struct LoRAFinetuneCommandTests {
     #expect(adapter.configuration.rank == 4 && adapter.factors["output"]?.b.shape == [4, 4])
   }
 
+  @Test func aMonarchBaseTakesPlainLoRAEverywhereButLoRAGAOnlyOnItsDenseLayers() throws {
+    let trained = runInProcess(
+      ["train", "--model", "transformer", "--mlp", "monarch", "--blocks", "2", "--config", path("chain.json"), "--output",
+       path("monarch"), "--steps", "2", "--width", "16", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4",
+       "--threads", "1"])
+    try #require(trained.status == 0, "\(trained.error)")
+    func finetune(_ extra: [String], output: String) -> (status: Int32, out: String, error: String) {
+      runInProcess(
+        ["lora", "finetune", "--base", path("monarch"), "--rank", "2", "--steps", "2", "--output", path(output), "--json"]
+          + extra)
+    }
+    let plain = finetune(["--init", "lora"], output: "monarch-lora")
+    #expect(plain.status == 0, "\(plain.error)")
+    #expect(try parse(plain.out)["targets"] as? [String] == modules)
+    let refused = finetune(["--init", "lora-ga"], output: "monarch-ga")
+    #expect(refused.status == 2 && refused.error.contains("transformer.h.0.mlp.c_fc"), "\(refused.error)")
+    #expect(!FileManager.default.fileExists(atPath: path("monarch-ga")))
+    let dense = finetune(["--init", "lora-ga", "--targets", #".*\.attn\..*"#], output: "monarch-ga")
+    #expect(dense.status == 0, "\(dense.error)")
+    #expect(try PEFTAdapter.load(from: URL(fileURLWithPath: path("monarch-ga"))).factors.keys.sorted() == Array(modules[0...1]))
+  }
+
   @Test func badInputIsRefusedWithItsExitCodeAndNothingWritten() throws {
     try FileManager.default.createDirectory(at: folder.appendingPathComponent("empty"), withIntermediateDirectories: true)
     let modelFile = try Data(contentsOf: URL(fileURLWithPath: path("lm/model.safetensors")))

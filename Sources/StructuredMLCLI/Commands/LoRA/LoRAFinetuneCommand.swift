@@ -60,6 +60,8 @@ enum LoRAFinetuneCommand {
       switch error {
       case .invalidRank: throw CommandError.usage("option '--rank': \(error)")
       case .noTargetMatched: throw CommandError.usage("option '--targets': \(error)")
+      case .gradientNeedsDenseWeight, .mergeUnsupported:
+        throw CommandError.usage("options '--init' and '--targets': \(error); leave Monarch layers out of --targets")
       default: throw CommandError.failure("\(error)")
       }
     } catch {
