@@ -18,7 +18,7 @@ import TensorCore
 /// `α ← 2α` (`√2·α` with rsLoRA), otherwise the trained factors of rank `r`; `init_lora_weights` is `true`.
 ///
 /// ```swift
-/// var batches = components.batches
+/// let batches = components.batches
 /// let run = try LoRAFineTuning(
 ///   base: base, configuration: LoRAConfiguration(rank: 8, alpha: 16, useRSLoRA: true, targets: .pattern(".*")),
 ///   initialization: .loraGA(LoRAGAOptions()), gradientBatches: batches, gradientBatchCount: 8)
