@@ -16,6 +16,12 @@ public struct NamedLinearLayer: Sendable {
 public protocol AdaptableModel: TrainableModel {
   /// Every linear layer of the model in declaration order, adapted or not.
   var linearModules: [NamedLinearLayer] { get }
+
+  /// A model of the same architecture and sizes built with `adapters` instead of this model's, every
+  /// parameter zero (copy a base model's values in with ``ParameterStore/copyValues(from:)``).
+  ///
+  /// - Throws: What the model's initializer throws for `adapters` (a ``LoRAError`` naming the module).
+  func adapted(with adapters: [LoRAConfiguration]) throws -> Self
 }
 
 extension AdaptableModel {

@@ -116,6 +116,13 @@ public final class LanguageModel: AdaptableModel {
     plan.freezeBase(parameters)
   }
 
+  /// The same configuration built with `adapters` instead, every parameter zero.
+  ///
+  /// - Throws: What ``init(_:adapters:)`` throws for `adapters`.
+  public func adapted(with adapters: [LoRAConfiguration]) throws -> LanguageModel {
+    try LanguageModel(configuration, adapters: adapters)
+  }
+
   /// GPT-2's initialization (nanoGPT's `_init_weights`): embeddings and linear weights normal(0, 0.02), the
   /// residual projections (`c_proj`, `out_proj`) normal(0, 0.02/√(2·layers)), biases 0, norms 1; a long
   /// convolution takes its kernel's reference initialization. Adapters start at PEFT's default (`B = 0`) from

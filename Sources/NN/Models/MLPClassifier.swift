@@ -49,6 +49,13 @@ public struct MLPClassifier: AdaptableModel {
     plan.freezeBase(parameters)
   }
 
+  /// The same configuration built with `adapters` instead, every parameter zero.
+  ///
+  /// - Throws: What ``init(configuration:adapters:)`` throws for `adapters`.
+  public func adapted(with adapters: [LoRAConfiguration]) throws -> MLPClassifier {
+    try MLPClassifier(configuration: configuration, adapters: adapters)
+  }
+
   /// Initializes every layer in order from `generator` (adapters at PEFT's default, from their own seeds).
   public func initialize(using generator: inout SeededGenerator) {
     for layer in layers { layer.initialize(parameters, using: &generator) }

@@ -40,10 +40,12 @@ public final class Trainer {
   ///   - data: The batches.
   ///   - configuration: How to train.
   ///   - state: The state of a resumed run (its moments already in the model's store), or `nil` for a new run.
+  ///   - groups: Learning rates and decays of the store's parameter groups that replace the configuration's
+  ///     (LoRA+), or `nil` for the configuration's; the schedule scales them all alike.
   /// - Throws: ``TrainingError`` for a configuration, optimizer or schedule setting out of range.
   public init(
     model: any TrainableModel, data: any BatchProvider, configuration: TrainingConfiguration,
-    state: TrainingState? = nil
+    state: TrainingState? = nil, groups: GroupTable? = nil
   ) throws(TrainingError) {
     try configuration.validate()
     self.model = model
@@ -51,7 +53,7 @@ public final class Trainer {
     self.configuration = configuration
     let state = state ?? TrainingState(seed: configuration.seed)
     self.state = state
-    optimizer = try TrainingOptimizer(configuration, step: state.step)
+    optimizer = try TrainingOptimizer(configuration, step: state.step, groups: groups)
     schedule = try WarmupCosineSchedule(
       warmupSteps: min(configuration.warmupSteps, configuration.steps), totalSteps: configuration.steps,
       minimumFactor: configuration.minimumLearningRateFactor)

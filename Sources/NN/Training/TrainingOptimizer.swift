@@ -7,9 +7,14 @@ public enum TrainingOptimizer: Sendable {
 
   /// The optimizer a configuration asks for, at `step` updates taken (0 for a new run).
   ///
+  /// - Parameters:
+  ///   - configuration: The run's optimizer kind, rate, decay and moments.
+  ///   - step: The updates already taken.
+  ///   - groups: The parameter groups' rates and decays (LoRA+'s ``LoRAPlus/groupTable(assigningGroupsIn:learningRate:ratio:weightDecay:)``),
+  ///     or `nil` for the configuration's rate and decay with the undecayed group at no decay.
   /// - Throws: ``TrainingError/invalidValue(layer:name:value:)`` for a rate, decay or β out of range.
-  public init(_ configuration: TrainingConfiguration, step: Int = 0) throws(TrainingError) {
-    let groups = GroupTable(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+  public init(_ configuration: TrainingConfiguration, step: Int = 0, groups: GroupTable? = nil) throws(TrainingError) {
+    let groups = groups ?? GroupTable(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     switch configuration.optimizer {
     case .adamw:
       self = .adamW(try AdamW(groups: groups, beta1: configuration.beta1, beta2: configuration.beta2, step: step))
