@@ -133,7 +133,7 @@ enum LoRAExperiment {
       pretrained, batches: &pretrainingBatches, groups: GroupTable(learningRate: settings.pretrainingLearningRate, weightDecay: 0),
       steps: settings.pretrainingSteps, evaluation: [], interval: settings.pretrainingSteps)
 
-    var taskBatches = LanguageModelBatches(
+    let taskBatches = LanguageModelBatches(
       try TokenBatches(
         dataset: taskData, sequences: settings.sequences, sequenceLength: settings.context, seed: settings.seed + 1))
     let evaluation = Array(taskBatches.evaluationBatches.prefix(4))
@@ -147,7 +147,7 @@ enum LoRAExperiment {
       var sweep: [Curve] = []
       var trainable = 0
       for learningRate in settings.learningRates {
-        let (model, groups) = try prepare(method, from: pretrained, learningRate: learningRate, settings, &taskBatches)
+        let (model, groups) = try prepare(method, from: pretrained, learningRate: learningRate, settings, taskBatches)
         trainable = model.parameters.trainableParameterCount
         var batches = taskBatches
         let points = try train(
@@ -165,8 +165,8 @@ enum LoRAExperiment {
   /// The model a method fine-tunes, starting from the pretrained weights, and its optimizer groups.
   private static func prepare(
     _ method: Method, from pretrained: LanguageModel, learningRate: Float, _ settings: Settings,
-    _ batches: inout LanguageModelBatches
-  ) throws -> (LanguageModel, GroupTable) {
+    _ batches: LanguageModelBatches
+  ) throws -> (any TrainableModel, GroupTable) {
     let plain = GroupTable(learningRate: learningRate, weightDecay: 0)
     if method == .full {
       let model = try LanguageModel(pretrained.configuration)
@@ -182,9 +182,12 @@ enum LoRAExperiment {
     case .pissa: initialization = .pissa(PiSSAOptions(svd: .exact))
     case .full, .lora, .loraPlus: initialization = .lora
     }
-    let model = try adaptedModel(
-      from: pretrained, scaling: scaling, initialization: initialization, gradientBatches: &batches,
-      gradientBatchCount: settings.gradientBatches, seed: settings.seed)
+    let plan = LoRAConfiguration(
+      rank: scaling.rank, alpha: scaling.alpha, useRSLoRA: scaling.useRSLoRA, targets: targets, seed: settings.seed)
+    let model = try LoRAFineTuning(
+      base: pretrained, configuration: plan, initialization: initialization, gradientBatches: batches,
+      gradientBatchCount: settings.gradientBatches
+    ).model
     let groups =
       method == .loraPlus
       ? try LoRAPlus.groupTable(assigningGroupsIn: model.parameters, learningRate: learningRate, ratio: settings.loraPlusRatio)
@@ -192,41 +195,10 @@ enum LoRAExperiment {
     return (model, groups)
   }
 
-  /// The pretrained model with an adapter on every target, initialized by `initialization` (LoRA-GA from the
-  /// mean gradient of `gradientBatchCount` batches of the task, the frozen weights corrected so that the
-  /// output is unchanged).
-  private static func adaptedModel(
-    from pretrained: LanguageModel, scaling: LoRAScaling, initialization: LoRAInitialization,
-    gradientBatches: inout LanguageModelBatches, gradientBatchCount: Int, seed: UInt64
-  ) throws -> LanguageModel {
-    let gradients =
-      initialization.needsGradient
-      ? try LoRAGradientEstimate.meanGradients(
-        of: pretrained, targets: targets, batches: &gradientBatches, batchCount: gradientBatchCount)
-      : [:]
-    let plan = LoRAConfiguration(
-      rank: scaling.rank, alpha: scaling.alpha, useRSLoRA: scaling.useRSLoRA, targets: targets, seed: seed)
-    let model = try LanguageModel(pretrained.configuration, adapters: [plan])
-    var generator = SeededGenerator(seed: seed)
-    model.initialize(using: &generator)
-    try model.parameters.copyValues(from: pretrained.parameters)
-    let store = model.parameters
-    for layer in model.loraLayers {
-      guard let weight = layer.denseWeight else { continue }
-      let name = store[weight].name
-      let result = try initialization.initialize(
-        weight: try store.tensor(named: name), gradient: gradients[layer.module], scaling: scaling,
-        module: layer.module, using: &generator)
-      try layer.setFactors(result.factors, adapter: plan.adapterName, in: store)
-      if let frozen = result.frozenWeight { try store.setValues(named: name, to: frozen) }
-    }
-    return model
-  }
-
   /// Trains `model` for `steps` AdamW steps (warmup 5% and cosine to 10%, clipping at 1), measuring the
   /// loss on `evaluation` before the first step and every `interval` steps (nothing without batches).
   private static func train(
-    _ model: LanguageModel, batches: inout LanguageModelBatches, groups: GroupTable, steps: Int,
+    _ model: any TrainableModel, batches: inout LanguageModelBatches, groups: GroupTable, steps: Int,
     evaluation: [Batch], interval: Int
   ) throws -> [(step: Int, loss: Double)] {
     var optimizer = try AdamW(groups: groups)
@@ -250,7 +222,7 @@ enum LoRAExperiment {
 
   /// The mean held-out loss over `batches`, weighted by their counted targets.
   private static func heldOutLoss(
-    _ model: LanguageModel, _ batches: [Batch], workspace: Workspace = Workspace()
+    _ model: any TrainableModel, _ batches: [Batch], workspace: Workspace = Workspace()
   ) throws -> Double {
     var (total, count) = (0.0, 0)
     for batch in batches {
