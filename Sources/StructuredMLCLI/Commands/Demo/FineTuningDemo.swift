@@ -8,7 +8,7 @@ enum FineTuningDemo {
 
   /// Runs the experiment and writes the section.
   static func section() throws -> DemoReport.Section {
-    try section(for: try LoRAExperiment.run(.standard))
+    section(for: try LoRAExperiment.run(.standard))
   }
 
   /// The section for a result of the experiment.
