@@ -355,7 +355,7 @@ struct OutputSafetyTests {
         let placeholder = option.valueName ?? ""
         let namesAPath = [".npy", ".safetensors", ".svg", ".json"].contains { placeholder.contains($0) } || ["DIR", "FILE"].contains(placeholder)
         #expect(!namesAPath || option.file != nil, "\(command.path) --\(option.name) names a path but no file role")
-        switch option.file {
+        switch option.file?.kind {
         case .output, .outputFolder: outputs.append("\(command.path.joined(separator: " ")) --\(option.name)")
         case .input, .inputFolder, nil: break
         }

@@ -1,15 +1,43 @@
 /// What the value of an option names on disk, so that outputs can be checked before a command does any
 /// work (``OutputPaths``).
-public enum FileRole: Sendable, Equatable {
-  /// A file the command reads; in `FILE.safetensors:TENSOR` the file is the part before the colon.
-  case input
+///
+/// A struct rather than an enum with payloads: command tables are global constants, and an array kept only
+/// in a multi-payload enum case is referenced through a pointer carrying tag bits, which LeakSanitizer does not
+/// recognize (the fuzzers would report every file list as leaked).
+public struct FileRole: Sendable, Equatable {
+  /// The kinds of roles.
+  public enum Kind: Sendable, Equatable {
+    /// A file the command reads; in `FILE.safetensors:TENSOR` the file is the part before the colon.
+    case input
+    /// A file the command writes.
+    case output
+    /// A folder whose ``FileRole/files`` the command reads (a run folder); each is protected like an input.
+    case inputFolder
+    /// A folder the command writes ``FileRole/files`` into (created when missing).
+    case outputFolder
+  }
+
+  /// The kind of role.
+  public let kind: Kind
+  /// The files of a folder role (empty for a file).
+  public let files: [String]
+  /// An output folder's path when the option is not given, or `nil` when the command requires the option.
+  public let defaultPath: String?
+
+  /// A file the command reads.
+  public static let input = FileRole(kind: .input, files: [], defaultPath: nil)
   /// A file the command writes.
-  case output
-  /// A folder whose `files` the command reads (a run folder); each is protected like an ``input``.
-  case inputFolder(files: [String])
-  /// A folder the command writes `files` into (created when missing); `defaultPath` when the option is
-  /// not given, or `nil` when the command requires the option.
-  case outputFolder(defaultPath: String?, files: [String])
+  public static let output = FileRole(kind: .output, files: [], defaultPath: nil)
+
+  /// A folder whose `files` the command reads.
+  public static func inputFolder(files: [String]) -> FileRole {
+    FileRole(kind: .inputFolder, files: files, defaultPath: nil)
+  }
+
+  /// A folder the command writes `files` into, `defaultPath` when the option is not given.
+  public static func outputFolder(defaultPath: String?, files: [String]) -> FileRole {
+    FileRole(kind: .outputFolder, files: files, defaultPath: defaultPath)
+  }
 }
 
 /// An option a command accepts: `--name VALUE` (or `--name=VALUE`) or a `--name` flag.

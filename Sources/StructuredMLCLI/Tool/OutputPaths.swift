@@ -31,18 +31,19 @@ enum OutputPaths {
     }
     var claimed: [Destination: String] = [:]
     for spec in arguments.options {
-      switch spec.file {
+      guard let role = spec.file else { continue }
+      switch role.kind {
       case .output:
         guard let path = arguments.string(spec.name) else { continue }
         try checkFile(URL(fileURLWithPath: path), option: spec.name, inputs: inputs, claimed: &claimed)
-      case .outputFolder(_, let files):
+      case .outputFolder:
         guard let folder = try checkFolder(arguments, option: spec.name), FileIdentity(of: folder) != nil else {
           continue
         }
-        for file in files {
+        for file in role.files {
           try checkFile(folder.appendingPathComponent(file), option: spec.name, inputs: inputs, claimed: &claimed)
         }
-      case .input, .inputFolder, nil:
+      case .input, .inputFolder:
         continue
       }
     }
@@ -52,12 +53,11 @@ enum OutputPaths {
   /// the input folders.
   static func inputs(of arguments: ParsedArguments) -> [(option: String, url: URL)] {
     arguments.options.flatMap { spec -> [(option: String, url: URL)] in
-      guard let value = arguments.string(spec.name) else { return [] }
-      switch spec.file {
+      guard let value = arguments.string(spec.name), let role = spec.file else { return [] }
+      switch role.kind {
       case .input: return [(spec.name, URL(fileURLWithPath: TensorFileSpecification.split(value).path))]
-      case .inputFolder(let files):
-        return files.map { (spec.name, URL(fileURLWithPath: value).appendingPathComponent($0)) }
-      case .output, .outputFolder, nil: return []
+      case .inputFolder: return role.files.map { (spec.name, URL(fileURLWithPath: value).appendingPathComponent($0)) }
+      case .output, .outputFolder: return []
       }
     }
   }
@@ -141,12 +141,12 @@ enum OutputPaths {
   /// The folder of an output-folder option (`nil` when neither given nor defaulted); checks that it is a
   /// writable folder, or that the nearest folder above it that exists is writable, so that it can be created.
   private static func checkFolder(_ arguments: ParsedArguments, option: String) throws -> URL? {
-    guard let spec = arguments.options.first(where: { $0.name == option }),
-      case .outputFolder(let defaultPath, _) = spec.file
+    guard let spec = arguments.options.first(where: { $0.name == option }), let role = spec.file,
+      role.kind == .outputFolder
     else {
       preconditionFailure("--\(option) is not declared as an output folder")
     }
-    guard let path = arguments.string(option) ?? defaultPath else { return nil }
+    guard let path = arguments.string(option) ?? role.defaultPath else { return nil }
     let folder = URL(fileURLWithPath: path)
     var existing = folder
     var status = stat()
