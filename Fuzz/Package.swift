@@ -7,7 +7,7 @@ import PackageDescription
 // Build and run them with `scripts/fuzz.sh`, which instruments the Swift and C code for coverage and
 // AddressSanitizer (`-sanitize=fuzzer,address`).
 
-let fuzzers = ["FuzzNPY", "FuzzSafetensors", "FuzzMonarchFactors", "FuzzArguments", "FuzzRunConfiguration"]
+let fuzzers = ["FuzzNPY", "FuzzSafetensors", "FuzzMonarchFactors", "FuzzArguments", "FuzzRunConfiguration", "FuzzPEFTAdapter"]
 
 let package = Package(
   name: "StructuredMLFuzz",

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     *) fuzzers+=("$1"); shift ;;
   esac
 done
-all=(FuzzNPY FuzzSafetensors FuzzMonarchFactors FuzzArguments FuzzRunConfiguration)
+all=(FuzzNPY FuzzSafetensors FuzzMonarchFactors FuzzArguments FuzzRunConfiguration FuzzPEFTAdapter)
 [ ${#fuzzers[@]} -gt 0 ] || fuzzers=("${all[@]}")
 
 scratch="$PWD/.build-fuzz"

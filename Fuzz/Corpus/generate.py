@@ -212,9 +212,43 @@ def run_configuration_seeds():
     write(f, "broken_not_utf8.json", b'{"model": "\xff\xfe"}')
 
 
+# --- PEFT adapter folders (first byte: 0 replaces adapter_config.json, 1 adapter_model.safetensors) ----
+
+def peft_adapter_seeds():
+    f = "FuzzPEFTAdapter"
+    config = {"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q"], "use_rslora": False,
+              "rank_pattern": {}, "alpha_pattern": {}, "init_lora_weights": True, "fan_in_fan_out": False,
+              "bias": "none", "lora_dropout": 0.0}
+    seeds = {
+        "config_reference.json": config,
+        "config_rslora_patterns.json": dict(config, use_rslora=True, rank_pattern={"blocks\\.1\\.q": 2},
+                                            alpha_pattern={"q": 8.0}),
+        "config_regex_targets.json": dict(config, target_modules=r".*\.q"),
+        "broken_config_dora.json": dict(config, use_dora=True),
+        "broken_config_rank.json": dict(config, r=3),
+        "broken_config_type.json": dict(config, peft_type="IA3"),
+        "broken_config_bad_regex.json": dict(config, target_modules="(q"),
+    }
+    for name, value in seeds.items():
+        write(f, name, b"\x00" + json.dumps(value, sort_keys=True).encode("utf-8"))
+    write(f, "broken_config_not_json", b"\x00{\"peft_type\": ")
+    prefix = "base_model.model.blocks.{}.q.lora_{}.weight"
+    tensors = []
+    for layer in range(2):
+        tensors.append((prefix.format(layer, "A"), "F32", [2, 4], floats("<f", [i / 8 for i in range(8)])))
+        tensors.append((prefix.format(layer, "B"), "F32", [3, 2], floats("<f", [i / 6 - 0.5 for i in range(6)])))
+    write(f, "weights_reference.safetensors", b"\x01" + safetensors(tensors, metadata={"format": "pt"}))
+    write(f, "weights_bf16.safetensors", b"\x01" + safetensors(
+        [(n, "BF16", s, bytes(len(d) // 2)) for n, _, s, d in tensors], metadata={"format": "pt"}))
+    write(f, "broken_weights_only_a.safetensors", b"\x01" + safetensors(tensors[:1] + tensors[2:3]))
+    write(f, "broken_weights_rank.safetensors", b"\x01" + safetensors(
+        [(prefix.format(0, "A"), "F32", [3, 4], floats("<f", [0] * 12))] + tensors[1:]))
+
+
 if __name__ == "__main__":
     npy_seeds()
     safetensors_seeds()
     monarch_seeds()
     arguments_seeds()
     run_configuration_seeds()
+    peft_adapter_seeds()

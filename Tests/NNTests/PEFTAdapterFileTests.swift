@@ -246,6 +246,23 @@ import Testing
       tensors: tensors.filter { $0.0 != "base_model.model.model.layers.0.q_proj.lora_A.weight" })
   }
 
+  /// Every non-finite value, in A or in B and in every stored type, is refused naming the tensor.
+  @Test(arguments: [Float.nan, .infinity, -.infinity])
+  func factorsWithNaNOrInfinityAreRefused(value: Float) throws {
+    let key = "base_model.model.model.layers.1.up.lora_B.weight"
+    for dtype in [DType.float32, .bfloat16] {
+      for name in [key, "base_model.model.model.layers.0.q_proj.lora_A.weight"] {
+        let tensors = try Self.standardTensors(dtype: dtype).map { entry in
+          guard entry.0 == name else { return entry }
+          var values = try entry.1.tensor(as: Float.self)
+          values.scalars[values.count - 1] = value
+          return (entry.0, try TensorData(values, as: dtype))
+        }
+        try expectLoadError({ .nonFiniteTensor(file: Self.weights($0), key: name) }, tensors: tensors)
+      }
+    }
+  }
+
   @Test func shapesThatDisagreeWithTheConfigurationOrEachOtherAreNamed() throws {
     var tensors = try Self.standardTensors()
     // Rank 2 where rank_pattern gives layers.1.up rank 1.

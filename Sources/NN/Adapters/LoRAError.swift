@@ -88,6 +88,9 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
   /// patterns).
   case rankDoublingUnsupported(reason: String)
 
+  /// A factor in an adapter file holds NaN or an infinity.
+  case nonFiniteTensor(file: String, key: String)
+
   public var description: String {
     switch self {
     case .invalidRank(let module, let rank, let maximum):
@@ -157,6 +160,8 @@ public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
     case .baseTensorMismatch(let file, let module, let tensor, let reason):
       return "\(file): tensor '\(tensor)' cannot take the update of the adapter's module \(module): \(reason)"
     case .rankDoublingUnsupported(let reason): return "cannot convert the adapter to rank 2r: \(reason)"
+    case .nonFiniteTensor(let file, let key):
+      return "\(file): tensor '\(key)' holds NaN or an infinity; a LoRA factor must be finite"
     }
   }
 }

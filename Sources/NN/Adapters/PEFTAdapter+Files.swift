@@ -35,7 +35,8 @@ extension PEFTAdapter {
   ///   point; ``LoRAError/invalidTensorShape(file:key:shape:reason:)`` for a factor that is not a matrix or
   ///   whose rank differs from its partner's; ``LoRAError/missingTensor(file:key:)`` for a module with only one
   ///   factor; ``LoRAError/rankDisagreesWithConfiguration(file:module:configured:stored:)`` when the stored rank
-  ///   is not the configured one (`rank_pattern` honoured); ``LoRAError/moduleNotTargeted(file:module:)``.
+  ///   is not the configured one (`rank_pattern` honoured); ``LoRAError/moduleNotTargeted(file:module:)``;
+  ///   ``LoRAError/nonFiniteTensor(file:key:)`` for a factor that holds NaN or an infinity.
   public static func load(from directory: URL) throws(LoRAError) -> PEFTAdapter {
     let configurationURL = directory.appendingPathComponent(PEFTAdapterConfiguration.fileName)
     let weightsURL = directory.appendingPathComponent(weightsFileName)
@@ -187,6 +188,8 @@ extension PEFTAdapter {
       } catch {
         throw .unreadableFile(file: file, reason: "\(error)")
       }
+      // A NaN or an infinity would spread silently into every output of the adapted layer.
+      guard tensor.scalars.allSatisfy(\.isFinite) else { throw .nonFiniteTensor(file: file, key: info.name) }
       if isA { halves[module, default: (nil, nil)].a = tensor } else { halves[module, default: (nil, nil)].b = tensor }
     }
     var factors: [String: LoRAFactors] = [:]

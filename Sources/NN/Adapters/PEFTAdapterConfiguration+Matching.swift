@@ -36,7 +36,11 @@ extension PEFTAdapterConfiguration {
   /// - Throws: ``LoRAError/invalidField(file:field:reason:)`` for a pattern that is not a regular
   ///   expression, ``LoRAError/invalidRank(module:rank:maximum:)`` or ``LoRAError/invalidAlpha(module:alpha:)``.
   public func scaling(forModule moduleName: String) throws(LoRAError) -> LoRAScaling {
-    try loraConfiguration(file: Self.fileName).scaling(for: moduleName)
+    do {
+      return try plan.scaling(for: moduleName)
+    } catch {
+      throw Self.fieldError(error, file: Self.fileName, field: "rank_pattern or alpha_pattern")
+    }
   }
 
   /// The LoRA plan this configuration describes, for adapting a model: the targets, rank and alpha with
@@ -46,7 +50,12 @@ extension PEFTAdapterConfiguration {
   ///   regular expression.
   public func loraConfiguration(file: String = fileName) throws(LoRAError) -> LoRAConfiguration {
     try validate(file: file)
-    return LoRAConfiguration(
+    return plan
+  }
+
+  /// The plan without the validation (for ``scaling(forModule:)``, called once per module of a checked file).
+  private var plan: LoRAConfiguration {
+    LoRAConfiguration(
       rank: rank, alpha: alpha, useRSLoRA: useRSLoRA, dropout: dropout, targets: targetModules ?? .modules([]),
       rankPattern: Self.overrides(rankPattern), alphaPattern: Self.overrides(alphaPattern))
   }

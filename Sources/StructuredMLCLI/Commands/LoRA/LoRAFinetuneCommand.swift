@@ -83,10 +83,10 @@ enum LoRAFinetuneCommand {
       throw CommandError.failure("\(error); nothing was written")
     }
     let adapter: PEFTAdapter
-    do {
+    do throws(LoRAError) {
       adapter = try fineTuning.exportedAdapter()
     } catch {
-      throw CommandError.failure("\(error); nothing was written")
+      throw CommandError.failure("\(error.description); nothing was written")
     }
     try OutputPaths.write("output", of: arguments) { url, inputs in
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

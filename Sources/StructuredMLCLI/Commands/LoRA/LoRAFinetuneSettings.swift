@@ -38,10 +38,10 @@ struct LoRAFinetuneSettings {
     let dropout = try arguments.double("dropout") ?? 0
     guard dropout >= 0, dropout < 1 else { throw CommandError.usage("option '--dropout' must lie in 0..<1, got \(dropout)") }
     let targets = LoRATargets.pattern(arguments.string("targets") ?? Self.allLinearModules)
-    do {
+    do throws(LoRAError) {
       _ = try targets.matches("")
     } catch {
-      throw CommandError.usage("option '--targets': \(error)")
+      throw CommandError.usage("option '--targets': \(error.description)")
     }
     let seed = try arguments.int("seed", in: 0...Int.max).map(UInt64.init)
     self.seed = seed

@@ -18,10 +18,10 @@ enum LoRAInspectCommand {
       throw CommandError.usage("expected exactly one ADAPTER_DIR, got \(arguments.positional.count)")
     }
     let adapter: PEFTAdapter
-    do {
+    do throws(LoRAError) {
       adapter = try PEFTAdapter.load(from: URL(fileURLWithPath: path))
     } catch {
-      throw CommandError.failure("\(error)")
+      throw CommandError.failure(error.description)
     }
     let modules = try adapter.factors.sorted { $0.key < $1.key }.map { name, factors in
       Module(name: name, factors: factors, scaling: try adapter.scaling(forModule: name))

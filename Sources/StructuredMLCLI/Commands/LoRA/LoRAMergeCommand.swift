@@ -43,10 +43,10 @@ enum LoRAMergeCommand {
           + "refusing to overwrite an input")
     }
     let adapter: PEFTAdapter
-    do {
+    do throws(LoRAError) {
       adapter = try PEFTAdapter.load(from: URL(fileURLWithPath: adapterPath))
     } catch {
-      throw CommandError.failure("option '--adapter': \(error)")
+      throw CommandError.failure("option '--adapter': \(error.description)")
     }
     let base: SafetensorsFile
     do {
@@ -54,10 +54,10 @@ enum LoRAMergeCommand {
     } catch {
       throw CommandError.failure("option '--base': \(error)")
     }
-    do {
+    do throws(LoRAError) {
       _ = try adapter.checkMergeable(into: base.tensors, file: model.path)
     } catch {
-      throw CommandError.failure("\(error)")
+      throw CommandError.failure(error.description)
     }
     let merged = try OutputPaths.write("output", of: arguments) { url, inputs in
       do throws(LoRAError) {
