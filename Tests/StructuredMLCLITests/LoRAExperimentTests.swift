@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import TestSupport
 import Testing
 
 @testable import StructuredMLCLI
@@ -63,5 +64,23 @@ struct LoRAExperimentTests {
     #expect(section.charts.map(\.fileName) == [FineTuningDemo.chartFile])
     #expect(DemoCommand.reportFiles.contains(FineTuningDemo.chartFile))
     #expect(section.charts[0].chart.series.count == result.methods.count + 2)
+  }
+
+  /// Flags out of range exit 2 and an unusable chart path exits 1, each naming the option, before any training.
+  @Test func badFlagsAndChartPathsStopBeforeTheExperiment() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.cleanUp() }
+    try Data("keep".utf8).write(to: folder.file("input.txt"))
+    for (arguments, status, option) in [
+      (["--steps", "0"], Int32(2), "--steps"), (["--steps", "many"], 2, "--steps"), (["--rank", "0"], 2, "--rank"),
+      (["--rank", "33"], 2, "--rank"), (["--chart", folder.file("missing/chart.svg").path], 1, "--chart"),
+      (["--chart", folder.url.path], 1, "--chart"), (["--bogus"], 2, "--bogus"),
+    ] {
+      let result = runInProcess(["lora", "experiment"] + arguments)
+      #expect(result.status == status, "\(arguments): \(result.error)")
+      #expect(result.error.contains(option), "\(arguments): \(result.error)")
+      #expect(!(result.out + result.error).contains("pretraining"), "\(arguments) started the experiment")
+    }
+    #expect(try folder.contents() == ["input.txt"])
   }
 }

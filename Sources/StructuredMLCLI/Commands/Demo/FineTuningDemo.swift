@@ -26,7 +26,8 @@ enum FineTuningDemo {
       loss. The target is the best possible loss plus 5% of the pretrained model's gap to it \
       (\(formatted(result.pretrainedLossOnTask, digits: 4)) → \(formatted(result.bestPossibleLoss, digits: 4)), \
       target \(formatted(result.targetLoss, digits: 4))); the held-out loss is measured every \
-      \(s.evaluationInterval) steps on 4 batches, so a final loss can fall below the expected best by sampling noise.
+      \(s.evaluationInterval) steps on \(s.heldOutTokens - 1) held-out tokens, so sampling noise of a few hundredths \
+      moves every loss, and a final loss can even fall below the expected best.
 
       | method | learning rate | steps to target | final held-out loss | trainable parameters |
       |---|---|---|---|---|
