@@ -18,6 +18,8 @@ let package = Package(
     .library(name: "StateSpaces", targets: ["StateSpaces"]),
     .library(name: "ProbabilityMaps", targets: ["ProbabilityMaps"]),
     .library(name: "NN", targets: ["NN"]),
+    .library(name: "Pretrained", targets: ["Pretrained"]),
+    .library(name: "Distributed", targets: ["Distributed"]),
     .library(name: "StructuredMLCLI", targets: ["StructuredMLCLI"]),
     .executable(name: "structml", targets: ["structml"]),
   ],
@@ -49,11 +51,15 @@ let package = Package(
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
+    .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN"]),
+    .target(name: "Distributed"),
 
     // MARK: - Umbrella and command line
     .target(
       name: "StructuredML",
-      dependencies: ["TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps", "NN"]),
+      dependencies: [
+        "TensorCore", "TensorFiles", "Monarch", "StateSpaces", "ProbabilityMaps", "NN", "Pretrained", "Distributed",
+      ]),
     .target(
       name: "StructuredMLCLI",
       dependencies: ["StructuredML", "CKernels", .target(name: "CBLAS", condition: linuxOnly)]),
@@ -76,6 +82,10 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "PretrainedTests", dependencies: ["Pretrained", "NN", "TensorFiles", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "TestSupport"]),
   ]
 )

@@ -2,7 +2,7 @@
 # Builds the DocC catalog of every library module offline with the toolchain's docc, warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps NN)
+modules=(TensorCore TensorFiles Monarch StateSpaces ProbabilityMaps NN Pretrained Distributed)
 # The dump also tries the test modules and fails when they are not built yet; what counts is that every
 # library module's graph is there, which the loop checks.
 swift package dump-symbol-graph --minimum-access-level public >.build/dump-symbol-graph.log 2>&1 || true

@@ -1,0 +1,20 @@
+/// What is wrong with a tokenizer's files or with a request to it, named by the file or option.
+public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A tokenizer file is missing or cannot be read (`reason` says why).
+  case unreadableFile(file: String, reason: String)
+  /// A tokenizer file is readable but malformed; `line` is 1-based where the format has lines.
+  case malformedFile(file: String, line: Int?, reason: String)
+  /// A special token the tokenizer needs (such as `[UNK]` or `<|endoftext|>`) is not in the vocabulary.
+  case missingSpecialToken(file: String, token: String)
+
+  public var description: String {
+    switch self {
+    case .unreadableFile(let file, let reason):
+      return "\(file): \(reason)"
+    case .malformedFile(let file, let line, let reason):
+      return line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
+    case .missingSpecialToken(let file, let token):
+      return "\(file): special token '\(token)' is not in the vocabulary"
+    }
+  }
+}
