@@ -23,7 +23,7 @@ public protocol ProbabilityMap: Sendable {
   ///
   /// - Parameter scores: Scores of any rank ≥ 1; the map runs along the last axis.
   /// - Returns: A tensor of the same shape whose rows are on the probability simplex.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar or an empty last axis, or a parameter
+  /// - Throws: ``ProbabilityMapError`` for a scalar or an empty last axis, or a parameter
   ///   error that only shows with the input (a per-row parameter of the wrong length).
   func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S>
 
@@ -34,7 +34,7 @@ public protocol ProbabilityMap: Sendable {
   ///   - output: What ``forward(_:)`` returned for them.
   ///   - gradient: The gradient of a scalar objective with respect to `output`.
   /// - Returns: The gradient of the objective with respect to `scores`.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the three shapes differ.
+  /// - Throws: ``ProbabilityMapError`` when the three shapes differ.
   func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws -> Tensor<S>
 }
 

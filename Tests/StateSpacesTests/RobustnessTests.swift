@@ -16,10 +16,10 @@ import Testing
       try body()
       return false
     } catch let error as StateSpaceError {
-      switch error {
-      case .invalidParameter: return expected == "parameter"
-      case .invalidInput: return expected == "input"
-      case .numericalFailure: return expected == "numerical"
+      switch error.fault {
+      case .parameter: return expected == "parameter"
+      case .input: return expected == "input"
+      case .numerical: return expected == "numerical"
       }
     } catch {
       return false

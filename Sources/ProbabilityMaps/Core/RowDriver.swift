@@ -4,26 +4,26 @@ import TensorCore
 enum RowDriver {
   /// The number of rows and the row length of `tensor` viewed as `rows × n` over its last axis.
   ///
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar (rank 0) or an empty last axis.
+  /// - Throws: ``ProbabilityMapError`` for a scalar (rank 0) or an empty last axis.
   static func rowShape<S>(_ tensor: Tensor<S>, name: String) throws -> (rows: Int, n: Int) {
     guard let n = tensor.shape.last else {
-      throw ProbabilityMapError.invalidInput("\(name): a map needs at least one axis, got a scalar")
+      throw ProbabilityMapError.scalarInput(tensor: name)
     }
     guard n > 0 else {
-      throw ProbabilityMapError.invalidInput("\(name): the last axis is empty (shape \(tensor.shape))")
+      throw ProbabilityMapError.emptyLastAxis(tensor: name, shape: tensor.shape)
     }
     return (tensor.count / n, n)
   }
 
   /// Checks that `other` has the shape of `reference`.
   ///
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` naming both tensors and shapes.
+  /// - Throws: ``ProbabilityMapError`` naming both tensors and shapes.
   static func requireSameShape<S>(_ other: Tensor<S>, _ otherName: String, as reference: Tensor<S>, _ name: String)
     throws
   {
     guard other.shape == reference.shape else {
-      throw ProbabilityMapError.invalidInput(
-        "\(otherName) has shape \(other.shape) but \(name) has shape \(reference.shape)")
+      throw ProbabilityMapError.shapeMismatch(
+        tensor: otherName, shape: other.shape, reference: name, referenceShape: reference.shape)
     }
   }
 

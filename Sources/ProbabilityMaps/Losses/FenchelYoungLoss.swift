@@ -20,7 +20,7 @@ public struct FenchelYoungLoss: Sendable {
   /// Creates the Fenchel–Young loss of α-entmax.
   ///
   /// - Parameter alpha: `α ≥ 1`.
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for `α < 1` or non-finite.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for `α < 1` or non-finite.
   public init(alpha: Double) throws {
     self.alpha = try Entmax(alpha: alpha).alphas[0]
   }
@@ -50,7 +50,7 @@ public struct FenchelYoungLoss: Sendable {
   ///   - scores: Logits of any rank ≥ 1; rows along the last axis.
   ///   - targets: The target class of every row.
   /// - Returns: The per-row losses and `p − e_t`.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a target count or class that does not fit the scores.
+  /// - Throws: ``ProbabilityMapError`` for a target count or class that does not fit the scores.
   /// - Complexity: One forward of ``map`` plus O(n) per row.
   public func callAsFunction<S: ProbabilityScalar>(_ scores: Tensor<S>, targets: [Int]) throws -> LossResult<S> {
     let (rows, n) = try checkTargets(targets, for: scores)

@@ -15,10 +15,10 @@ public struct LossResult<S: ProbabilityScalar>: Sendable {
 func checkTargets<S>(_ targets: [Int], for scores: Tensor<S>) throws -> (rows: Int, n: Int) {
   let (rows, n) = try RowDriver.rowShape(scores, name: "scores")
   guard targets.count == rows else {
-    throw ProbabilityMapError.invalidInput("targets: \(targets.count) targets for \(rows) rows of scores")
+    throw ProbabilityMapError.targetCountMismatch(targets: targets.count, rows: rows)
   }
   if let bad = targets.firstIndex(where: { !(0..<n).contains($0) }) {
-    throw ProbabilityMapError.invalidInput("targets: row \(bad) has class \(targets[bad]), outside 0..<\(n)")
+    throw ProbabilityMapError.targetOutOfRange(row: bad, target: targets[bad], classes: n)
   }
   return (rows, n)
 }

@@ -27,10 +27,11 @@ public struct MarginSoftmaxLoss: Sendable {
   /// - Parameters:
   ///   - margin: `m`, finite and ≥ 0 (typically 0.35).
   ///   - temperature: `τ`, finite and positive (typically 1/30).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for a bad margin or temperature.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for a bad margin or temperature.
   public init(margin: Double, temperature: Double) throws {
     guard margin.isFinite, margin >= 0 else {
-      throw ProbabilityMapError.invalidParameter("margin softmax margin must be finite and >= 0, got \(margin)")
+      throw ProbabilityMapError.invalidParameter(
+        map: "margin softmax", parameter: "margin", value: margin, requirement: "finite and non-negative")
     }
     self.margin = margin
     self.temperature = try Softmax(temperature: temperature).temperature
@@ -42,7 +43,7 @@ public struct MarginSoftmaxLoss: Sendable {
   ///   - scores: Cosine logits of any rank ≥ 1; rows along the last axis.
   ///   - targets: The target class of every row.
   /// - Returns: The per-row losses and `(p − e_t)/τ`.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a target count or class that does not fit the scores.
+  /// - Throws: ``ProbabilityMapError`` for a target count or class that does not fit the scores.
   /// - Complexity: O(n) per row.
   public func callAsFunction<S: ProbabilityScalar>(_ scores: Tensor<S>, targets: [Int]) throws -> LossResult<S> {
     let (rows, n) = try checkTargets(targets, for: scores)

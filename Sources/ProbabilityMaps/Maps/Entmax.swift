@@ -25,7 +25,7 @@ public struct Entmax: ProbabilityMap {
   /// Creates α-entmax with one `α` for every row.
   ///
   /// - Parameter alpha: `α ≥ 1`, finite.
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for `α < 1` or a non-finite `α`.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for `α < 1` or a non-finite `α`.
   public init(alpha: Double) throws {
     try self.init(alphaPerRow: [alpha])
   }
@@ -33,14 +33,15 @@ public struct Entmax: ProbabilityMap {
   /// Creates α-entmax with one `α` per row (the rows of the tensors it is applied to).
   ///
   /// - Parameter alphaPerRow: `α ≥ 1` for each row; a single value is shared by all rows.
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for an empty list or any `α < 1` or non-finite.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for an empty list or any `α < 1` or non-finite.
   public init(alphaPerRow: [Double]) throws {
     guard !alphaPerRow.isEmpty else {
-      throw ProbabilityMapError.invalidParameter("entmax alpha: the list of alphas is empty")
+      throw ProbabilityMapError.parameterCountMismatch(map: "entmax", parameter: "alpha", count: 0, rows: 0)
     }
     if let bad = alphaPerRow.firstIndex(where: { !($0.isFinite && $0 >= 1) }) {
       throw ProbabilityMapError.invalidParameter(
-        "entmax alpha must be finite and >= 1, got \(alphaPerRow[bad]) (row \(bad))")
+        map: "entmax", parameter: alphaPerRow.count == 1 ? "alpha" : "alpha of row \(bad)", value: alphaPerRow[bad],
+        requirement: "finite and at least 1")
     }
     self.alphas = alphaPerRow
   }
@@ -58,8 +59,7 @@ public struct Entmax: ProbabilityMap {
   func checkRows<S>(_ tensor: Tensor<S>, name: String) throws -> Int {
     let (rows, n) = try RowDriver.rowShape(tensor, name: name)
     guard alphas.count == 1 || alphas.count == rows else {
-      throw ProbabilityMapError.invalidParameter(
-        "entmax alpha: \(alphas.count) per-row alphas for \(rows) rows of \(name) (shape \(tensor.shape))")
+      throw ProbabilityMapError.parameterCountMismatch(map: "entmax", parameter: "alpha", count: alphas.count, rows: rows)
     }
     return n
   }
@@ -151,7 +151,7 @@ public struct Entmax: ProbabilityMap {
   ///   - output: What ``forward(_:)`` returned.
   ///   - gradient: The gradient `v` of the objective with respect to `output`.
   /// - Returns: `dα` for every row, in `Double`.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the shapes differ or the alphas do not match the rows.
+  /// - Throws: ``ProbabilityMapError`` when the shapes differ or the alphas do not match the rows.
   public func alphaGradient<S: ProbabilityScalar>(output: Tensor<S>, outputGradient gradient: Tensor<S>) throws -> [Double] {
     let n = try checkRows(output, name: "output")
     try RowDriver.requireSameShape(gradient, "gradient", as: output, "output")

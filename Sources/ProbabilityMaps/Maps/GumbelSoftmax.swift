@@ -25,7 +25,7 @@ public struct GumbelSoftmax: Sendable {
   /// - Parameters:
   ///   - temperature: `τ`, finite and positive (default 1).
   ///   - hard: Return one-hot rows forward, with the relaxed backward (default `false`).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for a bad temperature.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for a bad temperature.
   public init(temperature: Double = 1, hard: Bool = false) throws {
     self.temperature = try Softmax(temperature: temperature).temperature
     self.hard = hard
@@ -47,7 +47,7 @@ public struct GumbelSoftmax: Sendable {
   ///   - scores: Logits of any rank ≥ 1; rows along the last axis.
   ///   - generator: The source of the noise.
   /// - Returns: The output rows and the relaxed rows for ``backward(sample:outputGradient:)``.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar or an empty last axis.
+  /// - Throws: ``ProbabilityMapError`` for a scalar or an empty last axis.
   /// - Complexity: O(n) per row plus one logarithm pair per score for the noise.
   public func sample<S: ProbabilityScalar>(_ scores: Tensor<S>, using generator: inout SeededGenerator) throws
     -> Sample<S>
@@ -69,7 +69,7 @@ public struct GumbelSoftmax: Sendable {
   ///   - sample: What ``sample(_:using:)`` returned.
   ///   - gradient: The gradient of the objective with respect to `sample.output`.
   /// - Returns: The gradient with respect to the scores.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` when the shapes differ.
+  /// - Throws: ``ProbabilityMapError`` when the shapes differ.
   public func backward<S: ProbabilityScalar>(sample: Sample<S>, outputGradient gradient: Tensor<S>) throws -> Tensor<S> {
     try Softmax(temperature: temperature).backward(scores: sample.relaxed, output: sample.relaxed, outputGradient: gradient)
   }
@@ -80,7 +80,7 @@ public struct GumbelSoftmax: Sendable {
   ///   - scores: Logits of any rank ≥ 1; rows along the last axis.
   ///   - generator: The source of the noise.
   /// - Returns: The sampled index of every row, or `nil` for a row that is entirely `-inf` or holds a NaN.
-  /// - Throws: ``ProbabilityMapError/invalidInput(_:)`` for a scalar or an empty last axis.
+  /// - Throws: ``ProbabilityMapError`` for a scalar or an empty last axis.
   /// - Complexity: O(n) per row.
   public static func sampleIndices<S: ProbabilityScalar>(_ scores: Tensor<S>, using generator: inout SeededGenerator)
     throws -> [Int?]

@@ -12,7 +12,7 @@ public struct LogSoftmax: ProbabilityMap {
   /// Creates a log-softmax with the given temperature.
   ///
   /// - Parameter temperature: `T`, finite and positive (default 1).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` when `temperature` is not finite and positive.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` when `temperature` is not finite and positive.
   public init(temperature: Double = 1) throws {
     self.temperature = try Softmax(temperature: temperature).temperature
   }

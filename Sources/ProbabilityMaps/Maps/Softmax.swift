@@ -12,10 +12,11 @@ public struct Softmax: ProbabilityMap {
   /// Creates a softmax with the given temperature.
   ///
   /// - Parameter temperature: `T`, finite and positive (default 1).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` when `temperature` is not finite and positive.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` when `temperature` is not finite and positive.
   public init(temperature: Double = 1) throws {
     guard temperature.isFinite, temperature > 0 else {
-      throw ProbabilityMapError.invalidParameter("softmax temperature must be finite and > 0, got \(temperature)")
+      throw ProbabilityMapError.invalidParameter(
+        map: "softmax", parameter: "temperature", value: temperature, requirement: "finite and positive")
     }
     self.temperature = temperature
   }

@@ -16,9 +16,9 @@ public struct TopKSoftmax: ProbabilityMap {
   /// - Parameters:
   ///   - k: The support size, at least 1 (a `k` at or above the row length gives plain softmax).
   ///   - temperature: `T`, finite and positive (default 1).
-  /// - Throws: ``ProbabilityMapError/invalidParameter(_:)`` for `k < 1` or a bad temperature.
+  /// - Throws: ``ProbabilityMapError/invalidParameter(map:parameter:value:requirement:)`` for `k < 1` or a bad temperature.
   public init(k: Int, temperature: Double = 1) throws {
-    guard k >= 1 else { throw ProbabilityMapError.invalidParameter("top-k softmax k must be >= 1, got \(k)") }
+    guard k >= 1 else { throw ProbabilityMapError.invalidParameter(map: "top-k softmax", parameter: "k", value: Double(k), requirement: "at least 1") }
     self.k = k
     self.temperature = try Softmax(temperature: temperature).temperature
   }

@@ -19,12 +19,12 @@ public enum HiPPOBasis {
   ///   - n: N.
   ///   - position: `x ∈ [0, 1]` for LegS, the lag `s ≥ 0` for the other measures.
   /// - Returns: N values; `Σ c_n value_n` is the reconstruction.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when N < 1 or the position is not finite.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when N < 1 or the position is not finite.
   /// - Complexity: O(N).
   public static func evaluate(_ measure: HiPPOMeasure, order n: Int, at position: Double) throws -> [Double] {
-    guard n >= 1 else { throw StateSpaceError.invalidParameter("HiPPO basis: order N must be at least 1, got \(n)") }
+    guard n >= 1 else { throw StateSpaceError.invalidParameter(operation: "HiPPO basis", parameter: "order N", value: "\(n)", requirement: "at least 1") }
     guard position.isFinite else {
-      throw StateSpaceError.invalidParameter("HiPPO basis: the position must be finite, got \(position)")
+      throw StateSpaceError.invalidParameter(operation: "HiPPO basis", parameter: "the position", value: "\(position)", requirement: "finite")
     }
     return values(measure, order: n, at: position)
   }

@@ -34,7 +34,7 @@ public struct OnlineApproximation: Sendable {
   ///   - order: The state size N (at least 1).
   ///   - method: The discretization rule.
   ///   - step: The sample spacing Δ for the time-invariant measures (ignored for LegS).
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a bad order or step.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` for a bad order or step.
   public init(measure: HiPPOMeasure, order: Int, method: DiscretizationMethod, step: Double = 1e-3) throws {
     self.measure = measure
     self.order = order
@@ -60,12 +60,12 @@ public struct OnlineApproximation: Sendable {
   /// Feeds the next sample.
   ///
   /// - Parameter sample: The input value; it must be finite.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for a non-finite sample;
-  ///   ``StateSpaceError/numericalFailure(_:)`` when the state overflows (an unstable discrete system, for
+  /// - Throws: ``StateSpaceError`` for a non-finite sample;
+  ///   ``StateSpaceError/numericalFailure(operation:reason:)`` when the state overflows (an unstable discrete system, for
   ///   example forward Euler on LegT at N = 64); the approximation is then left as it was before the sample.
   public mutating func append(_ sample: Double) throws {
     guard sample.isFinite else {
-      throw StateSpaceError.invalidInput("signal sample \(sampleCount) is not finite (\(sample))")
+      throw StateSpaceError.nonFiniteInput(operation: "online approximation", tensor: "the signal", index: sampleCount)
     }
     var next = coefficients
     if let legS {
@@ -79,8 +79,8 @@ public struct OnlineApproximation: Sendable {
     }
     guard next.allSatisfy(\.isFinite) else {
       throw StateSpaceError.numericalFailure(
-        "HiPPO-\(measure.name) N=\(order) (\(method.rawValue)): the state overflowed at sample \(sampleCount); "
-          + "the discrete system is unstable")
+        operation: "HiPPO-\(measure.name) N=\(order) (\(method.rawValue))",
+        reason: "the state overflowed at sample \(sampleCount); the discrete system is unstable")
     }
     coefficients = next
     sampleCount += 1
@@ -113,10 +113,10 @@ public struct OnlineApproximation: Sendable {
   ///
   /// - Parameter signal: The samples, oldest first (at least one).
   /// - Returns: The final approximation and `mean((reconstruction − signal)²)`, always finite.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` for an empty or non-finite signal;
-  ///   ``StateSpaceError/numericalFailure(_:)`` when the state or the error overflows.
+  /// - Throws: ``StateSpaceError`` for an empty or non-finite signal;
+  ///   ``StateSpaceError/numericalFailure(operation:reason:)`` when the state or the error overflows.
   public func approximating(_ signal: [Double]) throws -> (approximation: OnlineApproximation, meanSquaredError: Double) {
-    guard !signal.isEmpty else { throw StateSpaceError.invalidInput("signal is empty") }
+    guard !signal.isEmpty else { throw StateSpaceError.emptyInput(operation: "online approximation", tensor: "the signal") }
     var copy = self
     for sample in signal { try copy.append(sample) }
     let reconstructed = copy.reconstruction()
@@ -125,7 +125,7 @@ public struct OnlineApproximation: Sendable {
     let meanSquaredError = sum / Double(signal.count)
     guard meanSquaredError.isFinite else {
       throw StateSpaceError.numericalFailure(
-        "HiPPO-\(measure.name) N=\(order) (\(method.rawValue)): the reconstruction error overflows")
+        operation: "HiPPO-\(measure.name) N=\(order) (\(method.rawValue))", reason: "the reconstruction error overflows")
     }
     return (copy, meanSquaredError)
   }

@@ -12,28 +12,29 @@ import TensorCore
 ///   - length: L (at least 1).
 ///   - feedthrough: D per channel (empty: zero).
 /// - Returns: `batch × channels × length` outputs.
-/// - Throws: ``StateSpaceError/invalidInput(_:)`` when the sizes do not fit together or a value is NaN or
+/// - Throws: ``StateSpaceError`` when the sizes do not fit together or a value is NaN or
 ///   infinite (the transform would spread one NaN over every output of its row);
-///   ``StateSpaceError/invalidParameter(_:)`` when `2L` or `channels × L` overflows `Int`.
+///   ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when `2L` or `channels × L` overflows `Int`.
 /// - Complexity: O(batch·H·L log L).
 public func causalConvolution(
   _ input: [Double], kernel: [Double], channels: Int, length: Int, feedthrough: [Double] = []
 ) throws -> [Double] {
   guard length >= 1, channels >= 1 else {
-    throw StateSpaceError.invalidParameter("causal convolution: \(channels) channel(s) of length \(length)")
+    throw StateSpaceError.invalidParameter(operation: "causal convolution", parameter: "channels × length", value: "\(channels) × \(length)", requirement: "at least 1 × 1")
   }
-  let taps = try StateSpaceValidation.product([channels, length, 2], "causal convolution: channels × 2L") / 2
+  let taps = try StateSpaceValidation.product([channels, length, 2], operation: "causal convolution") / 2
   guard kernel.count == taps, !input.isEmpty, input.count % taps == 0 else {
-    throw StateSpaceError.invalidInput(
-      "causal convolution: input of \(input.count) values and kernel of \(kernel.count) taps do not fit "
-        + "\(channels) channel(s) of length \(length)")
+    throw StateSpaceError.countsDisagree(
+      operation: "causal convolution", tensors: ["the input", "the kernel"], counts: [input.count, kernel.count],
+      requirement: "the kernel must have channels × L = \(taps) taps and the input a non-zero multiple of that")
   }
   guard feedthrough.isEmpty || feedthrough.count == channels else {
-    throw StateSpaceError.invalidInput("causal convolution: \(feedthrough.count) feed-through values for \(channels) channels")
+    throw StateSpaceError.countMismatch(
+      operation: "causal convolution", tensor: "D (feed-through)", count: feedthrough.count, expected: channels)
   }
-  try StateSpaceValidation.requireFinite(input, "causal convolution: the input")
-  try StateSpaceValidation.requireFinite(kernel, "causal convolution: the kernel")
-  try StateSpaceValidation.requireFinite(feedthrough, "causal convolution: D")
+  try StateSpaceValidation.requireFinite(input, operation: "causal convolution", tensor: "the input")
+  try StateSpaceValidation.requireFinite(kernel, operation: "causal convolution", tensor: "the kernel")
+  try StateSpaceValidation.requireFinite(feedthrough, operation: "causal convolution", tensor: "D")
   let rows = input.count / length
   let padded = 2 * length
   let bins = padded / 2 + 1

@@ -8,13 +8,13 @@ extension StateSpaceMatrices {
   ///   - c: The output row C, N entries.
   ///   - length: The kernel length L (at least 1).
   /// - Returns: L taps.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when C does not have N finite entries;
-  ///   ``StateSpaceError/invalidParameter(_:)`` when L < 1.
+  /// - Throws: ``StateSpaceError`` when C does not have N finite entries;
+  ///   ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when L < 1.
   /// - Complexity: O(N²·L).
   public func powerSeriesKernel(output c: [Double], length: Int) throws -> [Double] {
     try validate(output: c, "power-series kernel")
     guard length >= 1 else {
-      throw StateSpaceError.invalidParameter("power-series kernel: length L must be at least 1, got \(length)")
+      throw StateSpaceError.invalidParameter(operation: "power-series kernel", parameter: "length L", value: "\(length)", requirement: "at least 1")
     }
     var state = b
     var kernel = [Double](repeating: 0, count: length)
@@ -34,13 +34,13 @@ extension StateSpaceMatrices {
   ///   - c: The output row C.
   ///   - feedthrough: D.
   /// - Returns: y, one value per input.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when C does not have N finite entries or the input or D
+  /// - Throws: ``StateSpaceError`` when C does not have N finite entries or the input or D
   ///   holds NaN or an infinity.
   /// - Complexity: O(N²·L).
   public func recurrentOutput(_ input: [Double], output c: [Double], feedthrough: Double = 0) throws -> [Double] {
     try validate(output: c, "recurrence")
-    try StateSpaceValidation.requireFinite(input, "recurrence: the input sequence")
-    try StateSpaceValidation.requireFinite([feedthrough], "recurrence: D")
+    try StateSpaceValidation.requireFinite(input, operation: "recurrence", tensor: "the input sequence")
+    try StateSpaceValidation.requireFinite([feedthrough], operation: "recurrence", tensor: "D")
     var state = [Double](repeating: 0, count: order)
     return input.map { u in
       state = advanced(state, input: u)
@@ -53,8 +53,8 @@ extension StateSpaceMatrices {
   /// Throws unless C has N finite entries.
   private func validate(output c: [Double], _ what: String) throws {
     guard c.count == order else {
-      throw StateSpaceError.invalidInput("\(what): C has \(c.count) entries, not N = \(order)")
+      throw StateSpaceError.countMismatch(operation: what, tensor: "C", count: c.count, expected: order)
     }
-    try StateSpaceValidation.requireFinite(c, "\(what): C")
+    try StateSpaceValidation.requireFinite(c, operation: what, tensor: "C")
   }
 }

@@ -13,8 +13,8 @@ extension StateSpaceMatrices {
   ///   - step: The step Δ, positive and finite.
   ///   - method: The discretization rule.
   /// - Returns: `(Ā, B̄)`.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a step that is not positive and finite;
-  ///   ``StateSpaceError/numericalFailure(_:)`` when an implicit rule meets a singular `I − αA` or a result
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` for a step that is not positive and finite;
+  ///   ``StateSpaceError/numericalFailure(operation:reason:)`` when an implicit rule meets a singular `I − αA` or a result
   ///   overflows `Double` (for example `ΔA` with Δ = 10³⁰⁸).
   /// - Complexity: O(N³).
   public func discretized(step: Double, method: DiscretizationMethod) throws -> StateSpaceMatrices {
@@ -39,7 +39,7 @@ extension StateSpaceMatrices {
       do {
         exponential = try matrixExponential(Tensor(shape: [n + 1, n + 1], scalars: augmented)).scalars
       } catch {
-        throw StateSpaceError.numericalFailure("zero-order hold with step \(step): e^{ΔA} failed: \(error)")
+        throw StateSpaceError.numericalFailure(operation: "zero-order hold with step \(step)", reason: "e^{ΔA} failed: \(error)")
       }
       return try discrete(
         a: topLeft(of: exponential, columns: n + 1, order: n), b: (0..<n).map { exponential[$0 * (n + 1) + n] },
@@ -58,9 +58,9 @@ extension StateSpaceMatrices {
       for k in 0..<n { rightHandSides[i * (n + 1) + k] = explicitPart.scalars[i * n + k] }
       rightHandSides[i * (n + 1) + n] = step * b[i]
     }
-    let what = "discretization with step \(step): I − \(alpha)·A"
-    try StateSpaceValidation.requireFiniteResult(implicitPart.scalars, what)
-    let solution = try DenseAlgebra.solve(implicitPart, rightHandSides, columns: n + 1, what: what)
+    let what = "discretization with step \(step) (α = \(alpha))"
+    try StateSpaceValidation.requireFiniteResult(implicitPart.scalars, operation: what, tensor: "I − αA")
+    let solution = try DenseAlgebra.solve(implicitPart, rightHandSides, columns: n + 1, operation: what)
     return try discrete(
       a: topLeft(of: solution, columns: n + 1, order: n), b: (0..<n).map { solution[$0 * (n + 1) + n] },
       step: step, method: method)
@@ -79,8 +79,8 @@ extension StateSpaceMatrices {
       }
     }
     let what = "\(method.rawValue) discretization with step \(step)"
-    try StateSpaceValidation.requireFiniteResult(entries, "\(what): Ā")
-    try StateSpaceValidation.requireFiniteResult(b, "\(what): B̄")
+    try StateSpaceValidation.requireFiniteResult(entries, operation: what, tensor: "Ā")
+    try StateSpaceValidation.requireFiniteResult(b, operation: what, tensor: "B̄")
     return try StateSpaceMatrices(a: Tensor(shape: [n, n], scalars: entries), b: b)
   }
 
@@ -96,10 +96,10 @@ extension StateSpaceMatrices {
   /// Checks that a step is positive and finite.
   ///
   /// - Parameter step: The step Δ.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` naming the step.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` naming the step.
   static func validate(step: Double) throws {
     guard step > 0, step.isFinite else {
-      throw StateSpaceError.invalidParameter("step dt must be positive and finite, got \(step)")
+      throw StateSpaceError.invalidParameter(operation: "discretization", parameter: "step dt", value: "\(step)", requirement: "positive and finite")
     }
   }
 }

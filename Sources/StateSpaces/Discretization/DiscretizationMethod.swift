@@ -19,11 +19,10 @@ public enum DiscretizationMethod: String, Sendable, CaseIterable {
   /// The method by its command-line name: `euler`, `backward`, `bilinear` or `zoh`.
   ///
   /// - Parameter name: The name.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` naming the unknown method.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` naming the unknown method.
   public init(name: String) throws {
     guard let method = DiscretizationMethod(rawValue: name.lowercased()) else {
-      throw StateSpaceError.invalidParameter(
-        "unknown discretization method '\(name)' (expected euler, backward, bilinear or zoh)")
+      throw StateSpaceError.unknownName(kind: "discretization method", name: name, choices: ["euler", "backward", "bilinear", "zoh"])
     }
     self = method
   }

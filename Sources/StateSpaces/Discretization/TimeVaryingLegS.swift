@@ -26,7 +26,7 @@ public struct TimeVaryingLegS: Sendable {
   /// - Parameters:
   ///   - order: The state size N (at least 1).
   ///   - method: The discretization rule.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when `order < 1`.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when `order < 1`.
   public init(order: Int, method: DiscretizationMethod) throws {
     continuous = try HiPPO.matrices(.legS, order: order)
     self.order = order
@@ -48,10 +48,10 @@ public struct TimeVaryingLegS: Sendable {
   ///
   /// - Parameter k: The step index, at least 1.
   /// - Returns: `Ā_k` and `B̄_k`.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when k < 1.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when k < 1.
   /// - Complexity: O(N³).
   public func transition(step k: Int) throws -> StateSpaceMatrices {
-    guard k >= 1 else { throw StateSpaceError.invalidParameter("time-varying LegS: step \(k) must be at least 1") }
+    guard k >= 1 else { throw StateSpaceError.invalidParameter(operation: "time-varying LegS", parameter: "step k", value: "\(k)", requirement: "at least 1") }
     let t = Double(k)
     switch method {
     case .zeroOrderHold:
@@ -71,15 +71,15 @@ public struct TimeVaryingLegS: Sendable {
   ///   - state: The state, updated in place.
   ///   - input: The sample `u_k`.
   ///   - k: The step index, at least 1.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the state does not have N entries or the input is
-  ///   not finite; ``StateSpaceError/invalidParameter(_:)`` when k < 1.
+  /// - Throws: ``StateSpaceError`` when the state does not have N entries or the input is
+  ///   not finite; ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when k < 1.
   /// - Complexity: O(N) (Euler, bilinear); O(N³) (ZOH).
   public func advance(_ state: inout [Double], input: Double, step k: Int) throws {
     guard state.count == order else {
-      throw StateSpaceError.invalidInput("time-varying LegS: the state has \(state.count) entries, not N = \(order)")
+      throw StateSpaceError.countMismatch(operation: "time-varying LegS", tensor: "the state", count: state.count, expected: order)
     }
-    guard k >= 1 else { throw StateSpaceError.invalidParameter("time-varying LegS: step \(k) must be at least 1") }
-    try StateSpaceValidation.requireFinite([input], "time-varying LegS: input u_\(k)")
+    guard k >= 1 else { throw StateSpaceError.invalidParameter(operation: "time-varying LegS", parameter: "step k", value: "\(k)", requirement: "at least 1") }
+    try StateSpaceValidation.requireFinite([input], operation: "time-varying LegS", tensor: "input u_\(k)")
     let inverseT = 1 / Double(k)
     switch method {
     case .forwardEuler:
@@ -127,15 +127,15 @@ extension StateSpaceMatrices {
   ///   - state: The state x.
   ///   - input: The input u.
   /// - Returns: The next state.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the state does not have N entries or a value is NaN
+  /// - Throws: ``StateSpaceError`` when the state does not have N entries or a value is NaN
   ///   or infinite.
   /// - Complexity: O(N²).
   public func apply(to state: [Double], input: Double) throws -> [Double] {
     guard state.count == order else {
-      throw StateSpaceError.invalidInput("discrete step: the state has \(state.count) entries, not N = \(order)")
+      throw StateSpaceError.countMismatch(operation: "discrete step", tensor: "the state", count: state.count, expected: order)
     }
-    try StateSpaceValidation.requireFinite(state, "discrete step: the state")
-    try StateSpaceValidation.requireFinite([input], "discrete step: the input")
+    try StateSpaceValidation.requireFinite(state, operation: "discrete step", tensor: "the state")
+    try StateSpaceValidation.requireFinite([input], operation: "discrete step", tensor: "the input")
     return advanced(state, input: input)
   }
 

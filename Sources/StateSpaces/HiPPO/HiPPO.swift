@@ -25,11 +25,11 @@ public enum HiPPO {
   ///   - measure: The measure and its time scale.
   ///   - n: The state size N, `1...maximumOrder`.
   /// - Returns: `A` (N × N) and `B` (N).
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when N is outside `1...maximumOrder` or the time scale
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when N is outside `1...maximumOrder` or the time scale
   ///   is not positive and finite.
   public static func matrices(_ measure: HiPPOMeasure, order n: Int) throws -> StateSpaceMatrices {
     guard (1...maximumOrder).contains(n) else {
-      throw StateSpaceError.invalidParameter("HiPPO: state size N must be in 1...\(maximumOrder), got \(n)")
+      throw StateSpaceError.invalidParameter(operation: "HiPPO", parameter: "state size N", value: "\(n)", requirement: "in 1...\(maximumOrder)")
     }
     let r = (0..<n).map { Double(2 * $0 + 1).squareRoot() }
     // Filled as a flat row-major array: element writes through the tensor subscript copy its storage.
@@ -44,7 +44,7 @@ public enum HiPPO {
       b = r
     case .legT(let theta):
       guard theta > 0, theta.isFinite else {
-        throw StateSpaceError.invalidParameter("HiPPO LegT: window θ must be positive and finite, got \(theta)")
+        throw StateSpaceError.invalidParameter(operation: "HiPPO LegT", parameter: "window θ", value: "\(theta)", requirement: "positive and finite")
       }
       for i in 0..<n {
         for k in 0..<n {
@@ -54,7 +54,7 @@ public enum HiPPO {
       }
       b = r.map { $0 / theta }
     case .lagT(let beta):
-      guard beta.isFinite else { throw StateSpaceError.invalidParameter("HiPPO LagT: β must be finite, got \(beta)") }
+      guard beta.isFinite else { throw StateSpaceError.invalidParameter(operation: "HiPPO LagT", parameter: "β", value: "\(beta)", requirement: "finite") }
       for i in 0..<n {
         for k in 0..<i { a[i * n + k] = -1 }
         a[i * n + i] = -0.5

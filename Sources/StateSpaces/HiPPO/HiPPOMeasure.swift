@@ -24,7 +24,7 @@ public enum HiPPOMeasure: Sendable, Equatable {
   /// The measures by their command-line names: `legs`, `legt` (window 2), `lagt` (β = 1), `fout`.
   ///
   /// - Parameter name: One of `legs`, `legt`, `lagt`, `fout` (case-insensitive).
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` naming the unknown measure.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` naming the unknown measure.
   public init(name: String) throws {
     switch name.lowercased() {
     case "legs": self = .legS
@@ -32,7 +32,7 @@ public enum HiPPOMeasure: Sendable, Equatable {
     case "lagt": self = .lagT(beta: 1)
     case "fout": self = .fouT
     default:
-      throw StateSpaceError.invalidParameter("unknown HiPPO measure '\(name)' (expected legs, legt, lagt or fout)")
+      throw StateSpaceError.unknownName(kind: "HiPPO measure", name: name, choices: ["legs", "legt", "lagt", "fout"])
     }
   }
 

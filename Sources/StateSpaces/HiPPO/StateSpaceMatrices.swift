@@ -15,13 +15,13 @@ public struct StateSpaceMatrices: Sendable, Equatable {
   /// - Parameters:
   ///   - a: The `N × N` state matrix.
   ///   - b: The `N` input weights.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the shapes disagree or an entry is not finite.
+  /// - Throws: ``StateSpaceError`` when the shapes disagree or an entry is not finite.
   public init(a: Tensor<Double>, b: [Double]) throws {
     guard a.rank == 2, a.shape[0] == a.shape[1], a.shape[0] == b.count, !b.isEmpty else {
-      throw StateSpaceError.invalidInput("state matrices: A has shape \(a.shape) but B has \(b.count) entries")
+      throw StateSpaceError.countsDisagree(operation: "state matrices", tensors: ["A (rows × columns)", "B"], counts: [a.scalars.count, b.count], requirement: "A must be N × N and B have N entries")
     }
-    try StateSpaceValidation.requireFinite(a.scalars, "state matrices: A")
-    try StateSpaceValidation.requireFinite(b, "state matrices: B")
+    try StateSpaceValidation.requireFinite(a.scalars, operation: "state matrices", tensor: "A")
+    try StateSpaceValidation.requireFinite(b, operation: "state matrices", tensor: "B")
     self.a = a
     self.b = b
   }
@@ -49,7 +49,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
   /// N = 32, so an eigensolver's answer for it can be wrong in every digit, while its eigenvalues are exactly
   /// its diagonal. For other matrices the error of an eigenvalue is about `ε‖A‖` times its condition number.
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` when the QR algorithm does not converge.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` when the QR algorithm does not converge.
   /// - Complexity: O(N²) for triangular `A`, O(N³) otherwise.
   public func eigenvalues() throws -> [Complex<Double>] {
     let n = order
@@ -59,7 +59,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
     do {
       return try eigendecomposition(a).values
     } catch {
-      throw StateSpaceError.numericalFailure("state matrices: eigenvalues of A (\(n) × \(n)) failed: \(error)")
+      throw StateSpaceError.numericalFailure(operation: "state matrices", reason: "eigenvalues of A (\(n) × \(n)) failed: \(error)")
     }
   }
 
@@ -67,7 +67,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
   ///
   /// For a discrete system it decides stability (``stability``).
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` when the eigensolver fails.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` when the eigensolver fails.
   /// - Complexity: O(N²) for triangular `A`, O(N³) otherwise.
   public var spectralRadius: Double {
     get throws { try eigenvalues().reduce(0) { max($0, $1.length) } }
@@ -85,7 +85,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
   /// tens of percent (9.56 computed against 8.90 exact for forward Euler with Δ = 0.1, inside the interval
   /// [6.3, 49]).
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` when an eigensolver or the SVD fails.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` when an eigensolver or the SVD fails.
   /// - Complexity: O(N³).
   public func spectralRadiusBounds() throws -> ClosedRange<Double> {
     let n = order
@@ -99,7 +99,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
       (values, vectors) = try eigendecomposition(a)
       largestSingularValue = try singularValueDecomposition(a).singularValues.first ?? 0
     } catch {
-      throw StateSpaceError.numericalFailure("state matrices: eigenvalues of A (\(n) × \(n)) failed: \(error)")
+      throw StateSpaceError.numericalFailure(operation: "state matrices", reason: "eigenvalues of A (\(n) × \(n)) failed: \(error)")
     }
     let normBound = largestSingularValue * (1 + Double(n) * Double.ulpOfOne)
     let radius = values.reduce(0) { max($0, $1.length) }
@@ -129,7 +129,7 @@ public struct StateSpaceMatrices: Sendable, Equatable {
   /// FouT has a zero continuous eigenvalue, which every rule maps to the discrete eigenvalue 1 exactly, so
   /// its discretizations are ``DiscreteStability/marginal`` (as long as the other eigenvalues stay inside).
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` when the eigensolver fails.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` when the eigensolver fails.
   public var stability: DiscreteStability {
     get throws { DiscreteStability(spectralRadius: try spectralRadius) }
   }

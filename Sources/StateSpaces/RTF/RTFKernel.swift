@@ -13,9 +13,9 @@ public enum RTFKernel {
   ///   - length: L.
   ///   - correctingWrapAround: Whether to remove `h_L` from tap 0.
   /// - Returns: `H × L` taps, row-major.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L is not above the order or `H × L` overflows
-  ///   `Int`; ``StateSpaceError/invalidInput(_:)`` when the channels are empty or differ in order;
-  ///   ``StateSpaceError/numericalFailure(_:)`` when the denominator vanishes at a root of unity (a pole on
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when L is not above the order or `H × L` overflows
+  ///   `Int`; ``StateSpaceError`` when the channels are empty or differ in order;
+  ///   ``StateSpaceError/numericalFailure(operation:reason:)`` when the denominator vanishes at a root of unity (a pole on
   ///   the unit circle) or a tap overflows (a pole within rounding of it).
   /// - Complexity: O(H·L log L), independent of n.
   public static func kernels(
@@ -39,7 +39,7 @@ public enum RTFKernel {
     if correctingWrapAround {
       for (h, channel) in channels.enumerated() { kernel[h * length] = channel.feedthrough }
     }
-    try StateSpaceValidation.requireFiniteResult(kernel, "RTF kernel")
+    try StateSpaceValidation.requireFiniteResult(kernel, operation: "RTF", tensor: "the kernel")
     return kernel
   }
 
@@ -48,12 +48,12 @@ public enum RTFKernel {
     denominator: [Complex<Double>], numerator: [Complex<Double>]
   ) {
     guard let order = channels.first?.order, channels.allSatisfy({ $0.order == order }) else {
-      throw StateSpaceError.invalidInput("RTF: channels must be non-empty and share one order")
+      throw StateSpaceError.countsDisagree(operation: "RTF", tensors: channels.indices.map { "channel \($0)" }, counts: channels.map(\.order), requirement: "there must be at least one channel, all of one order")
     }
     guard length > order else {
-      throw StateSpaceError.invalidParameter("RTF: length L = \(length) must exceed the order n = \(order)")
+      throw StateSpaceError.invalidParameter(operation: "RTF", parameter: "length L", value: "\(length)", requirement: "greater than the order n = \(order)")
     }
-    let count = try StateSpaceValidation.product([channels.count, length], "RTF: channels × length")
+    let count = try StateSpaceValidation.product([channels.count, length], operation: "RTF")
     var denominators = [Double](repeating: 0, count: count)
     var numerators = [Double](repeating: 0, count: count)
     for (h, channel) in channels.enumerated() {
@@ -65,7 +65,7 @@ public enum RTFKernel {
     }
     let denominator = realFFT(denominators, length: length)
     guard denominator.allSatisfy({ $0.real * $0.real + $0.imaginary * $0.imaginary > 0 }) else {
-      throw StateSpaceError.numericalFailure("RTF: the denominator vanishes at a root of unity of order \(length)")
+      throw StateSpaceError.numericalFailure(operation: "RTF", reason: "the denominator vanishes at a root of unity of order \(length)")
     }
     return (denominator, realFFT(numerators, length: length))
   }
@@ -78,13 +78,13 @@ public enum RTFKernel {
   ///   - channel: The transfer function.
   ///   - outputGradient: g, L values.
   /// - Returns: The gradients with respect to a (n), b (n) and h₀.
-  /// - Throws: As ``kernels(_:length:correctingWrapAround:)``, and ``StateSpaceError/invalidInput(_:)`` when
+  /// - Throws: As ``kernels(_:length:correctingWrapAround:)``, and ``StateSpaceError`` when
   ///   `outputGradient` holds NaN or an infinity (the transform would spread it into every gradient).
   /// - Complexity: O(L log L).
   public static func gradients(
     of channel: TransferFunction, outputGradient: [Double]
   ) throws -> TransferFunctionGradients {
-    try StateSpaceValidation.requireFinite(outputGradient, "RTF gradient: the upstream gradient")
+    try StateSpaceValidation.requireFinite(outputGradient, operation: "RTF gradient", tensor: "the upstream gradient")
     let length = outputGradient.count
     let spectra = try spectra([channel], length: length)
     let g = realFFT(outputGradient)
@@ -109,7 +109,7 @@ public enum RTFKernel {
   ///   - weights: c, e.g. ``TransferFunction/recurrentOutputWeights(length:)``.
   ///   - input: The sequence u.
   /// - Returns: y, one value per input.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when there are not n finite weights or the input holds
+  /// - Throws: ``StateSpaceError`` when there are not n finite weights or the input holds
   ///   NaN or an infinity.
   /// - Complexity: O(n·L).
   public static func recurrentOutput(of channel: TransferFunction, weights: [Double], input: [Double]) throws
@@ -117,10 +117,10 @@ public enum RTFKernel {
   {
     let n = channel.order
     guard weights.count == n else {
-      throw StateSpaceError.invalidInput("RTF recurrence: \(weights.count) output weights for order n = \(n)")
+      throw StateSpaceError.countMismatch(operation: "RTF recurrence", tensor: "the output weights c", count: weights.count, expected: n)
     }
-    try StateSpaceValidation.requireFinite(weights, "RTF recurrence: the output weights c")
-    try StateSpaceValidation.requireFinite(input, "RTF recurrence: the input sequence")
+    try StateSpaceValidation.requireFinite(weights, operation: "RTF recurrence", tensor: "the output weights c")
+    try StateSpaceValidation.requireFinite(input, operation: "RTF recurrence", tensor: "the input sequence")
     var state = [Double](repeating: 0, count: n)
     return input.map { u in
       var y = channel.feedthrough * u

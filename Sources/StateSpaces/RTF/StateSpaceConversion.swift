@@ -42,11 +42,11 @@ extension StateSpaceMatrices {
   ///   - c: The output row (N).
   ///   - feedthrough: D.
   /// - Returns: The transfer function of order N.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when C has the wrong size.
+  /// - Throws: ``StateSpaceError`` when C has the wrong size.
   /// - Complexity: O(N⁴).
   public func transferFunction(output c: [Double], feedthrough: Double = 0) throws -> TransferFunction {
     guard c.count == order else {
-      throw StateSpaceError.invalidInput("state space -> transfer function: C has \(c.count) entries, not \(order)")
+      throw StateSpaceError.countMismatch(operation: "state space -> transfer function", tensor: "C", count: c.count, expected: order)
     }
     var coupled = a.scalars
     for i in 0..<order {

@@ -23,15 +23,16 @@ public struct TransferFunction: Sendable, Equatable {
   ///   - denominator: `a₁ … a_n` (n ≥ 1).
   ///   - numerator: `b₁ … b_n`, as many as `denominator`.
   ///   - feedthrough: `h₀`.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the counts differ or a value is not finite.
+  /// - Throws: ``StateSpaceError`` when the counts differ or a value is not finite.
   public init(denominator: [Double], numerator: [Double], feedthrough: Double) throws {
     guard !denominator.isEmpty, numerator.count == denominator.count else {
-      throw StateSpaceError.invalidInput(
-        "RTF: denominator a has \(denominator.count) and numerator b \(numerator.count) coefficients")
+      throw StateSpaceError.countsDisagree(
+        operation: "RTF", tensors: ["the denominator a", "the numerator b"],
+        counts: [denominator.count, numerator.count], requirement: "they must be equal and not empty")
     }
-      try StateSpaceValidation.requireFinite(denominator, "RTF: the denominator a")
-    try StateSpaceValidation.requireFinite(numerator, "RTF: the numerator b")
-    try StateSpaceValidation.requireFinite([feedthrough], "RTF: the feed-through h0")
+      try StateSpaceValidation.requireFinite(denominator, operation: "RTF", tensor: "the denominator a")
+    try StateSpaceValidation.requireFinite(numerator, operation: "RTF", tensor: "the numerator b")
+    try StateSpaceValidation.requireFinite([feedthrough], operation: "RTF", tensor: "the feed-through h0")
     (self.denominator, self.numerator, self.feedthrough) = (denominator, numerator, feedthrough)
   }
 
@@ -59,9 +60,9 @@ public struct TransferFunction: Sendable, Equatable {
   ///
   /// - Parameter slack: The learnable `s`, finite.
   /// - Returns: The projected transfer function.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `slack` is NaN or infinite.
+  /// - Throws: ``StateSpaceError`` when `slack` is NaN or infinite.
   public func stabilized(slack: Double = 0) throws -> TransferFunction {
-    try StateSpaceValidation.requireFinite([slack], "RTF stabilization: the slack s")
+    try StateSpaceValidation.requireFinite([slack], operation: "RTF stabilization", tensor: "the slack s")
     let norm = denominator.reduce(0) { $0 + abs($1) } + abs(slack) + 1e-6
     return try TransferFunction(
       denominator: denominator.map { $0 / norm }, numerator: numerator, feedthrough: feedthrough)
@@ -72,15 +73,15 @@ public struct TransferFunction: Sendable, Equatable {
   ///
   /// - Parameter length: L, at least 1.
   /// - Returns: n weights.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1; ``StateSpaceError/numericalFailure(_:)``
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when L < 1; ``StateSpaceError/numericalFailure(operation:reason:)``
   ///   when `I − Āᴸ` is singular (a pole on the unit circle) or `Āᴸ` overflows (a pole outside it).
   /// - Complexity: O(n³ log L).
   public func recurrentOutputWeights(length: Int) throws -> [Double] {
     guard length >= 1 else {
-      throw StateSpaceError.invalidParameter("RTF correction: length L must be at least 1, got \(length)")
+      throw StateSpaceError.invalidParameter(operation: "RTF correction", parameter: "length L", value: "\(length)", requirement: "at least 1")
     }
     let power = DenseAlgebra.power(companion().a, length)
     let system = (Tensor<Double>(identity: order) - power).transposed()
-    return try DenseAlgebra.solve(system, numerator, columns: 1, what: "RTF correction (I − Ā^\(length))ᵀ")
+    return try DenseAlgebra.solve(system, numerator, columns: 1, operation: "RTF correction (I − Ā^\(length))ᵀ")
   }
 }

@@ -28,12 +28,12 @@ public struct DPLRDecomposition: Sendable {
   /// - Parameters:
   ///   - measure: ``HiPPOMeasure/legS`` or ``HiPPOMeasure/legT(window:)``.
   ///   - n: N, even and at least 2.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for another measure or an odd N;
-  ///   ``StateSpaceError/numericalFailure(_:)`` when the eigensolver fails.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` for another measure or an odd N;
+  ///   ``StateSpaceError/numericalFailure(operation:reason:)`` when the eigensolver fails.
   /// - Complexity: O(N³).
   public init(measure: HiPPOMeasure, order n: Int) throws {
     guard n >= 2, n % 2 == 0 else {
-      throw StateSpaceError.invalidParameter("DPLR: state size N must be even and at least 2, got \(n)")
+      throw StateSpaceError.invalidParameter(operation: "DPLR", parameter: "state size N", value: "\(n)", requirement: "even and at least 2")
     }
     let system = try HiPPO.matrices(measure, order: n)
     let shift: Double
@@ -47,7 +47,7 @@ public struct DPLRDecomposition: Sendable {
       correction = [(0..<n).map { $0 % 2 == 0 ? r[$0] : 0 }, (0..<n).map { $0 % 2 == 1 ? r[$0] : 0 }]
       shift = 0
     default:
-      throw StateSpaceError.invalidParameter("DPLR: only legs and legt have a decomposition here, not \(measure.name)")
+      throw StateSpaceError.invalidParameter(operation: "DPLR", parameter: "measure", value: measure.name, requirement: "legs or legt (the measures with a decomposition here)")
     }
     // K = A + PPᵀ + cI is skew-symmetric; its eigenvectors come from the real symmetric embedding
     // E = [[0, K], [−K, 0]]: E[u; v] = w[u; v] gives K(u + iv) = iw(u + iv). zheevd on H = −iK would do it in
@@ -66,7 +66,7 @@ public struct DPLRDecomposition: Sendable {
     do {
       (values, eigenvectors) = try symmetricEigendecomposition(Tensor(shape: [size, size], scalars: embedding))
     } catch {
-      throw StateSpaceError.numericalFailure("DPLR: eigendecomposition of the skew part failed: \(error)")
+      throw StateSpaceError.numericalFailure(operation: "DPLR", reason: "eigendecomposition of the skew part failed: \(error)")
     }
     // Ascending eigenvalues: the first N are the N/2 negative w, each twice; take every other one.
     let half = n / 2
@@ -97,10 +97,10 @@ public struct DPLRDecomposition: Sendable {
   ///
   /// - Parameter c: The real row, N entries.
   /// - Returns: The stored half of `C V`.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when C does not have N finite entries.
+  /// - Throws: ``StateSpaceError`` when C does not have N finite entries.
   public func projectedOutput(_ c: [Double]) throws -> [Complex<Double>] {
-    guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
-    try StateSpaceValidation.requireFinite(c, "S4: C")
+    guard c.count == order else { throw StateSpaceError.countMismatch(operation: "S4", tensor: "C", count: c.count, expected: order) }
+    try StateSpaceValidation.requireFinite(c, operation: "S4", tensor: "C")
     let half = order / 2
     return (0..<half).map { j in
       var sum = Complex<Double>.zero
@@ -149,13 +149,13 @@ extension DPLRDecomposition {
   ///   - step: Δ.
   ///   - length: L.
   /// - Returns: The channel.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` for a step that is not positive and finite or L < 1;
-  ///   ``StateSpaceError/invalidInput(_:)`` for a C that does not have N finite entries.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` for a step that is not positive and finite or L < 1;
+  ///   ``StateSpaceError`` for a C that does not have N finite entries.
   /// - Complexity: O(N³ log L) (`Āᴸ` by repeated squaring).
   public func channel(output c: [Double], step: Double, length: Int) throws -> S4Channel {
-    guard c.count == order else { throw StateSpaceError.invalidInput("S4: C has \(c.count) entries, not \(order)") }
-    try StateSpaceValidation.requireFinite(c, "S4: C")
-    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4: length L must be at least 1, got \(length)") }
+    guard c.count == order else { throw StateSpaceError.countMismatch(operation: "S4", tensor: "C", count: c.count, expected: order) }
+    try StateSpaceValidation.requireFinite(c, operation: "S4", tensor: "C")
+    guard length >= 1 else { throw StateSpaceError.invalidParameter(operation: "S4", parameter: "length L", value: "\(length)", requirement: "at least 1") }
     let discrete = try StateSpaceMatrices(a: reconstructedMatrix(), b: [Double](repeating: 0, count: order))
       .discretized(step: step, method: .bilinear)
     let row = matmul(Tensor(shape: [1, order], scalars: c), DenseAlgebra.power(discrete.a, length))

@@ -26,8 +26,8 @@ public struct S4Channel: Sendable, Equatable {
   ///   - input: B̃.
   ///   - output: C̃.
   ///   - step: Δ, positive and finite.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the sizes disagree, the rank is not 1 or 2, or a
-  ///   value is NaN or infinite; ``StateSpaceError/invalidParameter(_:)`` when Δ is not positive and finite.
+  /// - Throws: ``StateSpaceError`` when the sizes disagree, the rank is not 1 or 2, or a
+  ///   value is NaN or infinite; ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when Δ is not positive and finite.
   public init(
     eigenvalues: [Complex<Double>], lowRank: [[Complex<Double>]], input: [Complex<Double>],
     output: [Complex<Double>], step: Double
@@ -36,13 +36,14 @@ public struct S4Channel: Sendable, Equatable {
     guard m > 0, (1...2).contains(lowRank.count), lowRank.allSatisfy({ $0.count == m }), input.count == m,
       output.count == m
     else {
-      throw StateSpaceError.invalidInput(
-        "S4: Λ has \(m) entries; P̃ (rank \(lowRank.count)), B̃ (\(input.count)) and C̃ (\(output.count)) must match")
+      throw StateSpaceError.countsDisagree(
+        operation: "S4", tensors: ["Λ", "P̃ rows", "B̃", "C̃"], counts: [m, lowRank.count, input.count, output.count],
+        requirement: "P̃ must have 1 or 2 rows and every row, B̃ and C̃ as many entries as Λ")
     }
-    try StateSpaceValidation.requireFinite(eigenvalues, "S4: Λ")
-    for (r, row) in lowRank.enumerated() { try StateSpaceValidation.requireFinite(row, "S4: P̃ row \(r)") }
-    try StateSpaceValidation.requireFinite(input, "S4: B̃")
-    try StateSpaceValidation.requireFinite(output, "S4: C̃")
+    try StateSpaceValidation.requireFinite(eigenvalues, operation: "S4", tensor: "Λ")
+    for (r, row) in lowRank.enumerated() { try StateSpaceValidation.requireFinite(row, operation: "S4", tensor: "P̃ row \(r)") }
+    try StateSpaceValidation.requireFinite(input, operation: "S4", tensor: "B̃")
+    try StateSpaceValidation.requireFinite(output, operation: "S4", tensor: "C̃")
     try StateSpaceMatrices.validate(step: step)
     (self.eigenvalues, self.lowRank, self.input, self.output, self.step) = (eigenvalues, lowRank, input, output, step)
   }
@@ -80,7 +81,7 @@ public enum S4Kernel {
   ///   - channels: The channels (any sizes and ranks).
   ///   - length: L (at least 1).
   /// - Returns: `H × L` taps, row-major.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1 or `H × L` overflows `Int`.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when L < 1 or `H × L` overflows `Int`.
   /// - Complexity: O(H·N·L) for the Cauchy sums plus O(H·L log L) for the transforms.
   public static func kernels(_ channels: [S4Channel], length: Int) throws -> [Double] {
     try kernels(channels, length: length, vectorLevel: sml_cpu_vector_level())
@@ -89,8 +90,8 @@ public enum S4Kernel {
   /// ``kernels(_:length:)`` with the widest vector level of the C kernel given (0 baseline, 2 AVX2, 3 AVX-512;
   /// lowered to what the processor has), so that tests reach every variant.
   static func kernels(_ channels: [S4Channel], length: Int, vectorLevel: Int32) throws -> [Double] {
-    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4: length L must be at least 1, got \(length)") }
-    let count = try StateSpaceValidation.product([channels.count, length], "S4: channels × length")
+    guard length >= 1 else { throw StateSpaceError.invalidParameter(operation: "S4", parameter: "length L", value: "\(length)", requirement: "at least 1") }
+    let count = try StateSpaceValidation.product([channels.count, length], operation: "S4")
     let bins = length / 2 + 1
     let tangents = nodes(length: length)
     // One channel at a time per core: its spectrum (L/2 + 1 bins) and the transform's temporaries stay in

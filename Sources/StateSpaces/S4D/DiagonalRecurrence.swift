@@ -9,10 +9,10 @@ extension DiagonalStateSpace {
   ///   - input: The sequence u.
   ///   - method: ZOH or bilinear.
   /// - Returns: y, one value per input.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the input holds NaN or an infinity.
+  /// - Throws: ``StateSpaceError`` when the input holds NaN or an infinity.
   /// - Complexity: O(N·L), on plain doubles (real and imaginary parts of the modes in separate arrays).
   public func recurrentOutput(_ input: [Double], method: DiagonalDiscretization) throws -> [Double] {
-    try StateSpaceValidation.requireFinite(input, "S4D recurrence: the input sequence")
+    try StateSpaceValidation.requireFinite(input, operation: "S4D recurrence", tensor: "the input sequence")
     let modes = a.count
     var weightRe = [Double](repeating: 0, count: modes), weightIm = weightRe
     var ratioRe = weightRe, ratioIm = weightRe

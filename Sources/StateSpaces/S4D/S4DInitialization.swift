@@ -23,10 +23,10 @@ public enum S4DInitialization: String, Sendable, CaseIterable {
   ///
   /// - Parameter order: N, even and at least 2.
   /// - Returns: N/2 eigenvalues.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when N is odd or below 2.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when N is odd or below 2.
   public func eigenvalues(order: Int) throws -> [Complex<Double>] {
     guard order >= 2, order % 2 == 0 else {
-      throw StateSpaceError.invalidParameter("S4D: state size N must be even and at least 2, got \(order)")
+      throw StateSpaceError.invalidParameter(operation: "S4D", parameter: "state size N", value: "\(order)", requirement: "even and at least 2")
     }
     let half = order / 2
     let n = Double(order)

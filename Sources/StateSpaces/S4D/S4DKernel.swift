@@ -31,15 +31,15 @@ public struct DiagonalStateSpace: Sendable, Equatable {
   ///   - b: The input weights, as many as `a`.
   ///   - c: The output weights, as many as `a`.
   ///   - step: Δ, positive and finite.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when the counts differ or a value is NaN or infinite;
-  ///   ``StateSpaceError/invalidParameter(_:)`` when Δ is not positive and finite.
+  /// - Throws: ``StateSpaceError`` when the counts differ or a value is NaN or infinite;
+  ///   ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when Δ is not positive and finite.
   public init(a: [Complex<Double>], b: [Complex<Double>], c: [Complex<Double>], step: Double) throws {
     guard !a.isEmpty, b.count == a.count, c.count == a.count else {
-      throw StateSpaceError.invalidInput("S4D: A, B, C have \(a.count), \(b.count), \(c.count) entries")
+      throw StateSpaceError.countsDisagree(operation: "S4D", tensors: ["A", "B", "C"], counts: [a.count, b.count, c.count], requirement: "they must be equal and not empty")
     }
-    try StateSpaceValidation.requireFinite(a, "S4D: A")
-    try StateSpaceValidation.requireFinite(b, "S4D: B")
-    try StateSpaceValidation.requireFinite(c, "S4D: C")
+    try StateSpaceValidation.requireFinite(a, operation: "S4D", tensor: "A")
+    try StateSpaceValidation.requireFinite(b, operation: "S4D", tensor: "B")
+    try StateSpaceValidation.requireFinite(c, operation: "S4D", tensor: "C")
     try StateSpaceMatrices.validate(step: step)
     (self.a, self.b, self.c, self.step) = (a, b, c, step)
   }
@@ -156,7 +156,7 @@ public enum S4DKernel {
   ///   - length: L (at least 1).
   ///   - method: ZOH or bilinear.
   /// - Returns: `H × L` taps, row-major.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` when L < 1 or `H × L` overflows `Int`.
+  /// - Throws: ``StateSpaceError/invalidParameter(operation:parameter:value:requirement:)`` when L < 1 or `H × L` overflows `Int`.
   /// - Complexity: O(H·N·L).
   public static func kernels(
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization
@@ -169,8 +169,8 @@ public enum S4DKernel {
   static func kernels(
     _ channels: [DiagonalStateSpace], length: Int, method: DiagonalDiscretization, vectorLevel: Int32
   ) throws -> [Double] {
-    guard length >= 1 else { throw StateSpaceError.invalidParameter("S4D: length L must be at least 1, got \(length)") }
-    let count = try StateSpaceValidation.product([channels.count, length], "S4D: channels × length")
+    guard length >= 1 else { throw StateSpaceError.invalidParameter(operation: "S4D", parameter: "length L", value: "\(length)", requirement: "at least 1") }
+    let count = try StateSpaceValidation.product([channels.count, length], operation: "S4D")
     // Every tap is written by the C kernel, so the output skips zero-filling.
     return [Double](unsafeUninitializedCapacity: count) { out, initialized in
       initialized = out.count
@@ -211,14 +211,14 @@ public enum S4DKernel {
   ///   - outputGradient: `g`, the gradient with respect to the kernel (L values).
   ///   - method: ZOH or bilinear.
   /// - Returns: The gradients with respect to A, B, C (N/2 each) and Δ.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` when `outputGradient` is empty or holds NaN or an
+  /// - Throws: ``StateSpaceError`` when `outputGradient` is empty or holds NaN or an
   ///   infinity (a NaN there would spread into every parameter's gradient).
   /// - Complexity: O(N·L).
   public static func gradients(
     of channel: DiagonalStateSpace, outputGradient: [Double], method: DiagonalDiscretization
   ) throws -> DiagonalStateSpaceGradients {
-    guard !outputGradient.isEmpty else { throw StateSpaceError.invalidInput("S4D gradient: the upstream gradient is empty") }
-    try StateSpaceValidation.requireFinite(outputGradient, "S4D gradient: the upstream gradient")
+    guard !outputGradient.isEmpty else { throw StateSpaceError.emptyInput(operation: "S4D gradient", tensor: "the upstream gradient") }
+    try StateSpaceValidation.requireFinite(outputGradient, operation: "S4D gradient", tensor: "the upstream gradient")
     var (gradA, gradB, gradC) = ([Complex<Double>](), [Complex<Double>](), [Complex<Double>]())
     var gradStep = 0.0
     for n in 0..<channel.a.count {

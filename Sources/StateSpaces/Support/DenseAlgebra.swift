@@ -3,29 +3,29 @@ import TensorCore
 /// Dense linear algebra for the state-space setup steps (discretization, corrections, conversions): solves that
 /// rethrow TensorCore's errors as state-space errors, and the complex determinant TensorCore does not provide.
 enum DenseAlgebra {
-  /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `what`.
+  /// Solves `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error that names `operation`.
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` naming `operation` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
-  static func solve(_ a: Tensor<Double>, _ b: [Double], columns: Int, what: String) throws -> [Double] {
+  static func solve(_ a: Tensor<Double>, _ b: [Double], columns: Int, operation: String) throws -> [Double] {
     do {
       return try TensorCore.solve(a, Tensor(shape: [a.rows, columns], scalars: b)).scalars
     } catch {
-      throw StateSpaceError.numericalFailure("\(what): \(error)")
+      throw StateSpaceError.numericalFailure(operation: operation, reason: "\(error)")
     }
   }
 
   /// Solves the complex system `A X = B` (TensorCore's LU solve), rethrowing a failure as a state-space error.
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` naming `what` when `A` is singular or not finite.
+  /// - Throws: ``StateSpaceError/numericalFailure(operation:reason:)`` naming `operation` when `A` is singular or not finite.
   /// - Complexity: O(n³ + n²·columns).
-  static func solve(_ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, what: String) throws
+  static func solve(_ a: [Complex<Double>], _ b: [Complex<Double>], order n: Int, operation: String) throws
     -> [Complex<Double>]
   {
     do {
       return try TensorCore.solve(a, b, order: n)
     } catch {
-      throw StateSpaceError.numericalFailure("\(what): \(error)")
+      throw StateSpaceError.numericalFailure(operation: operation, reason: "\(error)")
     }
   }
 

@@ -6,30 +6,32 @@ enum StateSpaceValidation {
   ///
   /// - Parameters:
   ///   - values: The values.
-  ///   - what: Names the argument in the message, for example `"S4: C̃"`.
-  /// - Throws: ``StateSpaceError/invalidInput(_:)`` naming `what` and the first bad index.
-  static func requireFinite<C: Collection>(_ values: C, _ what: @autoclosure () -> String) throws
+  ///   - operation: Names the computation, for example `"S4"`.
+  ///   - tensor: Names the argument, for example `"C̃"`.
+  /// - Throws: ``StateSpaceError/nonFiniteInput(operation:tensor:index:)`` at the first bad index.
+  static func requireFinite<C: Collection>(_ values: C, operation: @autoclosure () -> String, tensor: String) throws
   where C.Element == Double {
     for (index, value) in values.enumerated() where !value.isFinite {
-      throw StateSpaceError.invalidInput("\(what()) holds a non-finite value (\(value)) at index \(index)")
+      throw StateSpaceError.nonFiniteInput(operation: operation(), tensor: tensor, index: index)
     }
   }
 
   /// Throws unless the real and imaginary part of every value is finite.
-  static func requireFinite<C: Collection>(_ values: C, _ what: @autoclosure () -> String) throws
+  static func requireFinite<C: Collection>(_ values: C, operation: @autoclosure () -> String, tensor: String) throws
   where C.Element == Complex<Double> {
     for (index, value) in values.enumerated() where !(value.real.isFinite && value.imaginary.isFinite) {
-      throw StateSpaceError.invalidInput("\(what()) holds a non-finite value (\(value)) at index \(index)")
+      throw StateSpaceError.nonFiniteInput(operation: operation(), tensor: tensor, index: index)
     }
   }
 
   /// Throws unless every value of a computed result is finite (an overflow, not bad input).
   ///
-  /// - Throws: ``StateSpaceError/numericalFailure(_:)`` naming `what`.
-  static func requireFiniteResult<C: Collection>(_ values: C, _ what: @autoclosure () -> String) throws
-  where C.Element == Double {
+  /// - Throws: ``StateSpaceError/overflow(operation:tensor:index:)`` at the first non-finite index.
+  static func requireFiniteResult<C: Collection>(
+    _ values: C, operation: @autoclosure () -> String, tensor: String
+  ) throws where C.Element == Double {
     for (index, value) in values.enumerated() where !value.isFinite {
-      throw StateSpaceError.numericalFailure("\(what()) overflows: non-finite value (\(value)) at index \(index)")
+      throw StateSpaceError.overflow(operation: operation(), tensor: tensor, index: index)
     }
   }
 
@@ -37,15 +39,14 @@ enum StateSpaceValidation {
   ///
   /// - Parameters:
   ///   - factors: The sizes (non-negative).
-  ///   - what: Names the product in the message, for example `"S4: channels × length"`.
-  /// - Throws: ``StateSpaceError/invalidParameter(_:)`` naming the sizes.
-  static func product(_ factors: [Int], _ what: @autoclosure () -> String) throws -> Int {
+  ///   - operation: Names the computation, for example `"S4"`.
+  /// - Throws: ``StateSpaceError/sizeOverflow(operation:sizes:)`` naming the sizes.
+  static func product(_ factors: [Int], operation: @autoclosure () -> String) throws -> Int {
     var result = 1
     for factor in factors {
       let (value, overflow) = result.multipliedReportingOverflow(by: factor)
       guard !overflow else {
-        throw StateSpaceError.invalidParameter(
-          "\(what()): the sizes \(factors.map(String.init).joined(separator: " × ")) overflow the element count")
+        throw StateSpaceError.sizeOverflow(operation: operation(), sizes: factors)
       }
       result = value
     }

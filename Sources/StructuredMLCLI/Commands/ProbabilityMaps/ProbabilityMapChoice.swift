@@ -35,7 +35,7 @@ enum ProbabilityMapChoice {
       default: return try Entmax(alpha: alpha)
       }
     } catch let error as ProbabilityMapError {
-      let option = name == "entmax" ? "--alpha" : name == "topk" && k < 1 ? "--k" : "--temperature"
+      let option = error.parameter.map { "--" + $0 } ?? "--\(name)"
       throw CommandError.usage("option '\(option)': \(error)")
     }
   }

@@ -13,9 +13,9 @@ enum StateSpaceCommandSupport {
     do {
       return try body()
     } catch let error as StateSpaceError {
-      switch error {
-      case .invalidParameter: throw CommandError.usage(error.description)
-      case .invalidInput, .numericalFailure: throw CommandError.failure(error.description)
+      switch error.fault {
+      case .parameter: throw CommandError.usage(error.description)
+      case .input, .numerical: throw CommandError.failure(error.description)
       }
     }
   }
