@@ -35,4 +35,33 @@ import Testing
       .parameter == "k")
     #expect(ProbabilityMapError.scalarInput(tensor: "scores").parameter == nil)
   }
+
+  @Test func buffersThatDoNotFitTheirRowsAreRefused() {
+    let scores: [Float] = [1, 2, 3, 4, 5, 6]
+    var output = [Float](repeating: 0, count: 4)
+    scores.withUnsafeBufferPointer { x in
+      output.withUnsafeMutableBufferPointer { out in
+        #expect(throws: ProbabilityMapError.shapeMismatch(tensor: "output", shape: [4], reference: "scores", referenceShape: [6])) {
+          try Entmax15().forward(rows: x, length: 3, into: out)
+        }
+        #expect(throws: ProbabilityMapError.emptyLastAxis(tensor: "scores", shape: [6, 0])) {
+          try Sparsemax().forward(rows: x, length: 0, into: out)
+        }
+        #expect(throws: ProbabilityMapError.shapeMismatch(
+          tensor: "scores", shape: [6], reference: "rows of length 4", referenceShape: [1, 4])
+        ) { try Softmax.standard.forward(rows: x, length: 4, into: out) }
+      }
+    }
+  }
+
+  @Test func buffersGiveTheRowsOfTheClosedForm() throws {
+    // Sparsemax of [0, 1, 3] is [0, 0, 1]; of [1, 1, 1] it is uniform (τ = 2/3).
+    let scores: [Float] = [0, 1, 3, 1, 1, 1]
+    var output = [Float](repeating: .nan, count: 6)
+    try scores.withUnsafeBufferPointer { x in
+      try output.withUnsafeMutableBufferPointer { try Sparsemax().forward(rows: x, length: 3, into: $0) }
+    }
+    #expect(output[0...2] == [0, 0, 1])
+    #expect(output[3...5].allSatisfy { abs($0 - 1 / 3) < 1e-7 })
+  }
 }

@@ -46,10 +46,10 @@ extension CausalSelfAttention {
         let inverse = 1 / sum
         for j in 0..<count { weights[j] *= inverse }
       } else {
-        let row = Tensor(shape: [1, count], scalars: Array(UnsafeBufferPointer(start: scores, count: count)))
         do {
-          let result = try normalizer.forward(row)
-          result.scalars.withUnsafeBufferPointer { weights.update(from: $0.baseAddress!, count: count) }
+          try normalizer.forward(
+            rows: UnsafeBufferPointer(start: scores, count: count), length: count,
+            into: UnsafeMutableBufferPointer(start: weights, count: count))
         } catch {
           throw .normalizerFailed(layer: name, message: "\(error)")
         }

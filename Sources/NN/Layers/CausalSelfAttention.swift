@@ -162,7 +162,7 @@ public struct CausalSelfAttention: Sendable {
   ///   - record: What it returned.
   ///   - outputGradient: `tokens × width`.
   ///   - qkvGradient: `tokens × 3·width`.
-  ///   - workspace: Scratch for `dP`.
+  ///   - workspace: Scratch for `dP` (and, for normalizers other than softmax, for their backward).
   /// - Throws: ``TrainingError/normalizerFailed(layer:message:)`` if the normalizer's backward fails.
   /// - Complexity: O(batch·heads·T²·d), four batched GEMMs, plus the normalizer's backward.
   public func backward(
@@ -196,7 +196,9 @@ public struct CausalSelfAttention: Sendable {
     }
     // dS overwrites dP.
     if let scores = record.scores {
-      try normalizeBackward(scores: scores, probabilities: record.probabilities, gradient: probabilityGradient, rows: count * t, t)
+      try normalizeBackward(
+        scores: scores, probabilities: record.probabilities, gradient: probabilityGradient,
+        scratch: workspace.allocate(Float.self, count: count * t * t), rows: count * t, t)
     } else {
       parallelFor(count * t, minimumChunk: 64) { rows in
         for row in rows {
@@ -243,10 +245,10 @@ public struct CausalSelfAttention: Sendable {
     for row in 0..<rows {
       for j in (row % t + 1)..<t { scores[row * t + j] = -.infinity }
     }
-    let input = Tensor(shape: [rows, t], scalars: Array(UnsafeBufferPointer(start: scores, count: rows * t)))
     do {
-      let output = try normalizer.forward(input)
-      output.scalars.withUnsafeBufferPointer { probabilities.update(from: $0.baseAddress!, count: rows * t) }
+      try normalizer.forward(
+        rows: UnsafeBufferPointer(start: scores, count: rows * t), length: t,
+        into: UnsafeMutableBufferPointer(start: probabilities, count: rows * t))
     } catch {
       throw .normalizerFailed(layer: name, message: "\(error)")
     }
@@ -255,15 +257,17 @@ public struct CausalSelfAttention: Sendable {
   /// The normalizer's backward on all rows at once; the result overwrites `gradient`.
   private func normalizeBackward(
     scores: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
-    gradient: UnsafeMutablePointer<Float>, rows: Int, _ t: Int
+    gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, rows: Int, _ t: Int
   ) throws(TrainingError) {
-    func tensor(_ pointer: UnsafeMutablePointer<Float>) -> Tensor<Float> {
-      Tensor(shape: [rows, t], scalars: Array(UnsafeBufferPointer(start: pointer, count: rows * t)))
+    let count = rows * t
+    func buffer(_ pointer: UnsafeMutablePointer<Float>) -> UnsafeBufferPointer<Float> {
+      UnsafeBufferPointer(start: pointer, count: count)
     }
     do {
-      let result = try normalizer.backward(
-        scores: tensor(scores), output: tensor(probabilities), outputGradient: tensor(gradient))
-      result.scalars.withUnsafeBufferPointer { gradient.update(from: $0.baseAddress!, count: rows * t) }
+      try normalizer.backward(
+        rows: buffer(scores), output: buffer(probabilities), outputGradient: buffer(gradient), length: t,
+        into: UnsafeMutableBufferPointer(start: scratch, count: count))
+      gradient.update(from: scratch, count: count)
     } catch {
       throw .normalizerFailed(layer: name, message: "\(error)")
     }

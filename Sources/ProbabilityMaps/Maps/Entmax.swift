@@ -58,10 +58,15 @@ public struct Entmax: ProbabilityMap {
   /// Checks that a per-row `α` list matches the rows of `tensor`.
   func checkRows<S>(_ tensor: Tensor<S>, name: String) throws -> Int {
     let (rows, n) = try RowDriver.rowShape(tensor, name: name)
+    try checkRows(rows)
+    return n
+  }
+
+  /// Checks that a per-row `α` list matches `rows`.
+  func checkRows(_ rows: Int) throws {
     guard alphas.count == 1 || alphas.count == rows else {
       throw ProbabilityMapError.parameterCountMismatch(map: "entmax", parameter: "alpha", count: alphas.count, rows: rows)
     }
-    return n
   }
 
   /// The α-entmax of every row.
@@ -70,9 +75,11 @@ public struct Entmax: ProbabilityMap {
   ///   maximum and O(s) per Newton step on a support of size `s` (about ten steps).
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    let n = try checkRows(scores, name: "scores")
-    return RowDriver.map(scores, workspaceCount: n) { row, x, out, workspace in
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try checkRows(RowDriver.rowCount(scores.count, length: n, name: "scores"))
+    try RowDriver.map(scores, length: n, into: output, workspaceCount: n) { row, x, out, workspace in
       let alpha = self.alpha(row: row)
       guard alpha > 1 else {
         RowKernels.softmax(x, inverseTemperature: 1, into: out)
@@ -94,12 +101,12 @@ public struct Entmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
-    _ = try checkRows(scores, name: "scores")
-    return RowDriver.map(output, gradient) { row, p, v, out in
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try checkRows(RowDriver.rowCount(scores.count, length: n, name: "scores"))
+    try RowDriver.map(output, gradient, length: n, into: result) { row, p, v, out in
       guard p.allSatisfy(\.isFinite), v.allSatisfy(\.isFinite) else {
         out.update(repeating: .nan)
         return

@@ -17,9 +17,10 @@ public struct Entmax15: ProbabilityMap {
   /// - Complexity: O(n + c·s) per row for `c` kept scores and `s` Newton steps (a handful of each).
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    let (_, n) = try RowDriver.rowShape(scores, name: "scores")
-    return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.map(scores, length: n, into: output, workspaceCount: n) { _, x, out, workspace in
       RowKernels.entmax15(x, into: out, workspace: workspace)
     }
   }
@@ -29,11 +30,11 @@ public struct Entmax15: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
-    return RowDriver.map(output, gradient) { _, p, v, out in
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.map(output, gradient, length: n, into: result) { _, p, v, out in
       RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SQUARE_ROOT, into: out)
     }
   }

@@ -54,7 +54,7 @@ public struct GumbelSoftmax: Sendable {
   {
     let relaxed = try Softmax(temperature: temperature).forward(GumbelSoftmax.perturbed(scores, using: &generator))
     guard hard else { return Sample(output: relaxed, relaxed: relaxed) }
-    let output = RowDriver.map(relaxed) { _, p, out, _ in
+    let output = try RowDriver.map(relaxed) { _, p, out, _ in
       out.update(repeating: 0)
       var best: Int?
       for i in 0..<p.count where p[i] > 0 && (best.map { p[i] > p[$0] } ?? true) { best = i }

@@ -22,10 +22,11 @@ public struct LogSoftmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    _ = try RowDriver.rowShape(scores, name: "scores")
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
     let inverseTemperature = S(1 / temperature)
-    return RowDriver.map(scores) { _, x, out, _ in
+    try RowDriver.map(scores, length: n, into: output) { _, x, out, _ in
       RowKernels.logSoftmax(x, inverseTemperature: inverseTemperature, into: out)
     }
   }
@@ -35,12 +36,12 @@ public struct LogSoftmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
     let factor = S(1 / temperature)
-    return RowDriver.map(output, gradient) { _, logP, u, out in
+    try RowDriver.map(output, gradient, length: n, into: result) { _, logP, u, out in
       RowKernels.logSoftmaxBackward(
         logProbabilities: logP, gradient: u, factor: factor.isFinite ? factor : 1, into: out)
       Softmax.applyOverflowingFactor(factor, to: out)

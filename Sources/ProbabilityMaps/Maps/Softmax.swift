@@ -32,10 +32,11 @@ public struct Softmax: ProbabilityMap {
   ///   (the last two on data already in cache).
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    _ = try RowDriver.rowShape(scores, name: "scores")
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
     let inverseTemperature = S(1 / temperature)
-    return RowDriver.map(scores) { _, x, out, _ in
+    try RowDriver.map(scores, length: n, into: output) { _, x, out, _ in
       RowKernels.softmax(x, inverseTemperature: inverseTemperature, into: out)
     }
   }
@@ -45,12 +46,12 @@ public struct Softmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
     let factor = S(1 / temperature)
-    return RowDriver.map(output, gradient) { _, p, v, out in
+    try RowDriver.map(output, gradient, length: n, into: result) { _, p, v, out in
       RowKernels.simplexBackward(
         p, gradient: v, factor: factor.isFinite ? factor : 1, weights: SML_WEIGHTS_AS_GIVEN, into: out)
       Softmax.applyOverflowingFactor(factor, to: out)

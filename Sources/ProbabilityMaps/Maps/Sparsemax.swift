@@ -17,9 +17,10 @@ public struct Sparsemax: ProbabilityMap {
   /// - Complexity: O(n) expected per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    let (_, n) = try RowDriver.rowShape(scores, name: "scores")
-    return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.map(scores, length: n, into: output, workspaceCount: n) { _, x, out, workspace in
       RowKernels.sparsemax(x, into: out, workspace: workspace)
     }
   }
@@ -29,11 +30,11 @@ public struct Sparsemax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
-    return RowDriver.map(output, gradient) { _, p, v, out in
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.map(output, gradient, length: n, into: result) { _, p, v, out in
       RowKernels.simplexBackward(p, gradient: v, factor: 1, weights: SML_WEIGHTS_SUPPORT, into: out)
     }
   }

@@ -34,9 +34,10 @@ public struct TaylorSoftmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    _ = try RowDriver.rowShape(scores, name: "scores")
-    return RowDriver.map(scores) { _, x, out, _ in
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.map(scores, length: n, into: output) { _, x, out, _ in
       let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
       let scale = TaylorSoftmax.rowScale(x)
@@ -52,34 +53,32 @@ public struct TaylorSoftmax: ProbabilityMap {
   /// - Complexity: O(n) per row.
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try checkBackwardShapes(scores: scores, output: output, outputGradient: gradient)
-    let n = scores.shape.last ?? 1
-    return output.scalars.withUnsafeBufferPointer { probabilities in
-      let base = probabilities.baseAddress!
-      return RowDriver.map(scores, gradient) { row, x, u, out in
-        let p = UnsafeBufferPointer(start: base + row * n, count: n)
-        let scale = TaylorSoftmax.rowScale(x)
-        var (total, mean) = (0.0, 0.0)
-        for i in 0..<n {
-          total += TaylorSoftmax.scaledNumerator(x[i], scale: scale)
-          mean += Double(u[i]) * Double(p[i])
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try RowDriver.requireSameCount(output.count, "output", as: scores.count, "scores")
+    guard let base = output.baseAddress else { return }
+    try RowDriver.map(scores, gradient, length: n, into: result) { row, x, u, out in
+      let p = UnsafeBufferPointer(start: base + row * n, count: n)
+      let scale = TaylorSoftmax.rowScale(x)
+      var (total, mean) = (0.0, 0.0)
+      for i in 0..<n {
+        total += TaylorSoftmax.scaledNumerator(x[i], scale: scale)
+        mean += Double(u[i]) * Double(p[i])
+      }
+      let finite = x.allSatisfy { $0.isFinite || $0 == -.infinity } && u.allSatisfy(\.isFinite)
+      guard finite, mean.isFinite, total > 0 else {
+        out.update(repeating: finite && total == 0 ? 0 : .nan)
+        return
+      }
+      for i in 0..<n {
+        guard x[i] != -.infinity else {
+          out[i] = 0
+          continue
         }
-        let finite = x.allSatisfy { $0.isFinite || $0 == -.infinity } && u.allSatisfy(\.isFinite)
-        guard finite, mean.isFinite, total > 0 else {
-          out.update(repeating: finite && total == 0 ? 0 : .nan)
-          return
-        }
-        for i in 0..<n {
-          guard x[i] != -.infinity else {
-            out[i] = 0
-            continue
-          }
-          let slope = (1 / scale + Double(x[i]) / scale) / total / scale
-          out[i] = S(slope * (Double(u[i]) - mean))
-        }
+        let slope = (1 / scale + Double(x[i]) / scale) / total / scale
+        out[i] = S(slope * (Double(u[i]) - mean))
       }
     }
   }

@@ -28,10 +28,11 @@ public struct TopKSoftmax: ProbabilityMap {
   /// - Complexity: O(n) expected per row (quickselect for the `k`-th largest score).
   @specialized(where S == Float)
   @specialized(where S == Double)
-  public func forward<S: ProbabilityScalar>(_ scores: Tensor<S>) throws -> Tensor<S> {
-    let (_, n) = try RowDriver.rowShape(scores, name: "scores")
+  public func forward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, length n: Int, into output: UnsafeMutableBufferPointer<S>
+  ) throws {
     let inverseTemperature = S(1 / temperature)
-    return RowDriver.map(scores, workspaceCount: n) { _, x, out, workspace in
+    try RowDriver.map(scores, length: n, into: output, workspaceCount: n) { _, x, out, workspace in
       let (maximum, isInvalid) = RowKernels.maximum(x)
       if RowDriver.settleDegenerateRow(maximum: maximum, isInvalid: isInvalid, out) { return }
       let sum = RowKernels.exponentialSum(x, shift: maximum, scale: inverseTemperature, into: out)
@@ -60,10 +61,12 @@ public struct TopKSoftmax: ProbabilityMap {
   /// The softmax backward `(p ⊙ (v − ⟨p, v⟩))/T`, which vanishes off the support because `p` does.
   ///
   /// - Complexity: O(n) per row.
-  public func backward<S: ProbabilityScalar>(scores: Tensor<S>, output: Tensor<S>, outputGradient gradient: Tensor<S>) throws
-    -> Tensor<S>
-  {
-    try Softmax(temperature: temperature).backward(scores: scores, output: output, outputGradient: gradient)
+  public func backward<S: ProbabilityScalar>(
+    rows scores: UnsafeBufferPointer<S>, output: UnsafeBufferPointer<S>, outputGradient gradient: UnsafeBufferPointer<S>,
+    length n: Int, into result: UnsafeMutableBufferPointer<S>
+  ) throws {
+    try Softmax(temperature: temperature).backward(
+      rows: scores, output: output, outputGradient: gradient, length: n, into: result)
   }
 
   /// The element of descending rank `rank` (0 is the largest) of the first `count` values, by quickselect
