@@ -129,20 +129,14 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     throws(DistributedError)
   {
     try reduce(UnsafeMutableRawBufferPointer(values), elementSize: 4, type: api.type_float)
-    if operation == .average {
-      let count = Float(size)
-      for index in values.indices { values[index] /= count }
-    }
+    if operation == .average { Self.divide(values, by: Float(size)) }
   }
 
   public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation)
     throws(DistributedError)
   {
     try reduce(UnsafeMutableRawBufferPointer(values), elementSize: 8, type: api.type_double)
-    if operation == .average {
-      let count = Double(size)
-      for index in values.indices { values[index] /= count }
-    }
+    if operation == .average { Self.divide(values, by: Double(size)) }
   }
 
   /// Queues the reduction on the communication thread and returns at once.
@@ -155,10 +149,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
       do throws(DistributedError) {
         try self.reduceOnCommunicationThread(
           UnsafeMutableRawBufferPointer(buffer.values), elementSize: 4, type: self.api.type_float)
-        if operation == .average {
-          let count = Float(self.size)
-          for index in buffer.values.indices { buffer.values[index] /= count }
-        }
+        if operation == .average { Self.divide(buffer.values, by: Float(self.size)) }
         pending.finish(nil)
       } catch {
         pending.finish(error)
@@ -215,6 +206,11 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
   }
 
   // MARK: - Running one MPI call
+
+  /// Turns the sums into means (a division, not a multiplication by 1/P, so a mean over two ranks is exact).
+  private static func divide<Scalar: FloatingPoint>(_ values: UnsafeMutableBufferPointer<Scalar>, by count: Scalar) {
+    for index in values.indices { values[index] /= count }
+  }
 
   private func checkRoot(_ root: Int) throws(DistributedError) {
     guard (0..<size).contains(root) else { throw .invalidRoot(root: root, size: size) }
