@@ -5,7 +5,7 @@ import Foundation
 
 /// The ranks of an `mpirun` job (Open MPI's `MPI_COMM_WORLD`), with Open MPI loaded at run time.
 ///
-/// Nothing of MPI is needed to build or to run outside `mpirun`: the first call to ``world()`` opens
+/// Nothing of MPI is needed to build or to run outside `mpirun`: the first call to ``world(timeout:maximumBytesPerCall:)`` opens
 /// `libmpi.so.40` (or `libmpi.so`) with `dlopen`, calls `MPI_Init_thread` asking for `MPI_THREAD_SERIALIZED`
 /// and sets `MPI_ERRORS_RETURN` on the communicator, so an MPI error is a thrown ``DistributedError`` instead of
 /// the end of the job.
@@ -56,7 +56,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     return try started!.get()
   }
 
-  /// Ends MPI (`MPI_Finalize`) if ``world()`` started it. Call once, on success, as the process ends: a rank
+  /// Ends MPI (`MPI_Finalize`) if ``world(timeout:maximumBytesPerCall:)`` started it. Call once, on success, as the process ends: a rank
   /// that fails exits without it, so that `mpirun` stops the others.
   public static func finalizeIfStarted() {
     startLock.lock()
