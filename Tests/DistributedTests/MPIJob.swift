@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// An `mpirun` job of the `distributed-check` program on this host, its output captured, ended by a deadline.
 struct MPIJob {
@@ -8,20 +9,8 @@ struct MPIJob {
     return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
   }()
 
-  /// The built `distributed-check` program: beside the test bundle, or in the package's `.build/debug`.
-  static func checkProgram() throws -> String {
-    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let candidates = [
-      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-      Bundle.main.bundleURL.deletingLastPathComponent(),
-      packageRoot.appendingPathComponent(".build/debug"),
-    ].map { $0.appendingPathComponent("distributed-check").path }
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-      throw Failure(description: "no built distributed-check in \(candidates); run 'swift build' first")
-    }
-    return found
-  }
+  /// The built `distributed-check` program.
+  static func checkProgram() throws -> String { try builtExecutable("distributed-check").path }
 
   struct Failure: Error, CustomStringConvertible {
     let description: String
