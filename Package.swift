@@ -30,6 +30,7 @@ let package = Package(
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
     .target(name: "CKernels"),
     .target(name: "CTemporaryFiles"),
+    .target(name: "CMPILoader", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
     // MARK: - Numeric core and files
     .target(
@@ -52,7 +53,7 @@ let package = Package(
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
     .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN"]),
-    .target(name: "Distributed"),
+    .target(name: "Distributed", dependencies: ["CMPILoader", "CTemporaryFiles"]),
 
     // MARK: - Umbrella and command line
     .target(
@@ -85,6 +86,7 @@ let package = Package(
     .testTarget(
       name: "PretrainedTests", dependencies: ["Pretrained", "NN", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
+    .executableTarget(name: "distributed-check", dependencies: ["Distributed"], path: "Tests/DistributedCheck"),
     .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
     .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "TestSupport"]),
   ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the C libraries StructuredML links (OpenBLAS, LAPACKE, FFTW3) from Debian/Ubuntu packages when
-# pkg-config cannot find them; does nothing when they are already there. The fuzzers and sanitizer runs
+# pkg-config cannot find them, and Open MPI (mpirun and libmpi, which structml loads at run time and the
+# two-rank tests use) when it is missing; does nothing when they are already there. The fuzzers and sanitizer runs
 # (scripts/fuzz.sh, scripts/sanitize.sh) need nothing more: libFuzzer, the sanitizer runtimes and lld come
 # with the Swift toolchain.
 set -euo pipefail
@@ -14,6 +15,8 @@ if command -v pkg-config >/dev/null 2>&1; then
 else
   missing+=(libopenblas-dev liblapacke-dev libfftw3-dev)
 fi
+command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+{ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists ompi-c; } || missing+=(libopenmpi-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -40,8 +40,7 @@ void sml_temporary_files_unregister(int slot) {
   atomic_store(&slots[slot].registered, 0);
 }
 
-/// Removes every registered file; called only from the signal handler.
-static void remove_registered_files(void) {
+void sml_temporary_files_remove_registered(void) {
   char copy[SML_TEMPORARY_FILES_PATH_CAPACITY];
   for (int index = 0; index < SML_TEMPORARY_FILES_CAPACITY; index++) {
     slot_t *slot = &slots[index];
@@ -62,7 +61,7 @@ static void remove_registered_files(void) {
 }
 
 static void handle_fatal_signal(int signal_number) {
-  remove_registered_files();
+  sml_temporary_files_remove_registered();
   _exit(128 + signal_number);
 }
 

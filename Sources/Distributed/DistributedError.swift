@@ -6,6 +6,12 @@ public enum DistributedError: Error, Equatable, Sendable, CustomStringConvertibl
   case ranksDisagree(what: String)
   /// A root rank outside `0 ..< size`.
   case invalidRoot(root: Int, size: Int)
+  /// The process was started by a launcher (`mpirun`) but the MPI library could not be loaded.
+  case libraryUnavailable(library: String, reason: String)
+  /// `MPI_Init_thread` granted a lower thread level than the group needs.
+  case threadLevelTooLow(required: Int, provided: Int)
+  /// An MPI call returned an error code (with the library's text for it).
+  case callFailed(function: String, code: Int, message: String)
 
   public var description: String {
     switch self {
@@ -15,6 +21,13 @@ public enum DistributedError: Error, Equatable, Sendable, CustomStringConvertibl
       return "the ranks disagree on \(what)"
     case .invalidRoot(let root, let size):
       return "root rank \(root) is outside 0..<\(size)"
+    case .libraryUnavailable(let library, let reason):
+      return "started by mpirun, but the MPI library \(library) cannot be loaded (\(reason)); "
+        + "install Open MPI (Debian: openmpi-bin libopenmpi-dev)"
+    case .threadLevelTooLow(let required, let provided):
+      return "MPI_Init_thread provided thread level \(provided), below the \(required) (MPI_THREAD_SERIALIZED) needed"
+    case .callFailed(let function, let code, let message):
+      return "\(function) failed with error \(code): \(message)"
     }
   }
 }

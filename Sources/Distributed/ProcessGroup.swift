@@ -32,3 +32,34 @@ public enum ReduceOperation: Sendable {
   /// The elementwise sum divided by the number of ranks.
   case average
 }
+
+extension ProcessGroup {
+  /// Starts an in-place allreduce of `values` and returns at once (where the group can overlap communication
+  /// with the caller's work; otherwise it reduces before returning). Until ``PendingAllReduce/wait()`` returns,
+  /// the caller must neither read nor write `values` nor free them.
+  ///
+  /// Collectives run in the order they are started or called, on every rank alike.
+  public func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation)
+    -> PendingAllReduce
+  {
+    do throws(DistributedError) {
+      try allReduce(values, operation)
+      return PendingAllReduce(finished: nil)
+    } catch {
+      return PendingAllReduce(finished: error)
+    }
+  }
+
+  /// Reduces several buffers (buckets, such as the gradients of successive layers) in place, each started as
+  /// soon as the previous one is handed over, and waits for all of them.
+  public func allReduce(_ buckets: [UnsafeMutableBufferPointer<Float>], _ operation: ReduceOperation)
+    throws(DistributedError)
+  {
+    let pending = buckets.map { startAllReduce($0, operation) }
+    var firstError: DistributedError?
+    for reduction in pending {
+      do throws(DistributedError) { try reduction.wait() } catch { firstError = firstError ?? error }
+    }
+    if let firstError { throw firstError }
+  }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -21,19 +22,7 @@ struct ChildProcess {
   let standardError: URL
 
   /// The built `structml` executable: beside the test executable, or in the package's `.build/debug`.
-  static func structml() throws -> URL {
-    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let candidates = [
-      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-      Bundle.main.bundleURL.deletingLastPathComponent(),
-      packageRoot.appendingPathComponent(".build/debug"),
-    ].map { $0.appendingPathComponent("structml") }
-    guard let found = candidates.first(where: { access($0.path, X_OK) == 0 }) else {
-      throw Failure("no built structml executable in \(candidates.map(\.path)); run 'swift build' first")
-    }
-    return found
-  }
+  static func structml() throws -> URL { try builtExecutable("structml") }
 
   /// The first of `paths` that names an executable file, or `nil`.
   static func firstExecutable(_ paths: [String]) -> String? {

@@ -21,6 +21,10 @@ int sml_temporary_files_register(const char *path);
 /// Forgets the file in `slot` (a value returned by `sml_temporary_files_register`); -1 is ignored.
 void sml_temporary_files_unregister(int slot);
 
+/// Removes every registered file. Async-signal safe: for signal handlers (this module's, or another that ends
+/// the process on a signal and must leave no temporary file behind).
+void sml_temporary_files_remove_registered(void);
+
 /// Installs the handler for SIGINT, SIGTERM and SIGHUP, leaving alone a signal the process was started
 /// with ignored (as `nohup` does for SIGHUP). Call once, early, from the main program only: a library never
 /// installs signal handlers. Returns 0, or -1 when `sigaction` fails.

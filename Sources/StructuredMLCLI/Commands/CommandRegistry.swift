@@ -26,5 +26,6 @@ enum CommandRegistry {
     BenchSSMCommand.command,
     BenchProbmapCommand.command,
     BenchTrainCommand.command,
+    BenchAllreduceCommand.command,
   ]
 }

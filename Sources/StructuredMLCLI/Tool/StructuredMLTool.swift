@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import TensorFiles
 
@@ -9,10 +10,19 @@ public enum StructuredMLTool {
   /// Runs the tool on the process's arguments and exits with its status.
   ///
   /// SIGINT, SIGTERM and SIGHUP remove the temporary file of any output being written and end the process
-  /// with status 128 + the signal number (`AtomicFile.removeTemporaryFilesOnSignals()`).
+  /// with status 128 + the signal number (`AtomicFile.removeTemporaryFilesOnSignals()`). Under `mpirun` the
+  /// process first joins the MPI job (`ProcessGroups.current()`) and checks that every rank has the same
+  /// arguments; a failing rank exits 1 without `MPI_Finalize`, so that `mpirun` stops the others.
   public static func main() -> Never {
     AtomicFile.removeTemporaryFilesOnSignals()
-    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if let error = ProcessGroupStartup.join(arguments: arguments) {
+      Console.standard().printError("structml: \(TerminalText.escaped(error.description))")
+      exit(1)
+    }
+    let status = run(arguments, console: .standard())
+    // A rank that fails skips MPI_Finalize, so that mpirun stops the others instead of leaving them waiting.
+    if status == 0 { MPIProcessGroup.finalizeIfStarted() }
     exit(status)
   }
 
