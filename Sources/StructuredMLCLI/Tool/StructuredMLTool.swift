@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import TensorFiles
 
@@ -12,9 +13,12 @@ public enum StructuredMLTool {
   /// with status 128 + the signal number (`AtomicFile.removeTemporaryFilesOnSignals()`).
   public static func main() -> Never {
     AtomicFile.removeTemporaryFilesOnSignals()
-    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard())
+    let status = run(Array(CommandLine.arguments.dropFirst()), console: .standard(processGroup: processGroup))
     exit(status)
   }
+
+  /// The process group of a run: one process (an `mpirun` launch gets its group from the MPI layer's factory).
+  static var processGroup: any ProcessGroup { SingleProcessGroup() }
 
   /// Runs the tool on `arguments` (without the program name) and returns the exit status:
   /// 0 on success, 1 on a failure, 2 on a usage error.
@@ -61,11 +65,11 @@ public enum StructuredMLTool {
       return 0
     } catch let error as CommandError {
       // Messages quote names and paths taken from files and arguments: escape them for the terminal.
-      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped(error.description))")
+      console.printFailure("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped(error.description))")
       if case .usage = error { console.printError("usage: \(command.usage)") }
       return error.exitCode
     } catch {
-      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped("\(error)"))")
+      console.printFailure("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped("\(error)"))")
       return 1
     }
   }

@@ -54,6 +54,10 @@ enum TrainCommand {
         throw CommandError.usage("--resume takes the run's configuration from \(output.path)/config.json; drop --\(name)")
       }
       do {
+        // Rank 0 finishes a checkpoint write left interrupted before the other ranks read the folder.
+        try RankAgreement.onRankZero(console.processGroup, writing: "the interrupted checkpoint in \(output.path)") {
+          _ = try RunCheckpoint.readConfiguration(from: output)
+        }
         configuration = try RunCheckpoint.readConfiguration(from: output)
       } catch {
         throw CommandError.failure("cannot resume: \(error)")
@@ -65,7 +69,9 @@ enum TrainCommand {
       }
       configuration = try newConfiguration(arguments, steps: steps)
     }
-    let run = try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize)
+    let run = try RankAgreement.onEveryRank(console.processGroup) {
+      try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize, group: console.processGroup)
+    }
     let trainer = run.trainer
     if resume && trainer.isFinished {
       throw CommandError.usage("the run in \(output.path) has taken all \(configuration.training.steps) steps; pass a larger --steps")
@@ -77,7 +83,7 @@ enum TrainCommand {
     }
     // Create the run folder now, so that an unusable --output fails before the first step, not at the first
     // checkpoint.
-    _ = try OutputPaths.createFolder("output", of: arguments)
+    if console.isPrinting { _ = try OutputPaths.createFolder("output", of: arguments) }
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
     let startStep = trainer.state.step
     let startSeconds = trainer.state.seconds
@@ -97,8 +103,10 @@ enum TrainCommand {
             report.step, item: String(format: "loss %.4f  %.0f \(unit)/s  %.0f s left", report.loss, rate, left))
         },
         checkpoint: { trainer in
-          try RunCheckpoint.write(trainer, configuration: configuration, to: output)
-          try LossCurve.write(trainer.state, bestPossibleLoss: trainer.bestPossibleLoss, to: output)
+          try RankAgreement.onRankZero(console.processGroup, writing: "the checkpoint of step \(trainer.state.step)") {
+            try RunCheckpoint.write(trainer, configuration: configuration, to: output)
+            try LossCurve.write(trainer.state, bestPossibleLoss: trainer.bestPossibleLoss, to: output)
+          }
           lastCheckpoint = trainer.state.step
         })
     } catch {
