@@ -15,22 +15,17 @@ struct RankOutcome: Sendable {
 
 @Suite("Data-parallel training over threaded ranks", .serialized)
 struct DataParallelTrainingTests {
-  /// The MLP classifier on the teacher task: batches of 16, two micro-batches a step, clipping on.
+  /// The MLP classifier on the teacher task: batches of 15 (uneven shards over 2 and 4 ranks), three
+  /// micro-batches a step, clipping on, evaluation and checkpoints left to the test.
   func classifierRun(steps: Int = 6) -> RunConfiguration {
-    var training = TrainingConfiguration()
-    training.steps = steps
-    training.batchSize = 16
-    training.accumulationSteps = 2
-    training.learningRate = 1e-2
-    training.warmupSteps = 2
-    training.clipNorm = 0.5
-    training.evaluationInterval = 0
-    training.checkpointInterval = 0
-    training.seed = 11
-    return RunConfiguration(
-      model: .mlp(MLPConfiguration(inputFeatures: 8, hiddenFeatures: [16], classes: 4, hiddenLayers: .monarch(blocks: 2))),
-      data: .teacher(TeacherClassificationTask(examples: 200, features: 8, classes: 4, teacherHidden: 8, seed: 5)),
-      training: training)
+    var run = RunConfiguration(
+      model: .mlp(MLPConfiguration(inputFeatures: 8, hiddenFeatures: [12], classes: 4, hiddenLayers: .monarch(blocks: 2))),
+      data: .teacher(TeacherClassificationTask(examples: 240, features: 8, classes: 4, teacherHidden: 8, seed: 7)),
+      training: TrainingConfiguration())
+    (run.training.steps, run.training.batchSize, run.training.accumulationSteps) = (steps, 15, 3)
+    (run.training.learningRate, run.training.warmupSteps, run.training.clipNorm) = (2e-2, 2, 0.3)
+    (run.training.evaluationInterval, run.training.checkpointInterval, run.training.seed) = (0, 0, 13)
+    return run
   }
 
   /// A tiny Transformer LM on the built-in Markov chain, 6 sequences a batch.
@@ -100,16 +95,19 @@ struct DataParallelTrainingTests {
     #expect(parallel[0].evaluations.map(\.accuracy) == single.evaluations.map(\.accuracy), sourceLocation: sourceLocation)
     let (a, b) = (parallel[0].values.map(Float.init(bitPattern:)), single.values.map(Float.init(bitPattern:)))
     let largestDifference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-    #expect(largestDifference <= 1e-5, sourceLocation: sourceLocation)
+    // AdamW divides by the gradients' scale, so rounding in the reduction's order moves a parameter by more than
+    // it moves the loss; a wrong reduction moves them by the learning rate's order (2e-2 a step).
+    #expect(largestDifference <= 1e-4, "\(largestDifference)", sourceLocation: sourceLocation)
   }
 
   @Test func classifierLossCurveOverTwoAndThreeRanksIsTheSingleProcessCurve() throws {
-    // 16 examples over 3 ranks are shards of 5, 5 and 6: the gradients are weighted by the shards' sizes.
+    // 15 examples over 2 ranks are shards of 7 and 8, over 3 ranks 5 each: the gradients are weighted by the
+    // shards' sizes.
     try expectMatchesOneProcess(classifierRun(), ranks: 2)
     try expectMatchesOneProcess(classifierRun(), ranks: 3)
   }
 
-  @Test func languageModelLossCurveOverTwoRanksIsTheSingleProcessCurve() throws {
+  @Test func languageModelLossCurveOverTwoAndFourRanksIsTheSingleProcessCurve() throws {
     try expectMatchesOneProcess(languageModelRun(), ranks: 2)
     try expectMatchesOneProcess(languageModelRun(), ranks: 4)
   }
