@@ -47,6 +47,8 @@ struct DistributedCommandTests {
     let pair = runOnRanks(2, common + ["--output", path("pair")])
     #expect(pair.map(\.status) == [0, 0], "\(pair.map(\.error))")
     #expect(!pair[0].out.isEmpty && pair[1].out.isEmpty && pair[1].error.isEmpty)
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(pair[0].out.utf8)) as? [String: Any])
+    #expect(report["ranks"] as? Int == 2 && (report["collective_seconds"] as? Double ?? -1) >= 0)
     expectClose(try trainLosses("pair"), try trainLosses("single"))
 
     // Stopped after step 2 on two ranks, resumed on three: the curve of the uninterrupted run.

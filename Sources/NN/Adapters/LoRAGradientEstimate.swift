@@ -14,7 +14,7 @@ public enum LoRAGradientEstimate {
   /// `1/batchCount`, so the gradients accumulate straight into the mean: the store holds one gradient per
   /// target layer and nothing else is kept.
   ///
-  /// Over a ``ProcessGroup`` of `P` ranks, rank `r` runs batches `r, r + P, r + 2P, …` (each still under step
+  /// Over a `ProcessGroup` of `P` ranks, rank `r` runs batches `r, r + P, r + 2P, …` (each still under step
   /// `i` and scale `1/batchCount`) and the target gradients are summed over the ranks, so every rank ends with
   /// the mean over all `batchCount` batches, weighted by how many each rank ran, as the reference's all-reduce
   /// of the averaged gradient does: the single-process estimate up to the order of the sum.

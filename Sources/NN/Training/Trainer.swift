@@ -10,7 +10,7 @@ import TensorCore
 /// depends on anything but the parameters, the moments and ``TrainingState``, so a checkpoint of those
 /// resumes bit-identically.
 ///
-/// Over a ``ProcessGroup`` of `P` ranks the step is data-parallel: every rank draws the same global
+/// Over a `ProcessGroup` of `P` ranks the step is data-parallel: every rank draws the same global
 /// micro-batches (their order depends on the seed, never on `P`), trains on its shard (``Batch/shard(_:of:)``,
 /// examples `r·B/P ..< (r+1)·B/P`), weights its gradient by its share of the micro-batch's counted targets, and
 /// the gradients are summed by one all-reduce over the trainable gradients; the loss is reduced alike. The

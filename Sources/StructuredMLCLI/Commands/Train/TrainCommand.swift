@@ -91,10 +91,12 @@ enum TrainCommand {
     let unit = if case .languageModel = configuration.model { "tokens" } else { "examples" }
     let progress = ProgressBar(console: console, total: configuration.training.steps, label: "train")
     var lastCheckpoint: Int?
+    var collectiveSeconds = 0.0
     do {
       try trainer.run(
         stoppingAfter: until,
         onStep: { report in
+          collectiveSeconds += report.collectiveSeconds
           let state = trainer.state
           let seconds = state.seconds - startSeconds
           let rate = Double(state.examples - startExamples) / max(seconds, 1e-9)
@@ -116,7 +118,7 @@ enum TrainCommand {
       throw CommandError.failure("\(error); \(kept)")
     }
     progress.finish()
-    let report = summary(trainer, configuration: configuration, output: output)
+    let report = summary(trainer, configuration: configuration, output: output, collectiveSeconds: collectiveSeconds)
     if arguments.flag("json") {
       console.print(report.serialized())
     } else {
@@ -326,8 +328,10 @@ enum TrainCommand {
     }
   }
 
-  /// The report of a finished run.
-  static func summary(_ trainer: Trainer, configuration: RunConfiguration, output: URL) -> JSONValue {
+  /// The report of a finished run; `collectiveSeconds` is the time this rank spent in the steps' collectives.
+  static func summary(
+    _ trainer: Trainer, configuration: RunConfiguration, output: URL, collectiveSeconds: Double
+  ) -> JSONValue {
     let state = trainer.state
     let initial = state.evaluations.first?.loss ?? state.trainingLosses.first
     let model: String =
@@ -346,6 +350,8 @@ enum TrainCommand {
       ("steps", .int(state.step)),
       ("seconds", .number(state.seconds)),
       ("tokens_per_second", .number(Double(state.examples) / max(state.seconds, 1e-9))),
+      ("ranks", .int(trainer.group.size)),
+      ("collective_seconds", .number(collectiveSeconds)),
       ("run_dir", .string(output.path)),
     ])
   }
