@@ -59,6 +59,30 @@ struct DistributedCommandTests {
     expectClose(try trainLosses("resumed"), try trainLosses("single"))
   }
 
+  @Test func loraGAFineTuningOverTwoRanksWritesTheSingleProcessAdapter() throws {
+    let base = runOnRanks(
+      1,
+      ["train", "--model", "transformer", "--width", "16", "--layers", "1", "--heads", "2", "--context", "8",
+        "--batch", "6", "--steps", "4", "--threads", "1", "--output", path("base")])
+    try #require(base[0].status == 0, "\(base[0].error)")
+    let finetune = ["lora", "finetune", "--base", path("base"), "--init", "lora-ga", "--rank", "2", "--steps", "3",
+      "--gradient-batches", "3", "--threads", "1", "--json"]
+    let single = runOnRanks(1, finetune + ["--output", path("adapter1")])
+    #expect(single[0].status == 0, "\(single[0].error)")
+    let pair = runOnRanks(2, finetune + ["--output", path("adapter2")])
+    #expect(pair.map(\.status) == [0, 0], "\(pair.map(\.error))")
+    #expect(pair[1].out.isEmpty)
+    let (a, b) = try [path("adapter1"), path("adapter2")].map {
+      try SafetensorsFile(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("adapter_model.safetensors"))
+    }.pair()
+    #expect(a.names.sorted() == b.names.sorted() && !a.names.isEmpty)
+    for name in a.names {
+      let (x, y) = (try a.tensorData(named: name).tensor(as: Float.self), try b.tensorData(named: name).tensor(as: Float.self))
+      let largest = zip(x.scalars, y.scalars).map { abs($0 - $1) }.max() ?? 0
+      #expect(largest <= 1e-3, "\(name): \(largest)")
+    }
+  }
+
   @Test func aBatchSmallerThanTheRanksFailsOnEveryRank() {
     let results = runOnRanks(3, ["train", "--batch", "2", "--steps", "2", "--output", path("small")])
     #expect(results.map(\.status) == [2, 2, 2])
@@ -130,4 +154,9 @@ struct DistributedCommandTests {
       }
     }
   }
+}
+
+extension Array {
+  /// The two elements of a two-element array.
+  fileprivate func pair() -> (Element, Element) { (self[0], self[1]) }
 }
