@@ -51,7 +51,8 @@ let package = Package(
     .target(name: "Monarch", dependencies: ["TensorCore", "TensorFiles", "CKernels"]),
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
-    .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
+    .target(
+      name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces", "Distributed"]),
     .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN"]),
     .target(name: "Distributed", dependencies: ["CMPILoader", "CTemporaryFiles"]),
 
@@ -67,7 +68,7 @@ let package = Package(
     .executableTarget(name: "structml", dependencies: ["StructuredMLCLI"]),
 
     // MARK: - Tests
-    .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["TensorCore", "Distributed"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
     .testTarget(
       name: "TensorFilesTests", dependencies: ["TensorFiles", "TestSupport"],
@@ -82,12 +83,13 @@ let package = Package(
       name: "ProbabilityMapsTests", dependencies: ["ProbabilityMaps", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "TestSupport"], resources: [.copy("Fixtures")]),
+      name: "NNTests", dependencies: ["NN", "Monarch", "TensorFiles", "Distributed", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "PretrainedTests", dependencies: ["Pretrained", "NN", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .executableTarget(name: "distributed-check", dependencies: ["Distributed"], path: "Tests/DistributedCheck"),
     .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
-    .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "TestSupport"]),
+    .testTarget(
+      name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "Distributed", "TestSupport"]),
   ]
 )

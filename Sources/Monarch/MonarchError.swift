@@ -17,6 +17,8 @@ public enum MonarchError: Error, Equatable, CustomStringConvertible {
   case invalidMetadata(key: String, value: String, reason: String)
   /// A factor file has no tensor `name`.
   case missingTensor(name: String)
+  /// More ranks than layers to compress: a rank would have nothing to do.
+  case moreRanksThanLayers(ranks: Int, layers: Int)
 
   public var description: String {
     switch self {
@@ -31,6 +33,8 @@ public enum MonarchError: Error, Equatable, CustomStringConvertible {
     case .invalidMetadata(let key, let value, let reason):
       return "metadata '\(key)' = '\(value)': \(reason)"
     case .missingTensor(let name): return "no tensor '\(name)'"
+    case .moreRanksThanLayers(let ranks, let layers):
+      return "\(ranks) ranks but only \(layers) layers to compress; start at most \(layers) ranks"
     }
   }
 }

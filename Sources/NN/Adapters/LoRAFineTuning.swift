@@ -1,3 +1,4 @@
+import Distributed
 import TensorCore
 
 /// A LoRA fine-tuning run of a base model: the adapted model with its adapters initialized, the starting
@@ -47,6 +48,8 @@ public final class LoRAFineTuning {
   ///   - gradientBatches: The batches of LoRA-GA's gradient (required when `initialization.needsGradient`,
   ///     ignored otherwise): batches `0..<gradientBatchCount` of its training split.
   ///   - gradientBatchCount: The number of batches the gradient averages over (the reference's `iters`).
+  ///   - group: The ranks that share LoRA-GA's gradient batches (``LoRAGradientEstimate``); every rank ends
+  ///     with the same factors.
   /// - Throws: ``LoRAError`` naming the module for a rank outside `1...min(in, out)`,
   ///   ``LoRAError/noTargetMatched(targets:candidates:)`` listing the model's linear modules,
   ///   ``LoRAError/missingGradient(module:initialization:)`` without `gradientBatches` for LoRA-GA,
@@ -55,7 +58,8 @@ public final class LoRAFineTuning {
   ///   the initialization's errors, or the model's error for a batch that does not fit.
   public init(
     base: any AdaptableModel, configuration: LoRAConfiguration, initialization: LoRAInitialization,
-    gradientBatches: (any BatchProvider)? = nil, gradientBatchCount: Int = 8
+    gradientBatches: (any BatchProvider)? = nil, gradientBatchCount: Int = 8,
+    group: any ProcessGroup = SingleProcessGroup()
   ) throws {
     let model = try base.adapted(with: [configuration])
     try model.parameters.copyValues(from: base.parameters)
@@ -66,7 +70,7 @@ public final class LoRAFineTuning {
           module: model.loraLayers.first?.module ?? "model", initialization: initialization.name)
       }
       gradients = try LoRAGradientEstimate.meanGradients(
-        of: base, targets: configuration.targets, batches: &batches, batchCount: gradientBatchCount)
+        of: base, targets: configuration.targets, batches: &batches, batchCount: gradientBatchCount, group: group)
     }
     let store = model.parameters
     var generator = SeededGenerator(seed: configuration.seed)
@@ -111,15 +115,17 @@ public final class LoRAFineTuning {
   ///   - data: The fine-tuning batches.
   ///   - training: Steps, batch, optimizer, learning rate (`η_A` with LoRA+) and schedule.
   ///   - loraPlusRatio: `η_B / η_A`, or `nil` for plain LoRA.
+  ///   - group: The ranks that train data-parallel.
   /// - Throws: ``LoRAError/invalidLearningRateRatio(_:)``, or the ``Trainer``'s ``TrainingError``.
   public func makeTrainer(
-    data: any BatchProvider, training: TrainingConfiguration, loraPlusRatio: Float? = nil
+    data: any BatchProvider, training: TrainingConfiguration, loraPlusRatio: Float? = nil,
+    group: any ProcessGroup = SingleProcessGroup()
   ) throws -> Trainer {
     let groups = try loraPlusRatio.map { (ratio) throws(LoRAError) in
       try LoRAPlus.groupTable(
         assigningGroupsIn: model.parameters, learningRate: training.learningRate, ratio: ratio,
         weightDecay: training.weightDecay)
     }
-    return try Trainer(model: model, data: data, configuration: training, groups: groups)
+    return try Trainer(model: model, data: data, configuration: training, groups: groups, group: group)
   }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import TensorCore
 
 /// A training loop that drives any ``TrainableModel`` over any ``BatchProvider``: micro-batches with
@@ -8,6 +9,16 @@ import TensorCore
 /// gradient scaled by `1/k`), checks the loss and the gradient norm, clips, and updates. Nothing about the step
 /// depends on anything but the parameters, the moments and ``TrainingState``, so a checkpoint of those
 /// resumes bit-identically.
+///
+/// Over a `ProcessGroup` of `P` ranks the step is data-parallel: every rank draws the same global
+/// micro-batches (their order depends on the seed, never on `P`), trains on its shard (``Batch/shard(_:of:)``,
+/// examples `r·B/P ..< (r+1)·B/P`), weights its gradient by its share of the micro-batch's counted targets, and
+/// the gradients are summed by one all-reduce over the trainable gradients; the loss is reduced alike. The
+/// update, the clipping norm and the parameters are then the same on every rank and equal, up to rounding, to
+/// those of one process over the same global batch, and a checkpoint written by one rank count resumes under
+/// any other. Held-out batches are spread over the ranks and their sums reduced. Dropout draws masks seeded by
+/// the step and the rank (rank 0's are those of a single process), so with dropout a run depends on `P` only
+/// through its masks.
 public final class Trainer {
   /// The model, with its parameters.
   public let model: any TrainableModel
@@ -17,6 +28,8 @@ public final class Trainer {
   public private(set) var state: TrainingState
   /// The optimizer, with its step count (its moments live in the model's store).
   public private(set) var optimizer: TrainingOptimizer
+  /// The ranks that train together (a single process by default).
+  public let group: any ProcessGroup
   private var data: any BatchProvider
   private let schedule: WarmupCosineSchedule
   private let workspace = Workspace()
@@ -31,6 +44,8 @@ public final class Trainer {
     public let gradientNorm: Double
     /// The schedule's factor on the learning rate this step.
     public let learningRateFactor: Float
+    /// The seconds this rank spent in the step's collectives (0 in a single process).
+    public let collectiveSeconds: Double
   }
 
   /// Prepares a run, new or resumed.
@@ -42,12 +57,20 @@ public final class Trainer {
   ///   - state: The state of a resumed run (its moments already in the model's store), or `nil` for a new run.
   ///   - groups: Learning rates and decays of the store's parameter groups that replace the configuration's
   ///     (LoRA+), or `nil` for the configuration's; the schedule scales them all alike.
-  /// - Throws: ``TrainingError`` for a configuration, optimizer or schedule setting out of range.
+  ///   - group: The ranks that train together, each with this same model, data and configuration.
+  /// - Throws: ``TrainingError`` for a configuration, optimizer or schedule setting out of range, or a batch
+  ///   smaller than the number of ranks.
   public init(
     model: any TrainableModel, data: any BatchProvider, configuration: TrainingConfiguration,
-    state: TrainingState? = nil, groups: GroupTable? = nil
+    state: TrainingState? = nil, groups: GroupTable? = nil, group: any ProcessGroup = SingleProcessGroup()
   ) throws(TrainingError) {
     try configuration.validate()
+    guard configuration.batchSize >= group.size else {
+      throw .invalidSize(
+        layer: "training", name: "batch_size", value: configuration.batchSize,
+        requirement: "is smaller than the \(group.size) ranks; every rank needs at least one example of a batch")
+    }
+    self.group = group
     self.model = model
     self.data = data
     self.configuration = configuration
@@ -73,24 +96,38 @@ public final class Trainer {
   ///
   /// - Returns: The step's loss, gradient norm and learning-rate factor.
   /// - Throws: ``TrainerError/nonFiniteLoss(step:loss:)`` or ``TrainerError/nonFiniteGradient(step:)`` (the
-  ///   parameters are left as they were before the step), ``TrainerError/batchFailed(step:reason:)``.
+  ///   parameters are left as they were before the step), ``TrainerError/batchFailed(step:reason:)``,
+  ///   ``TrainerError/collectiveFailed(step:_:)`` when a rank fails in a collective.
   @discardableResult
   public func step() throws(TrainerError) -> StepReport {
     let started = ContinuousClock.now
     let store = model.parameters
     let k = configuration.accumulationSteps
     let stepNumber = state.step + 1
+    var collectiveSeconds = 0.0
+    let shards = (0..<k).map { data.trainingBatch(at: state.nextMicroBatch + $0).shard(group.rank, of: group.size) }
+    let weights = try collective(step: stepNumber, seconds: &collectiveSeconds) { () throws(DistributedError) in
+      try targetShares(of: shards)
+    }
     store.zeroGradients()
     var loss = 0.0
-    for micro in 0..<k {
-      let batch = data.trainingBatch(at: state.nextMicroBatch + micro)
+    for (micro, batch) in shards.enumerated() {
       workspace.reset()
+      let scale = group.size == 1 ? 1 / Float(k) : Float(weights[micro] / Double(k))
       do {
         let result = try model.loss(
-          on: batch, pass: .training(step: state.step, gradientScale: 1 / Float(k)), workspace: workspace)
-        loss += result.loss / Double(k)
+          on: batch, pass: .training(step: dropoutStep, gradientScale: scale), workspace: workspace)
+        loss += result.loss * weights[micro] / Double(k)
       } catch {
         throw .batchFailed(step: stepNumber, reason: "\(error)")
+      }
+    }
+    if group.size > 1 {
+      try collective(step: stepNumber, seconds: &collectiveSeconds) { () throws(DistributedError) in
+        try store.allReduceGradients(over: group, .sum)
+        var sum = [loss]
+        try sum.withUnsafeMutableBufferPointer { (buffer) throws(DistributedError) in try group.allReduce(buffer, .sum) }
+        loss = sum[0]
       }
     }
     guard loss.isFinite else { throw .nonFiniteLoss(step: stepNumber, loss: loss) }
@@ -105,18 +142,53 @@ public final class Trainer {
     state.trainingLosses.append(loss)
     state.examples += k * data.examplesPerBatch
     state.seconds += Self.seconds(since: started)
-    return StepReport(step: stepNumber, loss: loss, gradientNorm: norm, learningRateFactor: factor)
+    return StepReport(
+      step: stepNumber, loss: loss, gradientNorm: norm, learningRateFactor: factor,
+      collectiveSeconds: collectiveSeconds)
+  }
+
+  /// The step that seeds this rank's dropout masks: the step itself on rank 0 (a single process's masks), a
+  /// hash of the step and the rank on the others, so that the ranks' shards draw independent masks.
+  private var dropoutStep: Int {
+    group.rank == 0 ? state.step : state.step &+ group.rank &* 0x2545_F491_4F6C_DD1D
+  }
+
+  /// Each micro-batch's share of the counted targets that lie on this rank, `c_r / Σ c` (all 1 in a single
+  /// process; `1/P` for a micro-batch without counted targets), so that the weighted sum of the ranks' mean
+  /// losses is the global batch's mean loss.
+  private func targetShares(of shards: [Batch]) throws(DistributedError) -> [Double] {
+    guard group.size > 1 else { return Array(repeating: 1, count: shards.count) }
+    let counts = shards.map { Double($0.countedTargets()) }
+    var totals = counts
+    try totals.withUnsafeMutableBufferPointer { (buffer) throws(DistributedError) in try group.allReduce(buffer, .sum) }
+    return zip(counts, totals).map { count, total in total > 0 ? count / total : 1 / Double(group.size) }
+  }
+
+  /// Runs the collectives of `body`, adding their time to `seconds` and naming the step in their error.
+  private func collective<T>(
+    step: Int, seconds: inout Double, _ body: () throws(DistributedError) -> T
+  ) throws(TrainerError) -> T {
+    let started = ContinuousClock.now
+    defer { seconds += Self.seconds(since: started) }
+    do {
+      return try body()
+    } catch {
+      throw .collectiveFailed(step: step, error)
+    }
   }
 
   /// Evaluates the model on the held-out batches and records the result in ``state``.
   ///
   /// - Returns: The mean loss and accuracy over every counted held-out target (`nil` without a held-out split).
-  /// - Throws: ``TrainerError/batchFailed(step:reason:)`` when the model refuses a batch.
+  /// Over several ranks each rank scores every `P`-th batch and the sums are reduced.
+  ///
+  /// - Throws: ``TrainerError/batchFailed(step:reason:)`` when the model refuses a batch,
+  ///   ``TrainerError/collectiveFailed(step:_:)`` when the reduction fails.
   @discardableResult
   public func evaluate() throws(TrainerError) -> TrainingState.Evaluation? {
     let started = ContinuousClock.now
     var (total, counted, correct) = (0.0, 0, 0)
-    for batch in data.evaluationBatches {
+    for (index, batch) in data.evaluationBatches.enumerated() where index % group.size == group.rank {
       workspace.reset()
       do {
         let result = try model.loss(on: batch, pass: .evaluation, workspace: workspace)
@@ -126,6 +198,14 @@ public final class Trainer {
       } catch {
         throw .batchFailed(step: state.step, reason: "evaluation: \(error)")
       }
+    }
+    if group.size > 1 {
+      var sums = [total, Double(counted), Double(correct)]
+      var ignored = 0.0
+      try collective(step: state.step, seconds: &ignored) { () throws(DistributedError) in
+        try sums.withUnsafeMutableBufferPointer { (buffer) throws(DistributedError) in try group.allReduce(buffer, .sum) }
+      }
+      (total, counted, correct) = (sums[0], Int(sums[1]), Int(sums[2]))
     }
     state.seconds += Self.seconds(since: started)
     guard counted > 0 else { return nil }

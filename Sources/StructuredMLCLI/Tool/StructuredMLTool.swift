@@ -20,7 +20,9 @@ public enum StructuredMLTool {
       Console.standard().printError("structml: \(TerminalText.escaped(error.description))")
       exit(1)
     }
-    let status = run(arguments, console: .standard())
+    // After a successful join this is the group joined there (a group of one outside mpirun).
+    let group = (try? ProcessGroups.current()) ?? SingleProcessGroup()
+    let status = run(arguments, console: .standard(processGroup: group))
     // A rank that fails skips MPI_Finalize, so that mpirun stops the others instead of leaving them waiting.
     if status == 0 { MPIProcessGroup.finalizeIfStarted() }
     exit(status)
@@ -71,11 +73,11 @@ public enum StructuredMLTool {
       return 0
     } catch let error as CommandError {
       // Messages quote names and paths taken from files and arguments: escape them for the terminal.
-      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped(error.description))")
+      console.printFailure("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped(error.description))")
       if case .usage = error { console.printError("usage: \(command.usage)") }
       return error.exitCode
     } catch {
-      console.printError("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped("\(error)"))")
+      console.printFailure("structml \(command.path.joined(separator: " ")): \(TerminalText.escaped("\(error)"))")
       return 1
     }
   }

@@ -55,7 +55,7 @@ enum LoRAFinetuneCommand {
     do {
       fineTuning = try LoRAFineTuning(
         base: base, configuration: plan, initialization: settings.initialization, gradientBatches: batches,
-        gradientBatchCount: settings.gradientBatches)
+        gradientBatchCount: settings.gradientBatches, group: console.processGroup)
     } catch let error as LoRAError {
       switch error {
       case .invalidRank: throw CommandError.usage("option '--rank': \(error)")
@@ -70,7 +70,8 @@ enum LoRAFinetuneCommand {
     let trainer: Trainer
     do {
       trainer = try fineTuning.makeTrainer(
-        data: batches, training: configuration.training, loraPlusRatio: settings.loraPlusRatio)
+        data: batches, training: configuration.training, loraPlusRatio: settings.loraPlusRatio,
+        group: console.processGroup)
     } catch {
       throw CommandError.failure("\(error)")
     }
@@ -88,9 +89,11 @@ enum LoRAFinetuneCommand {
     } catch {
       throw CommandError.failure("\(error.description); nothing was written")
     }
-    try OutputPaths.write("output", of: arguments) { url, inputs in
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try adapter.save(to: url, protectedInputs: inputs)
+    try RankAgreement.onRankZero(console.processGroup, writing: output.path) {
+      try OutputPaths.write("output", of: arguments) { url, inputs in
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try adapter.save(to: url, protectedInputs: inputs)
+      }
     }
     let elapsed = ContinuousClock.now - started
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

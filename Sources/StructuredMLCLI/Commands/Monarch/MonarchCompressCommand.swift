@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Monarch
 import TensorCore
@@ -35,11 +36,13 @@ enum MonarchCompressCommand {
     } catch {
       throw CommandError.usage("option '--include': \(error)")
     }
-    let file: SafetensorsFile
-    do {
-      file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: inputPath))
-    } catch {
-      throw CommandError.failure("cannot read \(inputPath): \(error)")
+    let group = console.processGroup
+    let file = try RankAgreement.onEveryRank(group) {
+      do {
+        return try SafetensorsFile(contentsOf: URL(fileURLWithPath: inputPath))
+      } catch {
+        throw CommandError.failure("cannot read \(inputPath): \(error)")
+      }
     }
     // Decide every layout before writing anything, so that a bad shape stops the command with no output file.
     var plans: [(info: TensorInfo, layout: MonarchLayout?)] = []
@@ -65,68 +68,92 @@ enum MonarchCompressCommand {
         entries.append((info.name, info.dtype, info.shape))
       }
     }
-    let writer = try OutputPaths.write("output", of: arguments) { url, inputs in
-      try SafetensorsWriter(url: url, entries: entries, metadata: metadata, protectedInputs: inputs)
+    func compress(_ index: Int) throws -> MonarchCompressRanks.Layer {
+      let (info, layout) = (plans[index].info, plans[index].layout!)
+      let report = try MonarchProjectCommand.measure(
+        try file.tensorData(named: info.name).tensor(as: Float.self), layout: layout,
+        name: "tensor '\(info.name)' in \(inputPath)")
+      return .init(
+        w1: try TensorData(report.projection.matrix.w1, as: info.dtype),
+        w2: try TensorData(report.projection.matrix.w2, as: info.dtype), row: LayerRow(name: info.name, report: report))
     }
+    // Over several ranks every layer is compressed and gathered on rank 0 before it writes.
+    let gathered = try MonarchCompressRanks.compressAndGather(
+      plans.indices.compactMap { i in plans[i].layout.map { (i, $0, plans[i].info.dtype) } }, group: group,
+      console: console, compress)
     var rows: [LayerRow] = []
-    let progress = ProgressBar(console: console, total: plans.count, label: "compress")
-    do {
-      for (index, (info, layout)) in plans.enumerated() {
-        progress.update(index, item: info.name)
-        let data = try file.tensorData(named: info.name)
-        guard let layout else {
-          try writer.append(name: info.name, data: data)
-          continue
-        }
-        let report = try MonarchProjectCommand.measure(
-          try data.tensor(as: Float.self), layout: layout, name: "tensor '\(info.name)' in \(inputPath)")
-        let names = MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming).map(\.name)
-        try writer.append(name: names[0], data: try TensorData(report.projection.matrix.w1, as: info.dtype))
-        try writer.append(name: names[1], data: try TensorData(report.projection.matrix.w2, as: info.dtype))
-        rows.append(LayerRow(name: info.name, report: report))
+    try RankAgreement.onRankZero(group, writing: outputPath) {
+      let writer = try OutputPaths.write("output", of: arguments) { url, inputs in
+        try SafetensorsWriter(url: url, entries: entries, metadata: metadata, protectedInputs: inputs)
       }
-      try writer.finish()
-    } catch {
-      writer.abandon()
+      let progress = ProgressBar(console: console, total: plans.count, label: "compress")
+      do {
+        for (index, (info, layout)) in plans.enumerated() {
+          progress.update(index, item: info.name)
+          guard let layout else {
+            try writer.append(name: info.name, data: try file.tensorData(named: info.name))
+            continue
+          }
+          let layer = try gathered?[index] ?? compress(index)
+          let names = MonarchCheckpoint.entries(for: layout, prefix: info.name, naming: naming).map(\.name)
+          try writer.append(name: names[0], data: layer.w1)
+          try writer.append(name: names[1], data: layer.w2)
+          rows.append(layer.row)
+        }
+        try writer.finish()
+      } catch {
+        writer.abandon()
+        progress.finish()
+        if let error = error as? CommandError { throw error }
+        throw CommandError.failure("compressing \(inputPath) into \(outputPath): \(error)")
+      }
       progress.finish()
-      if let error = error as? CommandError { throw error }
-      throw CommandError.failure("compressing \(inputPath) into \(outputPath): \(error)")
     }
-    progress.finish()
     if arguments.flag("json") {
-      console.print(JSONValue.array(rows.map(\.json)).serialized())
+      console.print("[" + rows.map(\.jsonText).joined(separator: ",") + "]")
     } else {
       console.print(table(rows))
-      let kept = rows.reduce(0) { $0 + $1.report.layout.parameterCount }
-      let dense = rows.reduce(0) { $0 + $1.report.layout.inFeatures * $1.report.layout.outFeatures }
+      let kept = rows.reduce(0) { $0 + $1.keptParameters }
+      let dense = rows.reduce(0) { $0 + $1.denseParameters }
       console.print(
         "\(rows.count) of \(plans.count) tensors compressed: \(kept) of \(dense) parameters kept; wrote \(outputPath)")
     }
   }
 
-  /// One compressed layer in the report.
+  /// One compressed layer in the report, as text and counts (so that a rank can send it to rank 0).
   struct LayerRow {
     let name: String
-    let report: MonarchProjectCommand.Report
+    /// The layer's JSON object.
+    let jsonText: String
+    /// The layer's row of the Markdown table.
+    let tableLine: String
+    let keptParameters: Int
+    let denseParameters: Int
 
-    var json: JSONValue {
-      guard case .object(let members) = report.json else { return report.json }
-      return .object([("name", .string(name))] + members)
+    init(name: String, jsonText: String, tableLine: String, keptParameters: Int, denseParameters: Int) {
+      (self.name, self.jsonText, self.tableLine) = (name, jsonText, tableLine)
+      (self.keptParameters, self.denseParameters) = (keptParameters, denseParameters)
+    }
+
+    init(name: String, report: MonarchProjectCommand.Report) {
+      let layout = report.layout
+      let dense = layout.inFeatures * layout.outFeatures
+      var json = report.json
+      if case .object(let members) = json { json = .object([("name", .string(name))] + members) }
+      self.init(
+        name: name, jsonText: json.serialized(),
+        tableLine: "| \(TerminalText.escaped(name)) | \(layout.outFeatures)×\(layout.inFeatures) | \(layout.parameterCount) "
+          + "(\(MonarchFiles.percent(Double(layout.parameterCount) / Double(dense)))) | "
+          + "\(MonarchFiles.percent(report.projection.relativeError)) | "
+          + "\(MonarchFiles.percent(report.lowRank.relativeError)) (rank \(report.lowRank.rank)) |",
+        keptParameters: layout.parameterCount, denseParameters: dense)
     }
   }
 
   static func table(_ rows: [LayerRow]) -> String {
     var lines = ["| tensor | shape | parameters kept | Monarch error | low-rank error (equal parameters) |"]
     lines.append("|---|---|---|---|---|")
-    for row in rows {
-      let layout = row.report.layout
-      let dense = layout.inFeatures * layout.outFeatures
-      lines.append(
-        "| \(TerminalText.escaped(row.name)) | \(layout.outFeatures)×\(layout.inFeatures) | \(layout.parameterCount) "
-          + "(\(MonarchFiles.percent(Double(layout.parameterCount) / Double(dense)))) | "
-          + "\(MonarchFiles.percent(row.report.projection.relativeError)) | "
-          + "\(MonarchFiles.percent(row.report.lowRank.relativeError)) (rank \(row.report.lowRank.rank)) |")
-    }
+    lines += rows.map(\.tableLine)
     return lines.joined(separator: "\n")
   }
 }

@@ -54,6 +54,10 @@ enum TrainCommand {
         throw CommandError.usage("--resume takes the run's configuration from \(output.path)/config.json; drop --\(name)")
       }
       do {
+        // Rank 0 finishes a checkpoint write left interrupted before the other ranks read the folder.
+        try RankAgreement.onRankZero(console.processGroup, writing: "the interrupted checkpoint in \(output.path)") {
+          _ = try RunCheckpoint.readConfiguration(from: output)
+        }
         configuration = try RunCheckpoint.readConfiguration(from: output)
       } catch {
         throw CommandError.failure("cannot resume: \(error)")
@@ -65,7 +69,9 @@ enum TrainCommand {
       }
       configuration = try newConfiguration(arguments, steps: steps)
     }
-    let run = try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize)
+    let run = try RankAgreement.onEveryRank(console.processGroup) {
+      try TrainingRun.prepare(configuration, start: resume ? .resume(output) : .initialize, group: console.processGroup)
+    }
     let trainer = run.trainer
     if resume && trainer.isFinished {
       throw CommandError.usage("the run in \(output.path) has taken all \(configuration.training.steps) steps; pass a larger --steps")
@@ -77,7 +83,7 @@ enum TrainCommand {
     }
     // Create the run folder now, so that an unusable --output fails before the first step, not at the first
     // checkpoint.
-    _ = try OutputPaths.createFolder("output", of: arguments)
+    if console.isPrinting { _ = try OutputPaths.createFolder("output", of: arguments) }
     BLASThreads.set(threads ?? TrainingRun.defaultThreads(for: configuration.model))
     let startStep = trainer.state.step
     let startSeconds = trainer.state.seconds
@@ -85,10 +91,12 @@ enum TrainCommand {
     let unit = if case .languageModel = configuration.model { "tokens" } else { "examples" }
     let progress = ProgressBar(console: console, total: configuration.training.steps, label: "train")
     var lastCheckpoint: Int?
+    var collectiveSeconds = 0.0
     do {
       try trainer.run(
         stoppingAfter: until,
         onStep: { report in
+          collectiveSeconds += report.collectiveSeconds
           let state = trainer.state
           let seconds = state.seconds - startSeconds
           let rate = Double(state.examples - startExamples) / max(seconds, 1e-9)
@@ -97,8 +105,10 @@ enum TrainCommand {
             report.step, item: String(format: "loss %.4f  %.0f \(unit)/s  %.0f s left", report.loss, rate, left))
         },
         checkpoint: { trainer in
-          try RunCheckpoint.write(trainer, configuration: configuration, to: output)
-          try LossCurve.write(trainer.state, bestPossibleLoss: trainer.bestPossibleLoss, to: output)
+          try RankAgreement.onRankZero(console.processGroup, writing: "the checkpoint of step \(trainer.state.step)") {
+            try RunCheckpoint.write(trainer, configuration: configuration, to: output)
+            try LossCurve.write(trainer.state, bestPossibleLoss: trainer.bestPossibleLoss, to: output)
+          }
           lastCheckpoint = trainer.state.step
         })
     } catch {
@@ -108,7 +118,7 @@ enum TrainCommand {
       throw CommandError.failure("\(error); \(kept)")
     }
     progress.finish()
-    let report = summary(trainer, configuration: configuration, output: output)
+    let report = summary(trainer, configuration: configuration, output: output, collectiveSeconds: collectiveSeconds)
     if arguments.flag("json") {
       console.print(report.serialized())
     } else {
@@ -318,8 +328,10 @@ enum TrainCommand {
     }
   }
 
-  /// The report of a finished run.
-  static func summary(_ trainer: Trainer, configuration: RunConfiguration, output: URL) -> JSONValue {
+  /// The report of a finished run; `collectiveSeconds` is the time this rank spent in the steps' collectives.
+  static func summary(
+    _ trainer: Trainer, configuration: RunConfiguration, output: URL, collectiveSeconds: Double
+  ) -> JSONValue {
     let state = trainer.state
     let initial = state.evaluations.first?.loss ?? state.trainingLosses.first
     let model: String =
@@ -338,6 +350,8 @@ enum TrainCommand {
       ("steps", .int(state.step)),
       ("seconds", .number(state.seconds)),
       ("tokens_per_second", .number(Double(state.examples) / max(state.seconds, 1e-9))),
+      ("ranks", .int(trainer.group.size)),
+      ("collective_seconds", .number(collectiveSeconds)),
       ("run_dir", .string(output.path)),
     ])
   }

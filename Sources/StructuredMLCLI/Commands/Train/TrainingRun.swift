@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NN
 import TensorCore
@@ -27,13 +28,16 @@ struct TrainingRun {
     case evaluate(URL, data: DataConfiguration?)
   }
 
-  /// Builds the model and data of `configuration` and sets the parameters as `start` says.
+  /// Builds the model and data of `configuration` and sets the parameters as `start` says, for one rank of
+  /// `group` (the trainer trains data-parallel over the group).
   ///
   /// - Throws: ``CommandError/usage(_:)`` for sizes from the command line that do not fit (Monarch blocks,
   ///   data widths, more memory than the machine has), and ``CommandError/failure(_:)`` for data or checkpoint
   ///   files that cannot be used, a run folder's configuration included, each naming the file, tensor or
   ///   setting.
-  static func prepare(_ configuration: RunConfiguration, start: Start) throws -> TrainingRun {
+  static func prepare(
+    _ configuration: RunConfiguration, start: Start, group: any ProcessGroup = SingleProcessGroup()
+  ) throws -> TrainingRun {
     let training = configuration.training
     let components: RunComponents
     // Sizes a run folder chose are a problem with that file, not with how the command was called.
@@ -66,7 +70,8 @@ struct TrainingRun {
     do {
       return TrainingRun(
         configuration: configuration,
-        trainer: try Trainer(model: model, data: components.batches, configuration: training, state: state))
+        trainer: try Trainer(
+          model: model, data: components.batches, configuration: training, state: state, group: group))
     } catch {
       throw sizesFromAFile ? CommandError.failure("\(error)") : CommandError.usage("\(error)")
     }
