@@ -5,6 +5,7 @@ enum CommandRegistry {
     TrainCommand.command,
     EvalCommand.command,
     GenerateCommand.command,
+    EmbedCommand.command,
     InspectCommand.command,
     MonarchProjectCommand.command,
     MonarchApplyCommand.command,
