@@ -27,5 +27,6 @@ enum CommandRegistry {
     BenchSSMCommand.command,
     BenchProbmapCommand.command,
     BenchTrainCommand.command,
+    BenchEmbedCommand.command,
   ]
 }
