@@ -51,7 +51,7 @@ let package = Package(
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces"]),
-    .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN"]),
+    .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN", "CKernels"]),
     .target(name: "Distributed"),
 
     // MARK: - Umbrella and command line

@@ -1,3 +1,4 @@
+import CKernels
 import NN
 import ProbabilityMaps
 import TensorCore
@@ -64,8 +65,9 @@ public struct BidirectionalAttention: Sendable {
       GEMMOperands(head(queries, i), head(keys, i), scoreMatrices.rows(i * t..<(i + 1) * t))
     }
     if usesFusedSoftmax {
+      let level = sml_cpu_vector_level()
       parallelFor(count * t, minimumChunk: 64) { rows in
-        for row in rows { Self.softmaxRow(scores + row * t, visible: lengths[row / (heads * t)], t) }
+        for row in rows { Self.softmaxRow(scores + row * t, visible: lengths[row / (heads * t)], t, level: level) }
       }
     } else {
       try normalize(scores, rows: count * t, lengths: lengths, t)
@@ -77,20 +79,12 @@ public struct BidirectionalAttention: Sendable {
     }
   }
 
-  /// Softmax in place over the first `visible` entries of a row; the rest become 0.
+  /// Softmax in place over the first `visible` entries of a row (the vectorized row kernel of the probability
+  /// maps); the rest become 0.
   @inline(__always)
-  private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, _ t: Int) {
-    var maximum = -Float.infinity
-    for j in 0..<visible where row[j] > maximum { maximum = row[j] }
-    var sum: Float = 0
-    for j in 0..<visible {
-      let e = Float.exponential(row[j] - maximum)
-      row[j] = e
-      sum += e
-    }
-    let inverse = 1 / sum
-    for j in 0..<visible { row[j] *= inverse }
-    for j in visible..<t { row[j] = 0 }
+  private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, _ t: Int, level: Int32) {
+    sml_softmax_row_f(row, row, visible, 1, level)
+    (row + visible).update(repeating: 0, count: t - visible)
   }
 
   /// Masks padding keys with `-inf` and runs the normalizer on all rows, in place.

@@ -10,9 +10,7 @@ enum BenchEmbedCommand {
     path: ["bench", "embed"],
     summary: "sentences per second of the sentence-embedding pipeline of a BERT-family model folder",
     options: [
-      .inputFolder(
-        "model", "DIR", "a model folder (config.json, model.safetensors, vocab.txt), dense or 'monarch compress' output",
-        files: ["config.json", "model.safetensors", "vocab.txt"]),
+      EmbedSettings.modelOption,
       .value("sentences", "N", "synthetic sentences of 8 to 31 words (default 256)"),
       .value("batch", "B", "sentences per forward pass (default 32)"),
       .value("rounds", "R", "timed passes over the sentences; the median is reported (default 5)"),

@@ -9,9 +9,7 @@ enum EmbedCommand {
     path: ["embed"],
     summary: "sentence embeddings from a Hugging Face BERT-family model folder, as sentence-transformers makes them",
     options: [
-      .inputFolder(
-        "model", "DIR", "a model folder: config.json, model.safetensors, vocab.txt (a 'monarch compress' output too)",
-        files: ["config.json", "model.safetensors", "vocab.txt"]),
+      EmbedSettings.modelOption,
       .input("input", "SENTENCES.txt", "one sentence per line (UTF-8)"),
       .output("output", "EMB.npy", "the embeddings, float32 of shape (sentences, hidden)"),
       .value("pooling", "mean|cls", "mean of the token states (default; the folder's pooling module if it has one) or [CLS]"),

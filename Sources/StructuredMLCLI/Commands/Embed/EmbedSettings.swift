@@ -3,6 +3,11 @@ import Pretrained
 
 /// The options of `structml embed`, checked before the model is loaded.
 struct EmbedSettings {
+  /// The `--model` option of `embed` and `bench embed`: a BERT-family model folder.
+  static let modelOption = OptionSpec.inputFolder(
+    "model", "DIR", "a model folder: config.json, model.safetensors, vocab.txt (a 'monarch compress' output too)",
+    files: ["config.json", "model.safetensors", "vocab.txt"])
+
   let modelPath: String
   let inputPath: String
   let pooling: SentencePooling?
