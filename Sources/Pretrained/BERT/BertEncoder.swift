@@ -5,11 +5,11 @@ import TensorCore
 /// A BERT-family encoder (Hugging Face `BertModel`) run from its own folder: token, position and token-type
 /// embeddings, then post-norm transformer blocks with bidirectional attention over each sequence's real tokens.
 ///
-/// Weights are decoded once into one ``ParameterStore`` under the checkpoint's names (`bert.` prefix or none,
+/// Weights are decoded once into one `ParameterStore` under the checkpoint's names (`bert.` prefix or none,
 /// `LayerNorm.gamma`/`beta` accepted); the pooler and the `embeddings.position_ids` buffer are not read. Each
-/// linear map is a dense ``Linear`` or, in a folder written by `structml monarch compress`, a
-/// ``MonarchLinearLayer``. The forward pass runs every linear map as one product over the whole batch
-/// (`batch·sequenceLength` rows), with all activations in one reusable ``Workspace``.
+/// linear map is a dense `Linear` or, in a folder written by `structml monarch compress`, a
+/// `MonarchLinearLayer`. The forward pass runs every linear map as one product over the whole batch
+/// (`batch·sequenceLength` rows), with all activations in one reusable `Workspace`.
 ///
 /// ```swift
 /// let encoder = try BertEncoder(folder: modelFolder)
@@ -43,7 +43,7 @@ public final class BertEncoder: @unchecked Sendable {
 
   /// Loads the encoder of an opened folder.
   ///
-  /// - Throws: ``PretrainedModelError`` as ``init(folder:)-(URL)`` does.
+  /// - Throws: ``PretrainedModelError`` as the initializer from a URL does.
   public init(folder opened: HuggingFaceModelFolder) throws(PretrainedModelError) {
     configuration = try BertConfiguration(opened.configuration)
     folder = try opened.resolvingPrefix(among: ["", "bert."], holding: "embeddings.word_embeddings.weight")

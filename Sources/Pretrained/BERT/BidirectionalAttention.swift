@@ -42,7 +42,7 @@ public struct BidirectionalAttention: Sendable {
   ///   - sequenceLength: The padded length.
   ///   - output: `batch·sequenceLength × width`, overwritten.
   ///   - workspace: Scratch for the scores and weights.
-  /// - Throws: ``TrainingError/normalizerFailed(layer:message:)`` when the normalizer rejects the scores.
+  /// - Throws: `TrainingError/normalizerFailed(layer:message:)` when the normalizer rejects the scores.
   /// - Complexity: O(batch·heads·T²·d), two batched GEMMs, plus the normalizer's cost.
   public func forward(
     queries: MatrixView<Float>, keys: MatrixView<Float>, values: MatrixView<Float>, lengths: [Int],

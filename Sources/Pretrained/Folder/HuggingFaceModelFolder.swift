@@ -10,7 +10,7 @@ import TensorFiles
 /// `encoder.layer.0.attention.self.query.weight`), picks the prefix the file uses with
 /// ``resolvingPrefix(among:holding:)`` (`bert.` in `BertFor…` checkpoints), declares each linear map with
 /// ``linearLayer(_:inputFeatures:outputFeatures:bias:layout:)`` (dense, or Monarch where the folder holds
-/// factors instead of a weight) and fills its ``ParameterStore`` with ``load(into:)``: each tensor is decoded
+/// factors instead of a weight) and fills its `ParameterStore` with ``load(into:)``: each tensor is decoded
 /// straight into its slot, one at a time, and tensors no slot asks for (pooler, position-id buffers) are never
 /// read.
 public struct HuggingFaceModelFolder: Sendable {
@@ -77,8 +77,8 @@ public struct HuggingFaceModelFolder: Sendable {
     return candidates.first { (try? weights.info(named: $0)) != nil }
   }
 
-  /// Declares the linear map `name` as the folder stores it: a dense ``Linear`` when `name.weight` is present,
-  /// else a ``MonarchLinearLayer`` when the folder holds Monarch factors `name.w1`/`name.w2` (or
+  /// Declares the linear map `name` as the folder stores it: a dense `Linear` when `name.weight` is present,
+  /// else a `MonarchLinearLayer` when the folder holds Monarch factors `name.w1`/`name.w2` (or
   /// `name.blkdiag1`/`name.blkdiag2`, with the metadata of `MonarchCheckpoint`), which is what
   /// `structml monarch compress` writes.
   ///
