@@ -52,8 +52,9 @@ let package = Package(
     .target(name: "StateSpaces", dependencies: ["TensorCore", "CKernels"]),
     .target(name: "ProbabilityMaps", dependencies: ["TensorCore", "CKernels"]),
     .target(
-      name: "NN", dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces", "Distributed"]),
-    .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN"]),
+      name: "NN",
+      dependencies: ["TensorCore", "TensorFiles", "Monarch", "ProbabilityMaps", "StateSpaces", "Distributed", "CKernels"]),
+    .target(name: "Pretrained", dependencies: ["TensorCore", "TensorFiles", "Monarch", "NN", "CKernels"]),
     .target(name: "Distributed", dependencies: ["CMPILoader", "CTemporaryFiles"]),
 
     // MARK: - Umbrella and command line

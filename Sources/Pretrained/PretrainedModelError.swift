@@ -11,6 +11,10 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
   case missingTensor(file: String, tensor: String)
   /// A tensor whose shape does not match the configuration.
   case tensorShapeMismatch(file: String, tensor: String, expected: [Int], actual: [Int])
+  /// A layer's Monarch factors (or their metadata) do not form a Monarch layout.
+  case invalidMonarchFactors(file: String, layer: String, reason: String)
+  /// An input the model cannot run (a sequence longer than its positions, a token id outside its vocabulary).
+  case invalidInput(reason: String)
 
   public var description: String {
     switch self {
@@ -24,6 +28,10 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
       return "\(file): tensor '\(tensor)' is missing"
     case .tensorShapeMismatch(let file, let tensor, let expected, let actual):
       return "\(file): tensor '\(tensor)' has shape \(actual), expected \(expected)"
+    case .invalidMonarchFactors(let file, let layer, let reason):
+      return "\(file): Monarch factors of layer '\(layer)': \(reason)"
+    case .invalidInput(let reason):
+      return "invalid input: \(reason)"
     }
   }
 }

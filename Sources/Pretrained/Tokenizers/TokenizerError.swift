@@ -6,6 +6,9 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
   case malformedFile(file: String, line: Int?, reason: String)
   /// A special token the tokenizer needs (such as `[UNK]` or `<|endoftext|>`) is not in the vocabulary.
   case missingSpecialToken(file: String, token: String)
+  /// An option of an encoding request is out of range (such as a maximum length too short for the special
+  /// tokens).
+  case invalidOption(option: String, reason: String)
 
   public var description: String {
     switch self {
@@ -15,6 +18,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
       return line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
     case .missingSpecialToken(let file, let token):
       return "\(file): special token '\(token)' is not in the vocabulary"
+    case .invalidOption(let option, let reason):
+      return "\(option): \(reason)"
     }
   }
 }

@@ -5,6 +5,7 @@ enum CommandRegistry {
     TrainCommand.command,
     EvalCommand.command,
     GenerateCommand.command,
+    EmbedCommand.command,
     InspectCommand.command,
     MonarchProjectCommand.command,
     MonarchApplyCommand.command,
@@ -27,5 +28,6 @@ enum CommandRegistry {
     BenchProbmapCommand.command,
     BenchTrainCommand.command,
     BenchAllreduceCommand.command,
+    BenchEmbedCommand.command,
   ]
 }
