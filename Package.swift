@@ -86,6 +86,7 @@ let package = Package(
       name: "PretrainedTests", dependencies: ["Pretrained", "NN", "TensorFiles", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
-    .testTarget(name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "TestSupport"]),
+    .testTarget(
+      name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "Pretrained", "TensorFiles", "TestSupport"]),
   ]
 )

@@ -11,6 +11,11 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
   case missingTensor(file: String, tensor: String)
   /// A tensor whose shape does not match the configuration.
   case tensorShapeMismatch(file: String, tensor: String, expected: [Int], actual: [Int])
+  /// A tensor in the weights file that the architecture has no place for (silently dropping it would run
+  /// another model than the file's).
+  case unexpectedTensor(file: String, tensor: String)
+  /// A tensor holding NaN or an infinity.
+  case nonFiniteTensor(file: String, tensor: String)
 
   public var description: String {
     switch self {
@@ -24,6 +29,10 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
       return "\(file): tensor '\(tensor)' is missing"
     case .tensorShapeMismatch(let file, let tensor, let expected, let actual):
       return "\(file): tensor '\(tensor)' has shape \(actual), expected \(expected)"
+    case .unexpectedTensor(let file, let tensor):
+      return "\(file): tensor '\(tensor)' is not part of the architecture"
+    case .nonFiniteTensor(let file, let tensor):
+      return "\(file): tensor '\(tensor)' holds NaN or an infinity"
     }
   }
 }

@@ -6,6 +6,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
   case malformedFile(file: String, line: Int?, reason: String)
   /// A special token the tokenizer needs (such as `[UNK]` or `<|endoftext|>`) is not in the vocabulary.
   case missingSpecialToken(file: String, token: String)
+  /// A token id to decode is negative or not in the vocabulary.
+  case idOutOfRange(id: Int, vocabularySize: Int)
 
   public var description: String {
     switch self {
@@ -15,6 +17,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
       return line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
     case .missingSpecialToken(let file, let token):
       return "\(file): special token '\(token)' is not in the vocabulary"
+    case .idOutOfRange(let id, let vocabularySize):
+      return "token id \(id) is not in the vocabulary (ids 0..<\(vocabularySize))"
     }
   }
 }
