@@ -47,6 +47,23 @@ func tinyGPT2Folder() throws -> URL {
     for entry in cases { #expect(tokenizer.encode(entry.text) == entry.ids) }
   }
 
+  @Test func tokenizerJSONGivesTheSameIds() throws {
+    let folder = try tinyGPT2Folder().appendingPathComponent("bpe-tokenizer")
+    let tokenizer = try ByteLevelBPETokenizer(folder: folder)
+    #expect(tokenizer.vocabularySize == 1024 && tokenizer.endOfTextID == 0)
+    for entry in try expected() {
+      #expect(tokenizer.encode(entry.text) == entry.ids, "\(entry.text.debugDescription)")
+    }
+    let scratch = try TemporaryFolder()
+    defer { scratch.cleanUp() }
+    let file = scratch.file("tokenizer.json")
+    try Data(#"{"model": {"type": "WordPiece", "vocab": {"a": 0}}}"#.utf8).write(to: file)
+    #expect(throws: TokenizerError.malformedFile(
+      file: file.path, line: nil, reason: "model.type is 'WordPiece', expected BPE with model.vocab and model.merges")) {
+      try ByteLevelBPETokenizer(tokenizerFile: file)
+    }
+  }
+
   @Test func decodeInvertsEncodeOnTheCorpus() throws {
     let tokenizer = try ByteLevelBPETokenizer(folder: try tinyGPT2Folder())
     let corpus = try String(

@@ -2,7 +2,7 @@ import Foundation
 import NN
 
 /// The fields of a GPT-2 folder's `config.json` (Hugging Face's `GPT2Config`) that decide the model, checked
-/// and mapped onto a ``NN/LanguageModelConfiguration``.
+/// and mapped onto a `LanguageModelConfiguration`.
 ///
 /// Supported: `model_type` `"gpt2"`; `vocab_size`, `n_positions`, `n_embd`, `n_layer`, `n_head`; `n_inner`
 /// absent, `null` or a multiple of `n_embd`; `activation_function` `gelu_new`, `gelu_pytorch_tanh`,
@@ -128,7 +128,7 @@ public struct GPT2Configuration: Sendable, Equatable {
     }
   }
 
-  /// The same model as a ``NN/LanguageModelConfiguration`` (softmax attention, learned positions, dense MLP).
+  /// The same model as a `LanguageModelConfiguration` (softmax attention, learned positions, dense MLP).
   public var languageModel: LanguageModelConfiguration {
     LanguageModelConfiguration(
       vocabularySize: vocabularySize, contextLength: contextLength, width: width, layers: layers, dropout: 0,

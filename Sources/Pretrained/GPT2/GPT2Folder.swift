@@ -5,7 +5,7 @@ import TensorFiles
 
 /// A GPT-2-family model folder as Hugging Face's `save_pretrained` writes it: `config.json`,
 /// `model.safetensors` and the byte-level BPE tokenizer (`vocab.json` + `merges.txt`, or `tokenizer.json`),
-/// loaded into a ``NN/LanguageModel`` that computes what `GPT2LMHeadModel` computes.
+/// loaded into a `LanguageModel` that computes what `GPT2LMHeadModel` computes.
 ///
 /// ```swift
 /// let gpt2 = try GPT2Folder(folder)
@@ -57,10 +57,10 @@ public struct GPT2Folder {
   }
 
   /// Continues `prompt` by `count` tokens (greedy at temperature 0) with the key/value cache of
-  /// ``NN/LanguageModel/generate(prompt:tokens:temperature:topK:using:)``.
+  /// `LanguageModel/generate(prompt:tokens:temperature:topK:using:)`.
   ///
   /// - Returns: The ids of the prompt and of the generated tokens.
-  /// - Throws: ``NN/TrainingError`` for a prompt that encodes to no token, a negative count, or an invalid
+  /// - Throws: `TrainingError` for a prompt that encodes to no token, a negative count, or an invalid
   ///   temperature or `topK`.
   public func generate(
     prompt: String, tokens count: Int, temperature: Double, topK: Int? = nil, using generator: inout SeededGenerator

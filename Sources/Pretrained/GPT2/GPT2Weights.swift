@@ -3,7 +3,7 @@ import NN
 import TensorFiles
 
 /// Copies a GPT-2 `model.safetensors` (Hugging Face's `GPT2Model` or `GPT2LMHeadModel` names) into a
-/// ``NN/LanguageModel``'s parameters, which already follow nanoGPT's names for the same tensors.
+/// `LanguageModel`'s parameters, which already follow nanoGPT's names for the same tensors.
 ///
 /// `wte`, `wpe`, `h.N.ln_1`, `h.N.attn.c_attn`, `h.N.attn.c_proj`, `h.N.ln_2`, `h.N.mlp.c_fc`,
 /// `h.N.mlp.c_proj` and `ln_f` are read with or without the `transformer.` prefix. GPT-2's `Conv1D` weights

@@ -11,6 +11,7 @@ Writes
                                GPT2LMHeadModel(n_layer=2, n_head=2, n_embd=32, n_positions=64) with random
                                weights (every parameter, norms and biases included, so none is at its default)
                                and layer_norm_epsilon 1e-3, so a loader that ignores the config's epsilon fails
+  bpe-tokenizer/tokenizer.json the same tokenizer as one tokenizers JSON file
   tokenizer_expected.json      transformers' GPT2Tokenizer's ids for each line of the corpus (checked equal to
                                those of OpenAI's encoder.py algorithm, written out below)
   model_expected.json          token sequences, and the greedy continuations `generate(do_sample=False)` gives
@@ -99,6 +100,9 @@ def make_tokenizer():
         training_text(), vocab_size=VOCABULARY_SIZE, min_frequency=2, special_tokens=[END_OF_TEXT], show_progress=False)
     trainer.save_model(str(HERE))
     fast = GPT2Tokenizer.from_pretrained(str(HERE))
+    # The same tokenizer in the one-file form (tokenizers' JSON, model type BPE), read by its own test.
+    (HERE / "bpe-tokenizer").mkdir(exist_ok=True)
+    fast.backend_tokenizer.save(str(HERE / "bpe-tokenizer" / "tokenizer.json"))
     merges = [line for line in (HERE / "merges.txt").read_text(encoding="utf-8").split("\n")[1:] if line]
     slow = OpenAIEncoder(json.loads((HERE / "vocab.json").read_text(encoding="utf-8")), merges)
     lines = CORPUS.read_text(encoding="utf-8").split("\n")
