@@ -91,6 +91,7 @@ let package = Package(
     .executableTarget(name: "distributed-check", dependencies: ["Distributed"], path: "Tests/DistributedCheck"),
     .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
     .testTarget(
-      name: "StructuredMLCLITests", dependencies: ["StructuredMLCLI", "NN", "TensorFiles", "Distributed", "TestSupport"]),
+      name: "StructuredMLCLITests",
+      dependencies: ["StructuredMLCLI", "NN", "Pretrained", "TensorFiles", "Distributed", "TestSupport"]),
   ]
 )

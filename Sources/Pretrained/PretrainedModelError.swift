@@ -15,6 +15,11 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
   case invalidMonarchFactors(file: String, layer: String, reason: String)
   /// An input the model cannot run (a sequence longer than its positions, a token id outside its vocabulary).
   case invalidInput(reason: String)
+  /// A tensor in the weights file that the architecture has no place for (silently dropping it would run
+  /// another model than the file's).
+  case unexpectedTensor(file: String, tensor: String)
+  /// A tensor holding NaN or an infinity.
+  case nonFiniteTensor(file: String, tensor: String)
 
   public var description: String {
     switch self {
@@ -32,6 +37,10 @@ public enum PretrainedModelError: Error, Equatable, Sendable, CustomStringConver
       return "\(file): Monarch factors of layer '\(layer)': \(reason)"
     case .invalidInput(let reason):
       return "invalid input: \(reason)"
+    case .unexpectedTensor(let file, let tensor):
+      return "\(file): tensor '\(tensor)' is not part of the architecture"
+    case .nonFiniteTensor(let file, let tensor):
+      return "\(file): tensor '\(tensor)' holds NaN or an infinity"
     }
   }
 }

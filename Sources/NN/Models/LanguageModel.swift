@@ -77,7 +77,8 @@ public final class LanguageModel: AdaptableModel {
     for index in 0..<configuration.layers {
       let prefix = "transformer.h.\(index)"
       func name(_ suffix: String) -> String { ParameterLayout.qualified(prefix, suffix) }
-      let firstNorm = try LayerNorm(name("ln_1"), features: width, layout: &layout)
+      let epsilon = configuration.layerNormEpsilon
+      let firstNorm = try LayerNorm(name("ln_1"), features: width, epsilon: epsilon, layout: &layout)
       let mixer: DecoderBlock.Mixer
       switch configuration.mixer {
       case .attention(let heads, let normalizer, let positions):
@@ -92,7 +93,7 @@ public final class LanguageModel: AdaptableModel {
             name("mixer"), width: width, kernel: kernel, contextLength: context, activation: activation,
             plan: &plan, layout: &layout))
       }
-      let secondNorm = try LayerNorm(name("ln_2"), features: width, layout: &layout)
+      let secondNorm = try LayerNorm(name("ln_2"), features: width, epsilon: epsilon, layout: &layout)
       let kind = configuration.feedForwardLayers
       func linear(_ suffix: String, _ inputs: Int, _ outputs: Int) throws -> any LinearLayer {
         try plan.wrap(
@@ -109,7 +110,8 @@ public final class LanguageModel: AdaptableModel {
           feedForwardDropout: try Dropout(probability: dropout, seed: UInt64(3 * index + 2))))
     }
     self.blocks = blocks
-    finalNorm = try LayerNorm("transformer.ln_f", features: width, layout: &layout)
+    finalNorm = try LayerNorm(
+      "transformer.ln_f", features: width, epsilon: configuration.layerNormEpsilon, layout: &layout)
     try plan.requireEveryTargetMatched()
     linearModules = plan.modules
     parameters = try ParameterStore(layout: layout)

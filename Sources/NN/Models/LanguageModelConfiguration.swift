@@ -12,8 +12,8 @@ import ProbabilityMaps
 /// ```
 /// or, for the state-space LM, `"mixer": {"long_convolution": {"kernel": {"s4d": {"state_size": 64}}}}`.
 /// `"feed_forward_layers": {"type": "monarch", "blocks": 4}` makes both linear maps of every block's MLP Monarch
-/// layers (``LinearLayerKind``). `dropout`, `gelu`, `feed_forward_expansion` and `feed_forward_layers` may be left
-/// out (0, `"tanh"`, 4, dense). The normalizer is
+/// layers (``LinearLayerKind``). `dropout`, `gelu`, `feed_forward_expansion`, `feed_forward_layers` and
+/// `layer_norm_epsilon` may be left out (0, `"tanh"`, 4, dense, 1e-5). The normalizer is
 /// `"softmax"`, `"entmax15"`, `"sparsemax"` or `{"entmax": {"alpha": 1.3}}`.
 /// ``validate()`` checks that the sizes fit together; ``LanguageModel/init(_:adapters:)`` calls it.
 public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
@@ -37,12 +37,14 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
   /// The kind of both linear maps of every block's MLP (`mlp.c_fc`, `mlp.c_proj`): dense, or Monarch with
   /// its factors under `mlp.c_fc.w1`, `mlp.c_fc.w2`.
   public var feedForwardLayers: LinearLayerKind
+  /// The `eps` of every LayerNorm (GPT-2's `layer_norm_epsilon`, 1e-5).
+  public var layerNormEpsilon: Float
 
   /// Bundles the choices.
   public init(
     vocabularySize: Int, contextLength: Int, width: Int, layers: Int, dropout: Double = 0,
     gelu: GELU.Approximation = .tanh, feedForwardExpansion: Int = 4, mixer: SequenceMixerConfiguration,
-    feedForwardLayers: LinearLayerKind = .dense
+    feedForwardLayers: LinearLayerKind = .dense, layerNormEpsilon: Float = 1e-5
   ) {
     self.vocabularySize = vocabularySize
     self.contextLength = contextLength
@@ -53,16 +55,18 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
     self.feedForwardExpansion = feedForwardExpansion
     self.mixer = mixer
     self.feedForwardLayers = feedForwardLayers
+    self.layerNormEpsilon = layerNormEpsilon
   }
 
   // snake_case in files, as every other key of a run's config.json.
   private enum CodingKeys: String, CodingKey {
     case vocabularySize = "vocabulary_size", contextLength = "context_length", width, layers, dropout, gelu
     case feedForwardExpansion = "feed_forward_expansion", mixer, feedForwardLayers = "feed_forward_layers"
+    case layerNormEpsilon = "layer_norm_epsilon"
   }
 
-  /// Decodes a configuration; `dropout`, `gelu`, `feedForwardExpansion` and `feedForwardLayers` take their
-  /// defaults when absent.
+  /// Decodes a configuration; `dropout`, `gelu`, `feedForwardExpansion`, `feedForwardLayers` and
+  /// `layerNormEpsilon` take their defaults when absent.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
@@ -73,7 +77,8 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
       gelu: try container.decodeIfPresent(GELU.Approximation.self, forKey: .gelu) ?? .tanh,
       feedForwardExpansion: try container.decodeIfPresent(Int.self, forKey: .feedForwardExpansion) ?? 4,
       mixer: try container.decode(SequenceMixerConfiguration.self, forKey: .mixer),
-      feedForwardLayers: try container.decodeIfPresent(LinearLayerKind.self, forKey: .feedForwardLayers) ?? .dense)
+      feedForwardLayers: try container.decodeIfPresent(LinearLayerKind.self, forKey: .feedForwardLayers) ?? .dense,
+      layerNormEpsilon: try container.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? 1e-5)
   }
 
   /// A Transformer LM (nanoGPT's architecture with softmax attention and learned positions by default).
@@ -101,8 +106,8 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
 
   /// Checks that every size is positive and that the sizes fit together.
   ///
-  /// - Throws: ``TrainingError`` naming the field (layer `"configuration"`): a non-positive size, a dropout
-  ///   rate outside `[0, 1)`, heads that do not divide the width, an odd rotary head size, an entmax `alpha`
+  /// - Throws: ``TrainingError`` naming the field (layer `"configuration"`): a non-positive size or LayerNorm
+  ///   epsilon, a dropout rate outside `[0, 1)`, heads that do not divide the width, an odd rotary head size, an entmax `alpha`
   ///   not above 1, an odd S4D state size, an RTF order not below the context, or Monarch blocks that do not
   ///   fit the MLP's widths (``TrainingError/invalidMonarchLayout(layer:reason:)``).
   public func validate() throws(TrainingError) {
@@ -112,6 +117,7 @@ public struct LanguageModelConfiguration: Codable, Sendable, Equatable {
     try requirePositive(width, "width", layer)
     try requirePositive(layers, "layers", layer)
     try requirePositive(feedForwardExpansion, "feedForwardExpansion", layer)
+    try requirePositive(Double(layerNormEpsilon), "layerNormEpsilon", layer)
     guard vocabularySize <= Int(Int32.max) else {
       throw .invalidSize(layer: layer, name: "vocabularySize", value: vocabularySize, requirement: "must fit Int32")
     }

@@ -9,6 +9,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
   /// An option of an encoding request is out of range (such as a maximum length too short for the special
   /// tokens).
   case invalidOption(option: String, reason: String)
+  /// A token id to decode is negative or not in the vocabulary.
+  case idOutOfRange(id: Int, vocabularySize: Int)
 
   public var description: String {
     switch self {
@@ -20,6 +22,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
       return "\(file): special token '\(token)' is not in the vocabulary"
     case .invalidOption(let option, let reason):
       return "\(option): \(reason)"
+    case .idOutOfRange(let id, let vocabularySize):
+      return "token id \(id) is not in the vocabulary (ids 0..<\(vocabularySize))"
     }
   }
 }

@@ -1,25 +1,31 @@
 import Foundation
 import NN
+import Pretrained
 import TensorCore
 
 /// `structml generate`: continues a text prompt with a trained byte-level language model (a key/value cache
-/// for a Transformer, the recurrent mode for a state-space LM).
+/// for a Transformer, the recurrent mode for a state-space LM), or with a GPT-2-family Hugging Face model
+/// folder (its byte-level BPE tokenizer encodes the prompt and decodes the output).
 enum GenerateCommand {
   static let command = Command(
     path: ["generate"],
-    summary: "continue a text prompt with a trained byte-level language model",
+    summary: "continue a text prompt with a trained byte-level language model or a GPT-2 model folder",
     options: [
       .inputFolder(
         "checkpoint", "RUN_DIR", "the run folder of a language model trained on text by 'structml train'",
         files: RunCheckpoint.files),
-      .value("prompt", "TEXT", "the text to continue (its UTF-8 bytes are the tokens)"),
-      .value("tokens", "N", "bytes to generate (default 200)"),
+      .inputFolder(
+        "model", "DIR", "a GPT-2-family Hugging Face folder (config.json, model.safetensors, vocab.json + merges.txt)",
+        files: ["config.json", "model.safetensors"]),
+      .value("prompt", "TEXT", "the text to continue (its UTF-8 bytes, or its BPE tokens with --model)"),
+      .value("tokens", "N", "tokens to generate (bytes with --checkpoint; default 200)"),
       .value("temperature", "T", "sampling temperature; 0 is greedy (default 0.8)"),
-      .value("top-k", "K", "sample among the K most likely bytes only (default: all)"),
+      .value("top-k", "K", "sample among the K most likely tokens only (default: all)"),
       .value("seed", "S", "seed of the sampling (default 0)"),
     ]
   ) { arguments, console in
-    let folder = URL(fileURLWithPath: try arguments.requiredString("checkpoint"))
+    let (checkpoint, modelFolder) = (arguments.string("checkpoint"), arguments.string("model"))
+    guard checkpoint == nil || modelFolder == nil else { throw CommandError.usage(oneModelMessage) }
     let prompt = try arguments.requiredString("prompt")
     let count = try arguments.int("tokens", default: 200, in: 0...1_000_000)!
     let temperature = try arguments.double("temperature", default: 0.8)!
@@ -29,8 +35,16 @@ enum GenerateCommand {
     let topK = try arguments.int("top-k", in: 1...1 << 20)
     let seed = try arguments.int("seed", default: 0, in: 0...Int.max)!
     guard !prompt.isEmpty else { throw CommandError.usage("option '--prompt' is empty; give at least one character") }
-    let model = try loadByteLanguageModel(folder)
     var generator = SeededGenerator(seed: UInt64(seed))
+    if let modelFolder {
+      let text = try generateWithModelFolder(
+        URL(fileURLWithPath: modelFolder), prompt: prompt, tokens: count, temperature: temperature, topK: topK,
+        using: &generator)
+      console.print(printable(Array(text.utf8)))
+      return
+    }
+    guard let checkpoint else { throw CommandError.usage(oneModelMessage) }
+    let model = try loadByteLanguageModel(URL(fileURLWithPath: checkpoint))
     let generated: [Int32]
     do {
       generated = try model.generate(
@@ -39,6 +53,25 @@ enum GenerateCommand {
       throw CommandError.failure("\(error)")
     }
     console.print(printable(Array(prompt.utf8) + generated.map { UInt8(truncatingIfNeeded: $0) }))
+  }
+
+  static let oneModelMessage = "give exactly one of '--checkpoint RUN_DIR' and '--model DIR'"
+
+  /// The prompt and its continuation by the GPT-2-family model of a Hugging Face folder, decoded (invalid
+  /// UTF-8 where a character is cut off becomes U+FFFD).
+  ///
+  /// - Throws: ``CommandError/failure(_:)`` naming the folder's file, field or tensor.
+  static func generateWithModelFolder(
+    _ folder: URL, prompt: String, tokens count: Int, temperature: Double, topK: Int?,
+    using generator: inout SeededGenerator
+  ) throws -> String {
+    do {
+      let gpt2 = try GPT2Folder(folder)
+      let result = try gpt2.generate(prompt: prompt, tokens: count, temperature: temperature, topK: topK, using: &generator)
+      return try gpt2.tokenizer.decode(result.prompt + result.generated)
+    } catch {
+      throw CommandError.failure("\(error)")
+    }
   }
 
   /// The language model of a run folder, with its weights, if it reads bytes.
