@@ -96,7 +96,8 @@ def load_compressed(folder, model_class=None):
     config, state = read_folder(folder)
     model_class = model_class or AutoModel
     hf_config = AutoConfig.from_pretrained(folder)
-    model = model_class._from_config(hf_config) if hasattr(model_class, "_from_config") else model_class(hf_config)
+    auto = model_class.__name__.startswith("Auto")
+    model = model_class.from_config(hf_config) if auto else model_class(hf_config)
     prefix = model.base_model_prefix
     # A BertModel / GPT2Model file has no "bert." / "transformer." prefix; a head model's keys do.
     target = model
@@ -110,10 +111,12 @@ def load_compressed(folder, model_class=None):
         replacement = MonarchLinear(
             w1, w2, state.get(name + ".bias"), layer["in_features"], layer["out_features"])
         setattr(parent, child, replacement)
+    buffers = ("position_ids", "attn.bias", "attn.masked_bias")  # stored by some files, not parameters
     missing, unexpected = target.load_state_dict(state, strict=False)
+    unexpected = [key for key in unexpected if not key.endswith(buffers)]
     if unexpected:
         raise ValueError(f"tensors of {folder} that the model does not use: {unexpected[:5]}")
-    missing = [key for key in missing if not key.endswith(("position_ids", "attn.bias", "attn.masked_bias"))]
+    missing = [key for key in missing if not key.endswith(buffers)]
     if hasattr(model, "tie_weights"):
         model.tie_weights()
     missing = [key for key in missing if key != "lm_head.weight"]
