@@ -31,7 +31,7 @@ extension MonarchCompressionPlan {
         continue
       }
       let stored = try data.tensor(as: Float.self)
-      let w = layer.inputMajor ? stored.transposed() : stored
+      let w = layer.inputMajor ? Self.transposed(stored) : stored
       let start = DispatchTime.now().uptimeNanoseconds
       let projection: MonarchProjection<Float>
       do {
@@ -54,5 +54,21 @@ extension MonarchCompressionPlan {
           layer: layer, error: projection.error, norm: projection.norm, seconds: seconds, lowRank: lowRank))
     }
     return reports
+  }
+
+  /// The transpose of a `Float` matrix by a concrete loop (the generic `Tensor.transposed()` runs
+  /// unspecialized when called from another module).
+  /// - Complexity: O(rows·columns).
+  static func transposed(_ w: Tensor<Float>) -> Tensor<Float> {
+    let (rows, columns) = (w.rows, w.columns)
+    var result = [Float](repeating: 0, count: rows * columns)
+    w.scalars.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        for i in 0..<rows {
+          for j in 0..<columns { target[j * rows + i] = source[i * columns + j] }
+        }
+      }
+    }
+    return Tensor(shape: [columns, rows], scalars: result)
   }
 }

@@ -111,7 +111,7 @@ public struct MonarchCompressionPlan: Sendable {
       let (rows, columns) = inputMajor ? (info.shape[1], info.shape[0]) : (info.shape[0], info.shape[1])
       let decision = try rule.decision(rows: rows, columns: columns) {
         let w = try file.tensorData(named: info.name).tensor(as: Float.self)
-        return inputMajor ? w.transposed() : w
+        return inputMajor ? Self.transposed(w) : w
       }
       guard let layout = decision.layout else {
         entries.append((info.name, info.dtype, info.shape))
