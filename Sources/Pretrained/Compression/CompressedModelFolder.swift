@@ -9,7 +9,7 @@ import TensorFiles
 /// The output is the input folder with two files changed:
 /// - `model.safetensors`: each compressed `P.weight` is replaced by `P.w1` `(k, q, p)` and `P.w2` `(l, s, r)`
 ///   with the metadata `P.in_features`, `P.out_features`, `P.in_blocks`, `P.out_blocks`, `P.rank` of
-///   ``MonarchCheckpoint``; biases and every other tensor are unchanged.
+///   `MonarchCheckpoint`; biases and every other tensor are unchanged.
 /// - `config.json`: the input's, plus a `structml_monarch` section (``sectionKey``) that lists every
 ///   compressed layer with its layout, stored orientation and projection error, and the tensors left alone.
 ///

@@ -14,7 +14,7 @@ extension MonarchCompressionPlan {
   ///   - compareLowRank: Whether to compute the truncated-SVD baseline of every layer (costly: a full SVD).
   ///   - progress: Called before each tensor with its index in ``entries``-order and its name.
   /// - Returns: One report per compressed layer, in order.
-  /// - Throws: ``MonarchError/nonFinite(argument:index:value:)`` naming the tensor (`index` in its stored
+  /// - Throws: `MonarchError.nonFinite` naming the tensor (`index` in its stored
   ///   order) when a weight holds NaN or infinity, and the file's and writer's errors.
   /// - Complexity: Memory holds one layer at a time.
   public func write(

@@ -6,10 +6,10 @@ import TensorFiles
 /// for a parameter budget, the weights) before anything is written.
 ///
 /// Linear maps (``LinearMapCatalog``) that the include pattern selects are given a layout by the
-/// ``MonarchLayoutRule``; lookup tables are left alone unless the pattern names them; a layer the rule leaves
+/// `MonarchLayoutRule`; lookup tables are left alone unless the pattern names them; a layer the rule leaves
 /// dense gets a ``CompressionNote`` instead of stopping the compression. The output holds the tensors in the
 /// input's order, each compressed weight replaced by its two factors with the layout metadata of
-/// ``MonarchCheckpoint``.
+/// `MonarchCheckpoint`.
 public struct MonarchCompressionPlan: Sendable {
   /// How the factors of a compressed weight are named.
   public enum FactorPrefix: Sendable, Equatable {
