@@ -289,7 +289,7 @@ struct OutputSafetyTests {
     let child = try ChildProcess(
       try ChildProcess.structml(),
       [
-        "monarch", "compress", "--input", folder.file("model.safetensors").path, "--blocks", "2", "--output",
+        "monarch", "compress", "--input", folder.file("model.safetensors").path, "--blocks", "4", "--output",
         folder.file("out.safetensors").path,
       ], logsIn: folder.url)
     let writing = try ChildProcess.poll(seconds: 60) { try !Self.partialFiles(in: folder).isEmpty }

@@ -9,6 +9,8 @@ import TensorCore
 /// - Returns: `√(Σ_slices Σ_{j ≥ ρ} σ_j²)` with the singular values computed in `Double`.
 /// - Throws: ``MonarchError`` when `w` does not fit the layout or the layout has unequal slice ranks.
 /// - Complexity: O(k·l·s·p·min(s, p)), slices in parallel on all cores.
+@_specialize(exported:true,where Scalar == Float)
+@_specialize(exported:true,where Scalar == Double)
 public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layout: MonarchLayout) throws -> Double {
   guard w.shape == [layout.outFeatures, layout.inFeatures] else {
     throw MonarchError.shapeMismatch(
@@ -19,6 +21,7 @@ public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layo
   }
   let (l, p) = (layout.outBlocks, layout.inBlockSize)
   let sliceCount = layout.inBlocks * l
+  let scalars = w.scalars
   var discarded = [Double](repeating: 0, count: sliceCount)
   var failure: [String?] = Array(repeating: nil, count: sliceCount)
   discarded.withUnsafeMutableBufferPointer { pd in
@@ -29,9 +32,12 @@ public func exactProjectionError<Scalar: TensorScalar>(_ w: Tensor<Scalar>, layo
           let (kk, ll) = (slice / l, slice % l)
           let rows = Array(stride(from: ll, to: layout.outFeatures, by: l))
           let columns = Array((kk * p)..<min((kk + 1) * p, layout.inFeatures))
-          let a = Tensor<Double>(shape: [rows.count, columns.count]) { index in
-            Double(w[rows[index / columns.count], columns[index % columns.count]])
+          var elements = [Double](repeating: 0, count: rows.count * columns.count)
+          for (i, row) in rows.enumerated() {
+            let start = row * layout.inFeatures
+            for (j, column) in columns.enumerated() { elements[i * columns.count + j] = Double(scalars[start + column]) }
           }
+          let a = Tensor<Double>(shape: [rows.count, columns.count], scalars: elements)
           do {
             let values = try singularValueDecomposition(a).singularValues
             sums[slice] = values.dropFirst(rank).reduce(0) { $0 + $1 * $1 }

@@ -15,6 +15,11 @@ public struct LowRankBaseline: Sendable, Equatable {
   /// `‖W − W_r‖_F / ‖W‖_F`, or 0 for a zero matrix.
   public var relativeError: Double { norm > 0 ? error / norm : 0 }
 
+  /// Creates a baseline from its figures (as recorded elsewhere, for example by another process).
+  public init(rank: Int, parameterCount: Int, error: Double, norm: Double) {
+    (self.rank, self.parameterCount, self.error, self.norm) = (rank, parameterCount, error, norm)
+  }
+
   /// The truncated-SVD error of `w` at the rank that spends `parameterCount` parameters.
   ///
   /// Matrices with at most `exactLimit` rows or columns use the full SVD; larger ones the randomized

@@ -266,23 +266,27 @@ private struct SliceProjector: @unchecked Sendable {
     {
       return
     }
-    let a = Tensor<Double>(shape: [rows, columns]) { index in
-      let element = offset + (index / columns) * rowStride + index % columns
+    // Concrete loops: a generic element-by-element initializer runs unspecialized across modules.
+    var elements = [Double](repeating: 0, count: rows * columns)
+    for i in 0..<rows {
+      let start = offset + i * rowStride
       switch source {
-      case .float(let w): return Double(w[element])
-      case .double(let w): return w[element]
+      case .float(let w): for j in 0..<columns { elements[i * columns + j] = Double(w[start + j]) }
+      case .double(let w): for j in 0..<columns { elements[i * columns + j] = w[start + j] }
       }
     }
+    let a = Tensor<Double>(shape: [rows, columns], scalars: elements)
     let norm2 = a.scalars.reduce(0) { $0 + $1 * $1 }
     norms[slice] = norm2
     errors[slice] = norm2
     guard terms > 0, norm2.isFinite else { return }
     do {
       let svd = try singularValueDecomposition(a)
+      let (u, vt, uColumns, vtColumns) = (svd.u.scalars, svd.vt.scalars, svd.u.columns, svd.vt.columns)
       for (j, t) in owned.prefix(terms).enumerated() {
         store(
-          sigma: svd.singularValues[j], u: { svd.u[$0, j] }, v: { svd.vt[j, $0] }, middle: t, outBlock: ll,
-          rows: rows, columns: columns)
+          sigma: svd.singularValues[j], u: { u[$0 * uColumns + j] }, v: { vt[j * vtColumns + $0] }, middle: t,
+          outBlock: ll, rows: rows, columns: columns)
       }
       errors[slice] = svd.singularValues.dropFirst(terms).reduce(0) { $0 + $1 * $1 }
     } catch {

@@ -1,44 +1,41 @@
 import Distributed
 import Foundation
 import Monarch
+import Pretrained
 import TensorFiles
 
 /// `monarch compress` over the ranks of a process group: each rank projects only the layers a
 /// ``MonarchCompressionPartition`` gives it (reading only their tensors), and rank 0 gathers every layer's
 /// factors, as the bytes that go into the output, so that it writes the single-process file.
 enum MonarchCompressRanks {
-  /// One compressed layer: its factors' bytes in the output's dtype and its row of the report.
-  struct Layer {
-    let w1: TensorData
-    let w2: TensorData
-    let row: MonarchCompressCommand.LayerRow
-  }
-
-  /// Compresses this rank's share of the layers and gathers them on rank 0.
+  /// Compresses this rank's share of the plan's layers and gathers them on rank 0.
   ///
   /// - Parameters:
-  ///   - layouts: The layout and dtype of every tensor to compress, by its index in the checkpoint.
+  ///   - plan: The layers to compress (every rank makes the same plan from the same arguments).
+  ///   - file: The checkpoint the plan was made from.
+  ///   - compareLowRank: Whether each layer's report carries the low-rank baseline.
   ///   - group: The command's ranks.
   ///   - console: Where rank 0 prints one line per rank (its layers, cost share and seconds).
-  ///   - compress: Compresses the tensor of one index.
-  /// - Returns: Every layer by index on rank 0 (`nil` elsewhere), or `nil` in a single process, which
-  ///   compresses while it writes.
+  /// - Returns: Every layer by tensor name on rank 0, and an empty dictionary elsewhere or in a single process
+  ///   (which compresses while it writes).
   /// - Throws: ``CommandError/failure(_:)`` on every rank for more ranks than layers, or when any rank failed,
   ///   naming each failed rank and its error.
   static func compressAndGather(
-    _ layouts: [(index: Int, layout: MonarchLayout, dtype: DType)], group: any ProcessGroup, console: Console,
-    _ compress: (Int) throws -> Layer
-  ) throws -> [Int: Layer]? {
-    guard group.size > 1 else { return nil }
+    _ plan: MonarchCompressionPlan, from file: SafetensorsFile, compareLowRank: Bool, group: any ProcessGroup,
+    console: Console
+  ) throws -> [String: CompressedLayer] {
+    guard group.size > 1 else { return [:] }
     let partition: MonarchCompressionPartition
     do {
-      partition = try MonarchCompressionPartition(layouts: layouts.map(\.layout), ranks: group.size)
+      partition = try MonarchCompressionPartition(layouts: plan.layers.map(\.layout), ranks: group.size)
     } catch {
       throw CommandError.failure("\(error)")
     }
     let started = ContinuousClock.now
     let mine = try RankAgreement.onEveryRank(group) {
-      try partition.layers(of: group.rank).map { (layouts[$0].index, try compress(layouts[$0].index)) }
+      try partition.layers(of: group.rank).map {
+        ($0, try plan.compress(plan.layers[$0], from: file, compareLowRank: compareLowRank))
+      }
     }
     let elapsed = ContinuousClock.now - started
     var payload = ByteWriter()
@@ -48,30 +45,38 @@ enum MonarchCompressRanks {
       payload.append(index)
       payload.append(layer.w1.bytes)
       payload.append(layer.w2.bytes)
-      payload.append(Array(layer.row.name.utf8))
-      payload.append(Array(layer.row.jsonText.utf8))
-      payload.append(Array(layer.row.tableLine.utf8))
-      payload.append(layer.row.keptParameters)
-      payload.append(layer.row.denseParameters)
+      let report = layer.report
+      for value in [report.error, report.norm, report.seconds] { payload.append(value) }
+      payload.append(report.lowRank == nil ? 0 : 1)
+      if let lowRank = report.lowRank {
+        payload.append(lowRank.rank)
+        payload.append(lowRank.parameterCount)
+        payload.append(lowRank.error)
+        payload.append(lowRank.norm)
+      }
     }
     let gathered = try RankAgreement.collective { () throws(DistributedError) in try group.gather(payload.bytes, root: 0) }
-    guard let gathered else { return nil }
+    guard let gathered else { return [:] }
     let total = partition.loads.reduce(0, +)
-    var layers: [Int: Layer] = [:]
+    var layers: [String: CompressedLayer] = [:]
     for (rank, bytes) in gathered.enumerated() {
       var reader = ByteReader(bytes)
       let seconds = try reader.double()
       let count = try reader.int()
       for _ in 0..<count {
         let index = try reader.int()
-        guard let entry = layouts.first(where: { $0.index == index }) else { throw ByteReader.Malformed() }
+        guard plan.layers.indices.contains(index) else { throw ByteReader.Malformed() }
+        let layer = plan.layers[index]
         let (w1, w2) = (try reader.bytes(), try reader.bytes())
-        layers[index] = Layer(
-          w1: try TensorData(dtype: entry.dtype, shape: entry.layout.firstFactorShape, bytes: w1),
-          w2: try TensorData(dtype: entry.dtype, shape: entry.layout.secondFactorShape, bytes: w2),
-          row: MonarchCompressCommand.LayerRow(
-            name: try reader.string(), jsonText: try reader.string(), tableLine: try reader.string(),
-            keptParameters: try reader.int(), denseParameters: try reader.int()))
+        let (error, norm, layerSeconds) = (try reader.double(), try reader.double(), try reader.double())
+        let lowRank = try reader.int() == 0
+          ? nil
+          : LowRankBaseline(
+            rank: try reader.int(), parameterCount: try reader.int(), error: try reader.double(), norm: try reader.double())
+        layers[layer.tensor] = CompressedLayer(
+          w1: try TensorData(dtype: layer.dtype, shape: layer.layout.firstFactorShape, bytes: w1),
+          w2: try TensorData(dtype: layer.dtype, shape: layer.layout.secondFactorShape, bytes: w2),
+          report: CompressedLayerReport(layer: layer, error: error, norm: norm, seconds: layerSeconds, lowRank: lowRank))
       }
       console.printError(
         String(
