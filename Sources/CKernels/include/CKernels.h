@@ -121,6 +121,23 @@ void sml_simplex_backward_row_f(
 void sml_simplex_backward_row_d(
   const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights, int level);
 
+// MARK: - GELU (gelu.c)
+//
+// Row kernels on `n` contiguous floats, with the trailing `level` of the softmax family. The exact form computes
+// `Φ(x)` with each tail evaluated directly (no `1 + erf` cancellation) and is within a few ulp of the correctly
+// rounded result for every float; the tanh form is GPT-2's `x·½(1 + tanh(√(2/π)·(x + 0.044715·x³)))`. The
+// backward kernels recompute `Φ` from the stored input, which costs less than storing it (one pass, no extra
+// buffer), and write `dx = dy·GELU′(x)`, or add it to `dx` when `accumulate` is nonzero.
+
+/// `out[i] = x[i]·Φ(x[i])`, the exact GELU. `out` may equal `x`.
+void sml_gelu_f(const float *x, float *out, size_t n, int level);
+/// `dx[i] = dy[i]·(Φ(x[i]) + x[i]·φ(x[i]))` (`+=` when `accumulate`).
+void sml_gelu_backward_f(const float *x, const float *dy, float *dx, size_t n, int accumulate, int level);
+/// `out[i] = x[i]·σ(2u)`, `u = √(2/π)·(x + 0.044715·x³)`: the tanh-form GELU. `out` may equal `x`.
+void sml_gelu_tanh_f(const float *x, float *out, size_t n, int level);
+/// `dx[i] = dy[i]·` the derivative of the tanh form at `x[i]` (`+=` when `accumulate`).
+void sml_gelu_tanh_backward_f(const float *x, const float *dy, float *dx, size_t n, int accumulate, int level);
+
 // MARK: - Monarch block products (monarch_gemm.c)
 
 /// `C[i·ldc + j] = (accumulate ? C[i·ldc + j] : 0) + Σ_t A[i·ars + t·acs] · B[t·ldb + j]` for `i < m`,
