@@ -121,6 +121,55 @@ void sml_simplex_backward_row_f(
 void sml_simplex_backward_row_d(
   const double *p, const double *v, double *out, size_t n, double factor, sml_backward_weights weights, int level);
 
+// MARK: - GELU (gelu.c)
+//
+// Row kernels on `n` contiguous floats, with the trailing `level` of the softmax family. The exact form computes
+// `Φ(x)` with each tail evaluated directly (no `1 + erf` cancellation) and is within a few ulp of the correctly
+// rounded result for every float; the tanh form is GPT-2's `x·½(1 + tanh(√(2/π)·(x + 0.044715·x³)))`. The
+// backward kernels recompute `Φ` from the stored input, which costs less than storing it (one pass, no extra
+// buffer), and write `dx = dy·GELU′(x)`, or add it to `dx` when `accumulate` is nonzero.
+
+/// `out[i] = x[i]·Φ(x[i])`, the exact GELU. `out` may equal `x`.
+void sml_gelu_f(const float *x, float *out, size_t n, int level);
+/// `dx[i] = dy[i]·(Φ(x[i]) + x[i]·φ(x[i]))` (`+=` when `accumulate`).
+void sml_gelu_backward_f(const float *x, const float *dy, float *dx, size_t n, int accumulate, int level);
+/// `out[i] = x[i]·σ(2u)`, `u = √(2/π)·(x + 0.044715·x³)`: the tanh-form GELU. `out` may equal `x`.
+void sml_gelu_tanh_f(const float *x, float *out, size_t n, int level);
+/// `dx[i] = dy[i]·` the derivative of the tanh form at `x[i]` (`+=` when `accumulate`).
+void sml_gelu_tanh_backward_f(const float *x, const float *dy, float *dx, size_t n, int accumulate, int level);
+
+// MARK: - Optimizer updates (adamw.c)
+
+/// The factors of one AdamW step of one parameter group (see `sml_adamw_update_f`).
+typedef struct {
+  /// `1 − lr·wd`, the decoupled weight decay.
+  float decay;
+  /// `1 − β₁`.
+  float one_minus_beta1;
+  /// `β₂`.
+  float beta2;
+  /// `1 − β₂`.
+  float one_minus_beta2;
+  /// `lr / (1 − β₁ᵗ)`.
+  float step_size;
+  /// `√(1 − β₂ᵗ)`.
+  float correction;
+  /// `ε`, added outside the square root.
+  float epsilon;
+} sml_adamw_coefficients;
+
+/// One AdamW step over `n` parameters `p` with gradients `g`, first moments `m` and second moments `v`, all
+/// updated in place, each operation rounded separately (no fused multiply-add) so every level gives the same bits:
+/// ```
+/// p ← p·decay
+/// m ← m + (1 − β₁)·(g − m)
+/// v ← β₂·v + ((1 − β₂)·g)·g
+/// p ← p − step·(m / (√v / correction + ε))
+/// ```
+/// `coefficients` holds the step's factors, each already rounded to float.
+void sml_adamw_update_f(
+  float *p, const float *g, float *m, float *v, size_t n, sml_adamw_coefficients coefficients, int level);
+
 // MARK: - Monarch block products (monarch_gemm.c)
 
 /// `C[i·ldc + j] = (accumulate ? C[i·ldc + j] : 0) + Σ_t A[i·ars + t·acs] · B[t·ldb + j]` for `i < m`,

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// The Gaussian error linear unit `x·Φ(x)` (Hendrycks and Gimpel 2016), exact or in GPT-2's tanh form.
@@ -70,30 +71,45 @@ public struct GELU: Sendable {
   @inline(__always)
   private static func logistic(_ z: Float) -> Float { 1 / (1 + Float.exponential(-z)) }
 
-  /// `output = GELU(input)` elementwise.
+  /// `output = GELU(input)` elementwise (`output` may be `input`), one vectorized C kernel call per row.
   ///
   /// - Complexity: O(elements).
   public func forward(_ input: MatrixView<Float>, into output: MutableMatrixView<Float>) {
-    // One loop per form, so each inlines its formula.
-    switch approximation {
-    case .none: elementwiseForward(input, into: output, "GELU") { Self.exactValue($0) }
-    case .tanh: elementwiseForward(input, into: output, "GELU") { Self.tanhValue($0) }
+    requireShape(output.readOnly, rows: input.rows, columns: input.columns, "output", "GELU")
+    let (columns, level, tanh) = (input.columns, sml_cpu_vector_level(), approximation == .tanh)
+    forEachRowChunk(input.rows, columns: columns) { i in
+      if tanh {
+        sml_gelu_tanh_f(input.row(i), output.row(i), columns, level)
+      } else {
+        sml_gelu_f(input.row(i), output.row(i), columns, level)
+      }
     }
   }
 
-  /// `dx = dy · GELU′(x)`.
+  /// `dx = dy · GELU′(x)`, recomputing Φ from the stored input (cheaper than storing it: the kernel runs at
+  /// memory speed), one vectorized C kernel call per row.
   ///
   /// - Complexity: O(elements).
   public func backward(input: MatrixView<Float>, outputGradient: MatrixView<Float>, inputGradient: InputGradient) {
-    switch approximation {
-    case .none:
-      elementwiseBackward(input: input, outputGradient: outputGradient, inputGradient: inputGradient, "GELU") {
-        Self.exactDerivative($0)
+    requireShape(outputGradient, rows: input.rows, columns: input.columns, "output gradient", "GELU")
+    inputGradient.requireShape(rows: input.rows, columns: input.columns, "GELU")
+    let (columns, level, tanh) = (input.columns, sml_cpu_vector_level(), approximation == .tanh)
+    let dx = inputGradient.view
+    let accumulate: Int32 = inputGradient.accumulates ? 1 : 0
+    forEachRowChunk(input.rows, columns: columns) { i in
+      if tanh {
+        sml_gelu_tanh_backward_f(input.row(i), outputGradient.row(i), dx.row(i), columns, accumulate, level)
+      } else {
+        sml_gelu_backward_f(input.row(i), outputGradient.row(i), dx.row(i), columns, accumulate, level)
       }
-    case .tanh:
-      elementwiseBackward(input: input, outputGradient: outputGradient, inputGradient: inputGradient, "GELU") {
-        Self.tanhDerivative($0)
-      }
+    }
+  }
+
+  /// Runs `body(row)` for every row, rows split across cores in chunks of at least 16,384 elements.
+  @inline(__always)
+  private func forEachRowChunk(_ rows: Int, columns: Int, _ body: (Int) -> Void) {
+    parallelFor(rows, minimumChunk: max(1, 16384 / max(columns, 1))) { range in
+      for i in range { body(i) }
     }
   }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Adam with decoupled weight decay (Loshchilov and Hutter 2019), step for step as `torch.optim.AdamW`.
@@ -51,7 +52,7 @@ public struct AdamW: Sendable {
   /// - Parameters:
   ///   - store: The parameters, their gradients and the optimizer's moments.
   ///   - learningRateFactor: The schedule's factor on every group's learning rate this step.
-  /// - Complexity: O(trainable elements), one pass over each slot's range.
+  /// - Complexity: O(trainable elements), one vectorized pass over each slot's range, split across cores.
   public mutating func update(_ store: ParameterStore, learningRateFactor: Float = 1) {
     step += 1
     let t = Double(step)
@@ -65,15 +66,19 @@ public struct AdamW: Sendable {
       let decay = Float(1 - lr * Double(settings.weightDecay))
       let stepSize = Float(lr / biasCorrection1)
       let correction = Float(biasCorrection2SquareRoot)
-      let p = store.values + slot.offset
-      let g = store.gradients + slot.offset
-      let m = store.firstMoments + slot.offset
-      let v = store.secondMoments + slot.offset
-      for i in 0..<slot.count {
-        p[i] *= decay
-        m[i] += oneMinusBeta1 * (g[i] - m[i])
-        v[i] = beta2 * v[i] + oneMinusBeta2 * g[i] * g[i]
-        p[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction + epsilon))
+      let coefficients = sml_adamw_coefficients(
+        decay: decay, one_minus_beta1: oneMinusBeta1, beta2: beta2, one_minus_beta2: oneMinusBeta2,
+        step_size: stepSize, correction: correction, epsilon: epsilon)
+      // Chunks of whole cache lines on separate cores; the kernel rounds every operation like the scalar
+      // formula above, so the split does not change a bit.
+      let chunk = 1 << 16
+      parallelFor((slot.count + chunk - 1) / chunk, minimumChunk: 4) { chunks in
+        let start = chunks.lowerBound * chunk
+        let end = min(slot.count, chunks.upperBound * chunk)
+        let offset = slot.offset + start
+        sml_adamw_update_f(
+          store.values + offset, store.gradients + offset, store.firstMoments + offset, store.secondMoments + offset,
+          end - start, coefficients, sml_cpu_vector_level())
       }
     }
   }
