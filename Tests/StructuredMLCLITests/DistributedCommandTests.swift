@@ -107,7 +107,7 @@ struct DistributedCommandTests {
   func compress(ranks: Int, into output: String, extra: [String] = []) -> [(status: Int32, out: String, error: String)] {
     runOnRanks(
       ranks,
-      ["monarch", "compress", "--input", path("model.safetensors"), "--output", path(output), "--blocks", "2",
+      ["monarch", "compress", "--input", path("model.safetensors"), "--output", path(output), "--blocks", "2", "--rank", "1",
         "--include", "^layers\\."] + extra)
   }
 

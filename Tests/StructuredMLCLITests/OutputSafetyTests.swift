@@ -363,7 +363,7 @@ struct OutputSafetyTests {
     }
     #expect(
       outputs.sorted() == [
-        "demo --output-dir", "eval --dump-logits", "lora experiment --chart", "lora finetune --output", "lora merge --output", "monarch apply --output", "monarch compress --output", "monarch project --output",
+        "demo --output-dir", "embed --output", "eval --dump-logits", "lora experiment --chart", "lora finetune --output", "lora merge --output", "monarch apply --output", "monarch compress --output", "monarch project --output",
         "probmap --output", "ssm approximate --svg", "ssm kernel --output", "train --output",
       ])
   }

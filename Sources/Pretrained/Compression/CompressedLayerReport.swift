@@ -1,3 +1,4 @@
+import TensorFiles
 import Monarch
 
 /// What the compression of one weight cost: its projection error, time, and optionally the error of a
