@@ -5,7 +5,7 @@ import TensorCore
 /// factors kept, and the export of the trained adapter as a PEFT adapter for the base model's original
 /// weights.
 ///
-/// Building it (``init(base:configuration:initialization:gradientBatches:gradientBatchCount:)``):
+/// Building it (``init(base:configuration:initialization:gradientBatches:gradientBatchCount:group:)``):
 /// 1. for LoRA-GA, the mean full-weight gradient `G` of every target over `gradientBatchCount` batches, taken on
 ///    the base model without adapters (``LoRAGradientEstimate``);
 /// 2. the base's architecture built with the adapter (``AdaptableModel/adapted(with:)``), the base's values
@@ -13,7 +13,7 @@ import TensorCore
 ///    (LoRA-GA, PiSSA), `W_frozen = W − s·B·A` in the layer's dense weight, so the model's output is unchanged;
 /// 3. the starting factors kept in ``initialFactors``.
 ///
-/// Train ``model`` with any optimizer (``makeTrainer(data:training:loraPlusRatio:)`` builds a ``Trainer``, with
+/// Train ``model`` with any optimizer (``makeTrainer(data:training:loraPlusRatio:group:)`` builds a ``Trainer``, with
 /// LoRA+'s groups when asked), then ``exportedAdapter()`` gives the adapter that applies to the original base
 /// weights: for LoRA-GA and PiSSA the rank-`2r` conversion `A' = [A ; A₀]`, `B' = [B , −B₀]` with `r ← 2r` and
 /// `α ← 2α` (`√2·α` with rsLoRA), otherwise the trained factors of rank `r`; `init_lora_weights` is `true`.
