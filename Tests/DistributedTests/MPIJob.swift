@@ -39,9 +39,8 @@ struct MPIJob {
     let program = try checkProgram()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mpirun!)
-    process.arguments = [
-      "--oversubscribe", "--allow-run-as-root", "-np", "2", "--mca", "btl", "self,vader,tcp",
-      "--mca", "btl_tcp_if_include", "lo", "sh", "-c",
+    process.arguments = mpirunArguments(ranks: 2) + [
+      "sh", "-c",
       "trap : TERM; '\(program)' \(scenario); echo \"rank $OMPI_COMM_WORLD_RANK exit $?\"",
     ]
     process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }

@@ -25,11 +25,8 @@ import Testing
     defer { folder.cleanUp() }
     let child = try ChildProcess(
       URL(fileURLWithPath: "/usr/bin/mpirun"),
-      [
-        "--oversubscribe", "--allow-run-as-root", "-np", "2", "--mca", "btl", "self,vader,tcp", "--mca",
-        "btl_tcp_if_include", "lo", try ChildProcess.structml().path, "bench", "allreduce", "--max-bytes", "65536",
-        "--json",
-      ], logsIn: folder.url)
+      mpirunArguments(ranks: 2) + [try ChildProcess.structml().path, "bench", "allreduce", "--max-bytes", "65536", "--json"],
+      logsIn: folder.url)
     #expect(child.wait(seconds: 60) == .exited(0), "\(child.errorText)")
     let lines = child.outputText.split(separator: "\n")
     #expect(lines.count == 1, "\(child.outputText)")

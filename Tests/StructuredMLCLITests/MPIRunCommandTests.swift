@@ -24,8 +24,7 @@ struct MPIRunCommandTests {
       ? try ChildProcess(structml, arguments, logsIn: logFolder)
       : try ChildProcess(
         URL(fileURLWithPath: "/usr/bin/mpirun"),
-        ["--oversubscribe", "--allow-run-as-root", "-np", "\(ranks)", "--mca", "btl", "self,vader,tcp", "--mca",
-          "btl_tcp_if_include", "lo", structml.path] + arguments, logsIn: logFolder)
+        mpirunArguments(ranks: ranks) + [structml.path] + arguments, logsIn: logFolder)
     let ending = child.wait(seconds: 120)
     return (ending, child.outputText, child.errorText)
   }
